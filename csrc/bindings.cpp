@@ -1,0 +1,396 @@
+// pykeras._core: the only Python <-> C++ boundary.
+//
+// Thin by design: each function validates its arguments (dtype, contiguity, alignment, shape,
+// writeability, overlap, buffer size), releases the GIL and calls a kernel. Arrays are taken as plain
+// objects and never converted or copied: a wrong array is a ValueError that names the function, the
+// argument, what was expected and what came ("Received: ...").
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/check.hpp"
+#include "common/threads.hpp"
+#include "dense/dense.hpp"
+#include "elementwise/elementwise.hpp"
+#include "gemm/dispatch.hpp"
+#include "gemm/sgemm.hpp"
+#include "loss/softmax_cross_entropy.hpp"
+
+namespace py = pybind11;
+using pykeras::fail;
+using pykeras::str_cat;
+
+namespace {
+
+constexpr int kAligned = 0x0100;  // NPY_ARRAY_ALIGNED
+
+std::string shape_str(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += str_cat(d ? ", " : "", a.shape(d));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+std::string type_name(const py::handle& obj) { return py::str(py::type::handle_of(obj).attr("__name__")); }
+
+// Checks that `obj` is an aligned, C-contiguous numpy array of `dtype` (writeable if `output`).
+py::array as_array(const char* fn, const char* name, const py::handle& obj, const py::dtype& dtype,
+                   bool output) {
+  if (!py::isinstance<py::array>(obj))
+    fail(fn, ": argument '", name, "' must be a numpy array of dtype ", std::string(py::str(dtype)),
+         ". Received: an object of type ", type_name(obj));
+  auto a = py::reinterpret_borrow<py::array>(obj);
+  if (!a.dtype().equal(dtype))
+    fail(fn, ": argument '", name, "' must have dtype ", std::string(py::str(dtype)), ". Received: ", name,
+         ".dtype=", std::string(py::str(a.dtype())));
+  if (!(a.flags() & py::array::c_style))
+    fail(fn, ": argument '", name, "' must be C-contiguous (use numpy.ascontiguousarray). Received: ", name,
+         " with shape ", shape_str(a), " that is not C-contiguous");
+  if (!(a.flags() & kAligned))
+    fail(fn, ": argument '", name, "' must be aligned to its dtype. Received: an unaligned array");
+  if (output && !a.writeable())
+    fail(fn, ": argument '", name, "' is an output and must be writeable. Received: a read-only array");
+  return a;
+}
+
+py::array f32(const char* fn, const char* name, const py::handle& obj, bool output = false) {
+  return as_array(fn, name, obj, py::dtype::of<float>(), output);
+}
+
+void expect_ndim(const char* fn, const char* name, const py::array& a, py::ssize_t ndim,
+                 const char* what) {
+  if (a.ndim() != ndim)
+    fail(fn, ": argument '", name, "' must be ", ndim, "-D ", what, ". Received: ", name, ".shape=",
+         shape_str(a));
+}
+
+// Byte range of an array's data.
+struct Range {
+  const char* lo;
+  const char* hi;
+};
+Range range_of(const py::array& a) {
+  const char* p = static_cast<const char*>(a.data());
+  return {p, p + a.nbytes()};
+}
+
+// An output must not partly overlap an input; with allow_same it may be exactly the same buffer
+// (for kernels that read element i before writing element i).
+void expect_no_overlap(const char* fn, const char* out_name, const py::array& out, const char* in_name,
+                       const py::array& in, bool allow_same = false) {
+  const Range r = range_of(out), s = range_of(in);
+  if (r.lo >= r.hi || s.lo >= s.hi) return;
+  if (allow_same && r.lo == s.lo && r.hi == s.hi) return;
+  if (r.lo < s.hi && s.lo < r.hi)
+    fail(fn, ": argument '", out_name, "' must not share memory with '", in_name, "'",
+         allow_same ? " (except being the very same array)" : "", ". Received: overlapping arrays");
+}
+
+int64_t checked_mul(const char* fn, int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) fail(fn, ": sizes overflow 64 bits. Received: ", a, " * ", b);
+  return r;
+}
+
+// Number of elements a rows x cols matrix with leading dimension ld addresses.
+int64_t extent(const char* fn, int64_t rows, int64_t cols, int64_t ld) {
+  if (rows == 0 || cols == 0) return 0;
+  const int64_t r = checked_mul(fn, rows - 1, ld);
+  if (r > INT64_MAX - cols) fail(fn, ": sizes overflow 64 bits. Received: rows=", rows, ", ld=", ld);
+  return r + cols;
+}
+
+void check_gemm_operand(const char* fn, const char* name, const char* ld_name, const py::array& arr,
+                        int64_t rows, int64_t cols, int64_t ld, const std::string& dims) {
+  const int64_t need_ld = cols > 1 ? cols : 1;
+  if (ld < need_ld)
+    fail(fn, ": argument '", ld_name, "' must be >= max(1, ", cols, ")=", need_ld, " for ", dims,
+         ". Received: ", ld_name, "=", ld);
+  const int64_t need = extent(fn, rows, cols, ld);
+  if (arr.size() < need)
+    fail(fn, ": argument '", name, "' is too small: ", dims, " with ", ld_name, "=", ld, " addresses ",
+         need, " elements. Received: ", name, ".size=", arr.size());
+}
+
+const float* cptr(const py::array& a) { return static_cast<const float*>(a.data()); }
+float* mptr(py::array& a) { return static_cast<float*>(a.mutable_data()); }
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, py::object a_obj,
+           int64_t lda, py::object b_obj, int64_t ldb, float beta, py::object c_obj, int64_t ldc) {
+  const char* fn = "sgemm";
+  if (m < 0 || n < 0 || k < 0)
+    fail(fn, ": sizes m, n, k must be >= 0. Received: m=", m, ", n=", n, ", k=", k);
+  py::array a = f32(fn, "a", a_obj), b = f32(fn, "b", b_obj), c = f32(fn, "c", c_obj, true);
+  check_gemm_operand(fn, "a", "lda", a, trans_a ? k : m, trans_a ? m : k, lda,
+                     str_cat(trans_a ? "trans_a=True" : "trans_a=False", ", m=", m, ", k=", k));
+  check_gemm_operand(fn, "b", "ldb", b, trans_b ? n : k, trans_b ? k : n, ldb,
+                     str_cat(trans_b ? "trans_b=True" : "trans_b=False", ", k=", k, ", n=", n));
+  check_gemm_operand(fn, "c", "ldc", c, m, n, ldc, str_cat("m=", m, ", n=", n));
+  expect_no_overlap(fn, "c", c, "a", a);
+  expect_no_overlap(fn, "c", c, "b", b);
+  const float* ap = cptr(a);
+  const float* bp = cptr(b);
+  float* cp = mptr(c);
+  py::gil_scoped_release release;
+  pykeras::gemm::sgemm(trans_a, trans_b, m, n, k, alpha, ap, lda, bp, ldb, beta, cp, ldc);
+}
+
+py::array matmul(py::object a_obj, py::object b_obj, bool trans_a, bool trans_b, py::object out_obj) {
+  const char* fn = "matmul";
+  py::array a = f32(fn, "a", a_obj), b = f32(fn, "b", b_obj);
+  expect_ndim(fn, "a", a, 2, "(a matrix)");
+  expect_ndim(fn, "b", b, 2, "(a matrix)");
+  const int64_t m = a.shape(trans_a ? 1 : 0), k = a.shape(trans_a ? 0 : 1);
+  const int64_t kb = b.shape(trans_b ? 1 : 0), n = b.shape(trans_b ? 0 : 1);
+  if (kb != k)
+    fail(fn, ": inner dimensions must agree: op(a) is (", m, ", ", k, ") so op(b) must have ", k,
+         " rows. Received: a.shape=", shape_str(a), ", b.shape=", shape_str(b), ", trans_a=",
+         trans_a ? "True" : "False", ", trans_b=", trans_b ? "True" : "False");
+  py::array out;
+  if (out_obj.is_none()) {
+    out = py::array(py::dtype::of<float>(), std::vector<py::ssize_t>{m, n});
+  } else {
+    out = f32(fn, "out", out_obj, true);
+    if (out.ndim() != 2 || out.shape(0) != m || out.shape(1) != n)
+      fail(fn, ": argument 'out' must have shape (", m, ", ", n, "). Received: out.shape=", shape_str(out));
+    expect_no_overlap(fn, "out", out, "a", a);
+    expect_no_overlap(fn, "out", out, "b", b);
+  }
+  const float* ap = cptr(a);
+  const float* bp = cptr(b);
+  float* cp = mptr(out);
+  {
+    py::gil_scoped_release release;
+    pykeras::gemm::sgemm(trans_a, trans_b, m, n, k, 1.0f, ap, a.shape(1), bp, b.shape(1), 0.0f, cp, n);
+  }
+  return out;
+}
+
+void bias_add(py::object y_obj, py::object b_obj) {
+  const char* fn = "bias_add";
+  py::array y = f32(fn, "y", y_obj, true), b = f32(fn, "b", b_obj);
+  expect_ndim(fn, "y", y, 2, "(m, n)");
+  const int64_t m = y.shape(0), n = y.shape(1);
+  if (b.ndim() != 1 || b.shape(0) != n)
+    fail(fn, ": argument 'b' must have shape (", n, ",) to match y of shape ", shape_str(y),
+         ". Received: b.shape=", shape_str(b));
+  expect_no_overlap(fn, "y", y, "b", b);
+  float* yp = mptr(y);
+  const float* bp = cptr(b);
+  py::gil_scoped_release release;
+  pykeras::bias_add(m, n, yp, bp);
+}
+
+void relu(py::object x_obj, py::object out_obj) {
+  const char* fn = "relu";
+  py::array x = f32(fn, "x", x_obj), out = f32(fn, "out", out_obj, true);
+  if (out.size() != x.size())
+    fail(fn, ": argument 'out' must have as many elements as x (", x.size(),
+         "). Received: out.shape=", shape_str(out), ", x.shape=", shape_str(x));
+  expect_no_overlap(fn, "out", out, "x", x, true);
+  const float* xp = cptr(x);
+  float* op = mptr(out);
+  const int64_t size = x.size();
+  py::gil_scoped_release release;
+  pykeras::relu(size, xp, op);
+}
+
+void relu_backward(py::object dy_obj, py::object y_obj, py::object out_obj) {
+  const char* fn = "relu_backward";
+  py::array dy = f32(fn, "dy", dy_obj), y = f32(fn, "y", y_obj), out = f32(fn, "out", out_obj, true);
+  if (y.size() != dy.size() || out.size() != dy.size())
+    fail(fn, ": arguments 'dy', 'y' and 'out' must have the same number of elements. Received: dy.shape=",
+         shape_str(dy), ", y.shape=", shape_str(y), ", out.shape=", shape_str(out));
+  expect_no_overlap(fn, "out", out, "dy", dy, true);
+  expect_no_overlap(fn, "out", out, "y", y, true);
+  const float* dyp = cptr(dy);
+  const float* yp = cptr(y);
+  float* op = mptr(out);
+  const int64_t size = dy.size();
+  py::gil_scoped_release release;
+  pykeras::relu_backward(size, dyp, yp, op);
+}
+
+void bias_grad(py::object dy_obj, py::object out_obj) {
+  const char* fn = "bias_grad";
+  py::array dy = f32(fn, "dy", dy_obj), out = f32(fn, "out", out_obj, true);
+  expect_ndim(fn, "dy", dy, 2, "(m, n)");
+  const int64_t m = dy.shape(0), n = dy.shape(1);
+  if (out.ndim() != 1 || out.shape(0) != n)
+    fail(fn, ": argument 'out' must have shape (", n, ",) to match dy of shape ", shape_str(dy),
+         ". Received: out.shape=", shape_str(out));
+  expect_no_overlap(fn, "out", out, "dy", dy);
+  const float* dyp = cptr(dy);
+  float* op = mptr(out);
+  py::gil_scoped_release release;
+  pykeras::bias_grad(m, n, dyp, op);
+}
+
+pykeras::Activation parse_activation(const char* fn, const std::string& name) {
+  if (name == "linear") return pykeras::Activation::linear;
+  if (name == "relu") return pykeras::Activation::relu;
+  fail(fn, ": argument 'activation' must be one of 'linear', 'relu'. Received: activation='", name, "'");
+}
+
+void dense_forward(py::object x_obj, py::object w_obj, py::object b_obj, const std::string& activation,
+                   py::object out_obj) {
+  const char* fn = "dense_forward";
+  const pykeras::Activation act = parse_activation(fn, activation);
+  py::array x = f32(fn, "x", x_obj), w = f32(fn, "w", w_obj), out = f32(fn, "out", out_obj, true);
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
+  const int64_t m = x.shape(0), k = x.shape(1);
+  if (w.ndim() != 2 || w.shape(0) != k)
+    fail(fn, ": argument 'w' must have shape (", k, ", n) to match x of shape ", shape_str(x),
+         ". Received: w.shape=", shape_str(w));
+  const int64_t n = w.shape(1);
+  const float* bp = nullptr;
+  py::array b;
+  if (!b_obj.is_none()) {
+    b = f32(fn, "b", b_obj);
+    if (b.ndim() != 1 || b.shape(0) != n)
+      fail(fn, ": argument 'b' must have shape (", n, ",) to match w of shape ", shape_str(w),
+           ". Received: b.shape=", shape_str(b));
+    expect_no_overlap(fn, "out", out, "b", b);
+    bp = cptr(b);
+  }
+  if (out.ndim() != 2 || out.shape(0) != m || out.shape(1) != n)
+    fail(fn, ": argument 'out' must have shape (", m, ", ", n, "). Received: out.shape=", shape_str(out));
+  expect_no_overlap(fn, "out", out, "x", x);
+  expect_no_overlap(fn, "out", out, "w", w);
+  const float* xp = cptr(x);
+  const float* wp = cptr(w);
+  float* op = mptr(out);
+  py::gil_scoped_release release;
+  pykeras::dense_forward(m, k, n, xp, wp, bp, act, op);
+}
+
+void dense_backward(py::object x_obj, py::object w_obj, py::object y_obj, py::object dy_obj,
+                    const std::string& activation, py::object dx_obj, py::object dw_obj,
+                    py::object db_obj) {
+  const char* fn = "dense_backward";
+  const pykeras::Activation act = parse_activation(fn, activation);
+  py::array x = f32(fn, "x", x_obj), w = f32(fn, "w", w_obj), y = f32(fn, "y", y_obj),
+            dy = f32(fn, "dy", dy_obj), dw = f32(fn, "dw", dw_obj, true);
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
+  const int64_t m = x.shape(0), k = x.shape(1);
+  if (w.ndim() != 2 || w.shape(0) != k)
+    fail(fn, ": argument 'w' must have shape (", k, ", n) to match x of shape ", shape_str(x),
+         ". Received: w.shape=", shape_str(w));
+  const int64_t n = w.shape(1);
+  const std::string mn = str_cat("(", m, ", ", n, ")");
+  if (dy.ndim() != 2 || dy.shape(0) != m || dy.shape(1) != n)
+    fail(fn, ": argument 'dy' must have shape ", mn, " (batch of x, units of w). Received: dy.shape=",
+         shape_str(dy));
+  if (y.ndim() != 2 || y.shape(0) != m || y.shape(1) != n)
+    fail(fn, ": argument 'y' must have shape ", mn, " like dy. Received: y.shape=", shape_str(y));
+  if (dw.ndim() != 2 || dw.shape(0) != k || dw.shape(1) != n)
+    fail(fn, ": argument 'dw' must have the shape of w ", shape_str(w), ". Received: dw.shape=",
+         shape_str(dw));
+  std::vector<std::pair<const char*, py::array>> inputs{{"x", x}, {"w", w}, {"y", y}, {"dy", dy}};
+  std::vector<std::pair<const char*, py::array>> outputs{{"dw", dw}};
+  float* dxp = nullptr;
+  float* dbp = nullptr;
+  py::array dx, db;
+  if (!dx_obj.is_none()) {
+    dx = f32(fn, "dx", dx_obj, true);
+    if (dx.ndim() != 2 || dx.shape(0) != m || dx.shape(1) != k)
+      fail(fn, ": argument 'dx' must have the shape of x ", shape_str(x), ". Received: dx.shape=",
+           shape_str(dx));
+    outputs.emplace_back("dx", dx);
+    dxp = mptr(dx);
+  }
+  if (!db_obj.is_none()) {
+    db = f32(fn, "db", db_obj, true);
+    if (db.ndim() != 1 || db.shape(0) != n)
+      fail(fn, ": argument 'db' must have shape (", n, ",). Received: db.shape=", shape_str(db));
+    outputs.emplace_back("db", db);
+    dbp = mptr(db);
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    for (const auto& in : inputs) expect_no_overlap(fn, outputs[i].first, outputs[i].second, in.first, in.second);
+    for (size_t j = 0; j < i; ++j)
+      expect_no_overlap(fn, outputs[i].first, outputs[i].second, outputs[j].first, outputs[j].second);
+  }
+  const float *xp = cptr(x), *wp = cptr(w), *yp = cptr(y), *dyp = cptr(dy);
+  float* dwp = mptr(dw);
+  py::gil_scoped_release release;
+  pykeras::dense_backward(m, k, n, xp, wp, yp, dyp, act, dxp, dwp, dbp);
+}
+
+double softmax_cross_entropy(py::object logits_obj, py::object labels_obj, py::object dlogits_obj,
+                             float grad_scale) {
+  const char* fn = "softmax_cross_entropy";
+  py::array logits = f32(fn, "logits", logits_obj);
+  expect_ndim(fn, "logits", logits, 2, "(batch, classes)");
+  const int64_t m = logits.shape(0), c = logits.shape(1);
+  if (!py::isinstance<py::array>(labels_obj))
+    fail(fn, ": argument 'labels' must be a numpy array of dtype int32 or int64. Received: an object of type ",
+         type_name(labels_obj));
+  const py::dtype i32 = py::dtype::of<int32_t>(), i64 = py::dtype::of<int64_t>();
+  const bool is64 = py::reinterpret_borrow<py::array>(labels_obj).dtype().equal(i64);
+  if (!is64 && !py::reinterpret_borrow<py::array>(labels_obj).dtype().equal(i32))
+    fail(fn, ": argument 'labels' must have dtype int32 or int64. Received: labels.dtype=",
+         std::string(py::str(py::reinterpret_borrow<py::array>(labels_obj).dtype())));
+  py::array labels = as_array(fn, "labels", labels_obj, is64 ? i64 : i32, false);
+  if (labels.ndim() != 1 || labels.shape(0) != m)
+    fail(fn, ": argument 'labels' must have shape (", m, ",) to match logits of shape ", shape_str(logits),
+         ". Received: labels.shape=", shape_str(labels));
+  float* gp = nullptr;
+  py::array dlogits;
+  if (!dlogits_obj.is_none()) {
+    dlogits = f32(fn, "dlogits", dlogits_obj, true);
+    if (dlogits.ndim() != 2 || dlogits.shape(0) != m || dlogits.shape(1) != c)
+      fail(fn, ": argument 'dlogits' must have the shape of logits ", shape_str(logits),
+           ". Received: dlogits.shape=", shape_str(dlogits));
+    expect_no_overlap(fn, "dlogits", dlogits, "logits", logits, true);
+    expect_no_overlap(fn, "dlogits", dlogits, "labels", labels);
+    gp = mptr(dlogits);
+  }
+  const float* lp = cptr(logits);
+  const void* yp = labels.data();
+  py::gil_scoped_release release;
+  if (is64)
+    return pykeras::softmax_cross_entropy(m, c, lp, static_cast<const int64_t*>(yp), gp, grad_scale);
+  return pykeras::softmax_cross_entropy(m, c, lp, static_cast<const int32_t*>(yp), gp, grad_scale);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, mod) {
+  mod.doc() = "pykeras native kernels (private; use pykeras.ops). float32, C-contiguous arrays only.";
+
+  mod.def("sgemm", &sgemm, py::arg("trans_a"), py::arg("trans_b"), py::arg("m"), py::arg("n"), py::arg("k"),
+          py::arg("alpha"), py::arg("a"), py::arg("lda"), py::arg("b"), py::arg("ldb"), py::arg("beta"),
+          py::arg("c"), py::arg("ldc"),
+          "Row-major BLAS sgemm: C[m x n] = alpha * op(A) @ op(B) + beta * C. beta == 0 does not read C.");
+  mod.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
+          py::arg("trans_b") = false, py::arg("out") = py::none(),
+          "op(a) @ op(b) for 2-D float32 arrays; allocates out when None and returns it.");
+  mod.def("bias_add", &bias_add, py::arg("y"), py::arg("b"), "y (m, n) += b (n,), in place.");
+  mod.def("relu", &relu, py::arg("x"), py::arg("out"),
+          "out = max(x, 0) elementwise; NaN stays NaN. out may be x.");
+  mod.def("relu_backward", &relu_backward, py::arg("dy"), py::arg("y"), py::arg("out"),
+          "out = dy where y > 0 else 0 (mask from the forward output y). out may be dy.");
+  mod.def("bias_grad", &bias_grad, py::arg("dy"), py::arg("out"),
+          "out (n,) = column sums of dy (m, n), in a fixed order.");
+  mod.def("dense_forward", &dense_forward, py::arg("x"), py::arg("w"), py::arg("b"), py::arg("activation"),
+          py::arg("out"), "out = act(x @ w + b), activation in {'linear', 'relu'}; b may be None.");
+  mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
+          py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
+          "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");
+  mod.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
+          py::arg("dlogits"), py::arg("grad_scale"),
+          "Mean sparse softmax cross-entropy; writes grad_scale * (softmax - onehot) / m to dlogits if given.");
+  mod.def(
+      "set_num_threads", [](int n) { pykeras::set_num_threads(n); }, py::arg("n"),
+      "Set the thread count kernels may use (n >= 1).");
+  mod.def("get_num_threads", &pykeras::num_threads, "The thread count kernels may use.");
+  mod.def("compiled_isas", &pykeras::gemm::compiled_isas, "GEMM micro-kernel ISAs compiled in, best first.");
+  mod.def("selected_isa", &pykeras::gemm::active_isa,
+          "The ISA in use: the best one this CPU supports, unless set_isa chose another.");
+  mod.def("set_isa", &pykeras::gemm::set_isa, py::arg("name"),
+          "Force a GEMM ISA (for tests and benchmarks); ValueError if not compiled in or not supported.");
+}

@@ -1,0 +1,22 @@
+// Thread count: the one user setting and the one policy that shrinks it for small work.
+//
+// Waking an OpenMP team costs a few microseconds; a kernel that does less work than that per thread
+// runs faster alone. Every kernel asks here how many threads to use, so the policy lives in one place.
+#pragma once
+
+#include <cstdint>
+
+namespace pykeras {
+
+// The thread count set by the user: OMP_NUM_THREADS if set, else the number of cores.
+int num_threads();
+// n >= 1, else std::invalid_argument.
+void set_num_threads(int n);
+
+// Threads for a compute-bound kernel doing `flops` floating-point operations (GEMM and friends):
+// one per ~1 MFLOP, single-threaded below 2 MFLOP, never more than num_threads().
+int threads_for_flops(double flops);
+// Threads for a memory-bound kernel touching `elements` floats (elementwise ops, reductions).
+int threads_for_elements(int64_t elements);
+
+}  // namespace pykeras

@@ -1,0 +1,36 @@
+// Scratch memory reused across kernel calls: packing buffers for GEMM, temporaries for fused ops.
+//
+// Each calling thread (each Python thread that released the GIL) owns one Workspace, so concurrent
+// calls never share scratch memory; the OpenMP team of a call shares its caller's buffers. Buffers only
+// grow, are 64-byte aligned (one cache line, one zmm register) and are freed when the thread exits.
+#pragma once
+
+#include <cstddef>
+
+namespace pykeras {
+
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer();
+
+  // A buffer of at least `count` floats; contents are unspecified. Throws std::bad_alloc.
+  float* get(size_t count);
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+struct Workspace {
+  AlignedBuffer pack_a;  // GEMM: packed MC x KC block of op(A)
+  AlignedBuffer pack_b;  // GEMM: packed KC x NC block of op(B)
+  AlignedBuffer temp;    // fused ops: e.g. dz in dense_backward (never used by GEMM itself)
+};
+
+// The calling thread's workspace.
+Workspace& thread_workspace();
+
+}  // namespace pykeras

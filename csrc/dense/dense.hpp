@@ -1,0 +1,22 @@
+// Fused dense layer: forward (GEMM with bias and activation in the micro-kernel epilogue) and
+// backward (ReLU mask, weight, bias and input gradients).
+#pragma once
+
+#include <cstdint>
+
+namespace pykeras {
+
+enum class Activation { linear, relu };
+
+// out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null.
+void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
+                   Activation act, float* out);
+
+// Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):
+//   dz = act == relu ? dy * (y > 0) : dy
+//   dw (k x n) = x^T dz;  db (n) = column sums of dz (if db);  dx (m x k) = dz w^T (if dx).
+// dy is not modified; dz lives in the calling thread's reused workspace.
+void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,
+                    const float* dy, Activation act, float* dx, float* dw, float* db);
+
+}  // namespace pykeras

@@ -1,0 +1,31 @@
+// Run-time choice of the micro-kernel: the best one compiled in and supported by this CPU,
+// overridable by name for tests and benchmarks.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gemm/blocking.hpp"
+#include "gemm/microkernel.hpp"
+
+namespace pykeras::gemm {
+
+struct KernelSpec {
+  const char* name;  // "avx512", "avx2", "portable"
+  Blocking blocking;
+  MicroKernelFn kernel;
+};
+
+// The kernel in use (the best supported one unless set_isa was called).
+const KernelSpec& active_kernel();
+
+// Names compiled into this build, best first.
+std::vector<std::string> compiled_isas();
+// Name of the best ISA that is compiled in and that this CPU supports.
+std::string selected_isa();
+// Currently active ISA name.
+std::string active_isa();
+// Force an ISA; std::invalid_argument if not compiled in or not supported by this CPU.
+void set_isa(const std::string& name);
+
+}  // namespace pykeras::gemm

@@ -1,0 +1,127 @@
+// The blocked GEMM driver (BLIS loop nest): jc / pc / ic / jr / ir around a micro-kernel.
+//
+// Threads: one OpenMP team per call. For each (jc, pc) the team packs the B block together, then for
+// each ic packs the A block together and splits the (jr, ir) tiles of C between threads. Each C tile is
+// computed by exactly one thread, with the same arithmetic whatever the thread count, so results are
+// bitwise identical for any number of threads (no reduction over k is ever split).
+#include "gemm/sgemm.hpp"
+
+#include <algorithm>
+
+#include "common/check.hpp"
+#include "common/threads.hpp"
+#include "common/workspace.hpp"
+#include "gemm/dispatch.hpp"
+#include "gemm/pack.hpp"
+#include "gemm/tile.hpp"
+
+namespace pykeras::gemm {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// C = beta * C, then the epilogue; for k == 0 or alpha == 0, when A and B are not read.
+void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const Epilogue& ep) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* ci = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      float v = beta == 0.0f ? 0.0f : beta * ci[j];
+      if (ep.bias != nullptr) v += ep.bias[j];
+      if (ep.relu) v = v < 0.0f ? 0.0f : v;
+      ci[j] = v;
+    }
+  }
+}
+
+void blocked(const KernelSpec& ks, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+             float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+             float* c, int64_t ldc, const Epilogue& ep, int nthreads) {
+  const int MR = ks.blocking.mr, NR = ks.blocking.nr;
+  const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
+  const int64_t kc_max = std::min(KC, k);
+  Workspace& ws = thread_workspace();
+  float* const apack = ws.pack_a.get(static_cast<size_t>(ceil_div(std::min(MC, m), MR) * MR * kc_max));
+  float* const bpack = ws.pack_b.get(static_cast<size_t>(ceil_div(std::min(NC, n), NR) * NR * kc_max));
+
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+  {
+    alignas(64) float tile[kMaxTile];
+    for (int64_t jc = 0; jc < n; jc += NC) {
+      const int64_t nc = std::min(NC, n - jc);
+      const int64_t n_panels = ceil_div(nc, NR);
+      for (int64_t pc = 0; pc < k; pc += KC) {
+        const int64_t kc = std::min(KC, k - pc);
+        // Later KC blocks accumulate onto the first; the epilogue runs once, on the final sum.
+        const float beta_pc = pc == 0 ? beta : 1.0f;
+        const Epilogue ep_pc = pc + kc == k ? ep : Epilogue{};
+
+#pragma omp for schedule(static)
+        for (int64_t jp = 0; jp < n_panels; ++jp) {
+          const int64_t j0 = jc + jp * NR;
+          pack_b_panel(trans_b, b, ldb, pc, kc, j0, static_cast<int>(std::min<int64_t>(NR, n - j0)), NR,
+                       bpack + jp * NR * kc);
+        }
+
+        for (int64_t ic = 0; ic < m; ic += MC) {
+          const int64_t mc = std::min(MC, m - ic);
+          const int64_t m_panels = ceil_div(mc, MR);
+
+#pragma omp for schedule(static)
+          for (int64_t ip = 0; ip < m_panels; ++ip) {
+            const int64_t i0 = ic + ip * MR;
+            pack_a_panel(trans_a, a, lda, i0, static_cast<int>(std::min<int64_t>(MR, m - i0)), pc, kc, MR,
+                         apack + ip * MR * kc);
+          }
+
+          // Tiles in jr-major order: a thread's tiles share B micro-panels (which stay in L1).
+#pragma omp for schedule(static)
+          for (int64_t t = 0; t < n_panels * m_panels; ++t) {
+            const int64_t jp = t / m_panels, ip = t % m_panels;
+            const int64_t i0 = ic + ip * MR, j0 = jc + jp * NR;
+            const int mr = static_cast<int>(std::min<int64_t>(MR, m - i0));
+            const int nr = static_cast<int>(std::min<int64_t>(NR, n - j0));
+            const float* ap = apack + ip * MR * kc;
+            const float* bp = bpack + jp * NR * kc;
+            float* cp = c + i0 * ldc + j0;
+            Epilogue e = ep_pc;
+            if (e.bias != nullptr) e.bias += j0;
+            if (mr == MR && nr == NR) {
+              ks.kernel(kc, ap, bp, NR, cp, ldc, alpha, beta_pc, e);
+            } else {
+              // Edge tile: full-size kernel into a buffer, then merge the valid part.
+              ks.kernel(kc, ap, bp, NR, tile, NR, alpha, 0.0f, Epilogue{});
+              store_tile(tile, NR, mr, nr, 1.0f, beta_pc, cp, ldc, e);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           const Epilogue& ep) {
+  const char* op = "sgemm";
+  check_nonnegative(op, "m", m);
+  check_nonnegative(op, "n", n);
+  check_nonnegative(op, "k", k);
+  check_leading_dim(op, "lda", lda, trans_a ? m : k);
+  check_leading_dim(op, "ldb", ldb, trans_b ? k : n);
+  check_leading_dim(op, "ldc", ldc, n);
+  if (m == 0 || n == 0) return;
+  check(c != nullptr, op, ": c must not be null. Received: c=nullptr");
+  if (k == 0 || alpha == 0.0f) {
+    scale_and_epilogue(m, n, beta, c, ldc, ep);
+    return;
+  }
+  check(a != nullptr && b != nullptr, op, ": a and b must not be null. Received: a=",
+        static_cast<const void*>(a), ", b=", static_cast<const void*>(b));
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  blocked(active_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep,
+          threads_for_flops(flops));
+}
+
+}  // namespace pykeras::gemm

@@ -1,0 +1,23 @@
+// Single-precision GEMM, row-major, BLAS semantics, with an optional fused epilogue:
+//
+//   C = act(alpha * op(A) * op(B) + beta * C + bias)
+//
+// op(A) is m x k: A stored m x k (lda >= k) or, when trans_a, k x m (lda >= m); likewise op(B) is
+// k x n: B stored k x n (ldb >= n) or, when trans_b, n x k (ldb >= k). C is m x n (ldc >= n).
+// beta == 0: C is not read. k == 0 or alpha == 0: A and B are not read (C = beta * C, then the
+// epilogue). Results are bitwise identical for any thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "gemm/microkernel.hpp"
+
+namespace pykeras::gemm {
+
+// Preconditions (checked, std::invalid_argument): m, n, k >= 0; leading dimensions as above;
+// non-null pointers for the operands that are read or written.
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           const Epilogue& ep = Epilogue{});
+
+}  // namespace pykeras::gemm

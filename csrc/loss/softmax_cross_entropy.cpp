@@ -1,0 +1,54 @@
+#include "loss/softmax_cross_entropy.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include "common/check.hpp"
+#include "common/threads.hpp"
+
+namespace pykeras {
+
+template <typename Label>
+double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, const Label* labels,
+                             float* dlogits, float grad_scale) {
+  const char* op = "softmax_cross_entropy";
+  check_nonnegative(op, "m", m);
+  check_nonnegative(op, "c", c);
+  for (int64_t i = 0; i < m; ++i) {
+    check(labels[i] >= 0 && static_cast<int64_t>(labels[i]) < c, op, ": labels must lie in [0, ", c,
+          ") for ", c, " classes. Received: labels[", i, "]=", static_cast<int64_t>(labels[i]));
+  }
+  if (m == 0) return 0.0;
+
+  // Per-row losses, summed in row order afterwards: the result does not depend on the thread count.
+  std::vector<double> row_loss(static_cast<size_t>(m));
+  const double scale = static_cast<double>(grad_scale) / static_cast<double>(m);
+  const int nt = threads_for_elements(m * c);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int64_t i = 0; i < m; ++i) {
+    const float* z = logits + i * c;
+    float zmax = z[0];
+    for (int64_t j = 1; j < c; ++j) zmax = z[j] > zmax ? z[j] : zmax;
+    double sum = 0.0;
+    for (int64_t j = 0; j < c; ++j) sum += std::exp(static_cast<double>(z[j]) - zmax);
+    const int64_t label = static_cast<int64_t>(labels[i]);
+    const double log_sum = std::log(sum);
+    row_loss[static_cast<size_t>(i)] = log_sum - (static_cast<double>(z[label]) - zmax);
+    if (dlogits != nullptr) {
+      float* g = dlogits + i * c;
+      const double inv_sum = 1.0 / sum;
+      for (int64_t j = 0; j < c; ++j) {
+        const double p = std::exp(static_cast<double>(z[j]) - zmax) * inv_sum;
+        g[j] = static_cast<float>(scale * (p - (j == label ? 1.0 : 0.0)));
+      }
+    }
+  }
+  double total = 0.0;
+  for (double l : row_loss) total += l;
+  return total / static_cast<double>(m);
+}
+
+template double softmax_cross_entropy<int32_t>(int64_t, int64_t, const float*, const int32_t*, float*, float);
+template double softmax_cross_entropy<int64_t>(int64_t, int64_t, const float*, const int64_t*, float*, float);
+
+}  // namespace pykeras
