@@ -1,0 +1,39 @@
+"""Process-wide settings: thread count and random seeds.
+
+This is the one place that sets the kernels' thread count; the native module
+reads ``OMP_NUM_THREADS`` at import, and :func:`set_num_threads` overrides it.
+"""
+import random as _py_random
+
+import numpy as np
+
+from pykeras import _core
+
+_generator = np.random.default_rng()
+
+
+def set_num_threads(n):
+    """Sets how many threads the native kernels may use (at least 1)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_threads: expected an integer >= 1. Received: {n!r}")
+    _core.set_num_threads(int(n))
+
+
+def get_num_threads():
+    """Returns the thread count the native kernels use for large problems."""
+    return _core.get_num_threads()
+
+
+def set_random_seed(seed):
+    """Seeds every source of randomness pykeras draws from (and Python's, numpy's global ones)."""
+    global _generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"set_random_seed: expected a non-negative integer. Received: {seed!r}")
+    _py_random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    _generator = np.random.default_rng(int(seed))
+
+
+def random_generator():
+    """The generator unseeded initializers, dropout and shuffling draw from."""
+    return _generator

@@ -1,0 +1,108 @@
+"""Dense: ``activation(inputs @ kernel + bias)`` on one fused native kernel."""
+from pykeras import activations, initializers
+from pykeras.layers.layer import Layer
+from pykeras.ops import nn
+
+_FUSED = {activations.linear: "linear", activations.relu: "relu"}
+
+
+class Dense(Layer):
+    """A densely connected layer on the last axis of its input.
+
+    Args:
+        units: output size.
+        activation: name or callable; ``None`` is linear. ``"relu"`` and
+            linear run fused into the matrix multiply.
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer: initializer names or objects.
+        kernel_regularizer, bias_regularizer: callables whose results join ``losses``.
+        kernel_constraint, bias_constraint: callables applied after each update.
+
+    Raises:
+        ValueError: in ``call``, when the input's last axis differs from the
+            width the layer was built for, or the input is a scalar.
+
+    Example:
+        >>> layer = keras.layers.Dense(4, activation="relu")
+        >>> layer(ops.ones((2, 3))).shape
+        (2, 4)
+    """
+
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(
+                f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}"
+            )
+        if activity_regularizer is not None:
+            raise ValueError(f"Dense '{self.name}': activity_regularizer is not supported.")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.bias = None
+
+    def build(self, input_shape):
+        if len(input_shape) < 1 or input_shape[-1] is None:
+            raise ValueError(
+                f"Dense '{self.name}': the last dimension of the input must be known. "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
+
+    def call(self, inputs):
+        shape = inputs.shape
+        if len(shape) < 1 or shape[-1] != self.kernel.shape[0]:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected axis -1 "
+                f"of input shape to have value {self.kernel.shape[0]}, but received input with "
+                f"shape {tuple(shape)}"
+            )
+        fused = _FUSED.get(self.activation)
+        if fused is not None:
+            return nn.dense(inputs, self.kernel, self.bias, fused)
+        return self.activation(nn.dense(inputs, self.kernel, self.bias, "linear"))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)[:-1] + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+        )
+        return config

@@ -1,0 +1,430 @@
+"""The Layer: weights plus a ``call``, built lazily, composed recursively."""
+import inspect
+import threading
+
+import numpy as np
+
+from pykeras import initializers
+from pykeras.naming import name_scope, to_snake_case, unique_name
+from pykeras.ops.core import convert_to_tensor
+from pykeras.tensor import Tensor, Variable
+
+# Keyword arguments every layer accepts besides trainable/dtype/name; the
+# input_* ones let a Sequential's first layer declare its input.
+_LEGACY_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape")
+
+_call_context = threading.local()  # the `training` flag of the outermost call
+
+
+def _context_training():
+    return getattr(_call_context, "training", None)
+
+
+def _iter_tracked(value, seen):
+    """Yields the Layers and Variables inside an attribute value, in order."""
+    if id(value) in seen:
+        return
+    if isinstance(value, (Layer, Variable)):
+        seen.add(id(value))
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _iter_tracked(item, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _iter_tracked(item, seen)
+
+
+def shape_of(inputs):
+    """The shape, or nested list of shapes, of a call's first argument."""
+    if isinstance(inputs, (list, tuple)):
+        return [shape_of(x) for x in inputs]
+    if isinstance(inputs, dict):
+        return {key: shape_of(x) for key, x in inputs.items()}
+    return tuple(np.shape(inputs))
+
+
+def _to_tensors(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(_to_tensors(x) for x in inputs)
+    if isinstance(inputs, dict):
+        return {key: _to_tensors(x) for key, x in inputs.items()}
+    if isinstance(inputs, (np.ndarray, np.generic, float, int)):
+        return convert_to_tensor(inputs)
+    return inputs
+
+
+class Layer:
+    """A layer holds state (weights) and computes ``call(inputs)``.
+
+    Subclasses create weights in ``__init__`` when the input size is known, or
+    in ``build(input_shape)``, which runs automatically on the first call.
+    Layers and Variables assigned as attributes (directly, or inside lists and
+    dicts) are tracked: their weights become this layer's weights.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        dtype: the compute and weight dtype; pykeras computes in float32.
+        name: a unique name; defaults to the snake-cased class name.
+
+    Example:
+        >>> class Linear(keras.layers.Layer):
+        ...     def __init__(self, units=32):
+        ...         super().__init__()
+        ...         self.units = units
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1], self.units),
+        ...                                  initializer="random_normal")
+        ...     def call(self, inputs):
+        ...         return ops.matmul(inputs, self.w)
+    """
+
+    def __init__(self, *, trainable=True, dtype=None, name=None, **kwargs):
+        unknown = {k: v for k, v in kwargs.items() if k not in _LEGACY_KWARGS}
+        if unknown:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {unknown}"
+            )
+        if dtype not in (None, "float32", np.float32) and getattr(dtype, "name", None) != "float32":
+            raise ValueError(
+                f"{type(self).__name__}: pykeras computes in float32 only. Received: dtype={dtype!r}"
+            )
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(
+                f"{type(self).__name__}: `name` must be a non-empty string without '/'. "
+                f"Received: name={name!r}"
+            )
+        state = {
+            "_trainable_variables": [],
+            "_non_trainable_variables": [],
+            "_trainable": bool(trainable),
+            "built": False,
+            "_building": False,
+            "_losses": [],
+            "name": name or unique_name(to_snake_case(type(self).__name__)),
+        }
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        input_shape = kwargs.get("input_shape")
+        if kwargs.get("batch_input_shape") is not None:
+            input_shape = tuple(kwargs["batch_input_shape"])[1:]
+        elif kwargs.get("input_dim") is not None:
+            input_shape = (kwargs["input_dim"],)
+        self._declared_input_shape = None if input_shape is None else tuple(input_shape)
+
+    # ----------------------------------------------------------- tracking
+
+    def __setattr__(self, name, value):
+        if "_trainable_variables" not in self.__dict__ and isinstance(value, (Layer, Variable)):
+            raise RuntimeError(
+                f"{type(self).__name__}: call `super().__init__()` before assigning "
+                f"layers or variables (assigning {name!r})"
+            )
+        if isinstance(value, Variable):
+            if not any(value is v for v in self._own_variables()):
+                self._check_unlocked(f"variable {name!r}")
+                bucket = self._trainable_variables if value.trainable else self._non_trainable_variables
+                bucket.append(value)
+        elif isinstance(value, Layer) and value is not self:
+            if not any(value is layer for layer in self._layers):
+                self._check_unlocked(f"layer {name!r}")
+        object.__setattr__(self, name, value)
+
+    def _check_unlocked(self, what):
+        if self.built and not self._building:
+            raise RuntimeError(
+                f"Layer '{self.name}': you cannot add new state ({what}) to a layer that is "
+                "already built. Create variables in `__init__` or `build()`, and sublayers in `__init__`."
+            )
+
+    def _own_variables(self):
+        return self._trainable_variables + self._non_trainable_variables
+
+    @property
+    def _layers(self):
+        """Direct sublayers in assignment order, without duplicates."""
+        seen = {id(self)}
+        return [
+            item
+            for value in list(self.__dict__.values())
+            for item in _iter_tracked(value, seen)
+            if isinstance(item, Layer)
+        ]
+
+    def _flatten_layers(self, include_self=True):
+        """This layer and every layer below it, depth first, each once."""
+        found, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            found.append(layer)
+            stack = layer._layers + stack
+        return found if include_self else found[1:]
+
+    @property
+    def weights(self):
+        """Own variables (trainable-at-creation first), then each sublayer's."""
+        result, seen = [], set()
+        for layer in self._flatten_layers():
+            for variable in layer._own_variables():
+                if id(variable) not in seen:
+                    seen.add(id(variable))
+                    result.append(variable)
+        return result
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezes (False) or unfreezes (True) this layer and every layer below it.
+
+        Unfreezing restores each variable's trainability from its creation, so
+        a variable created with ``trainable=False`` stays frozen.
+        """
+        value = bool(value)
+        for layer in self._flatten_layers():
+            object.__setattr__(layer, "_trainable", value)
+            for variable in layer._own_variables():
+                variable.trainable = value and variable._trainable_at_creation
+
+    @property
+    def losses(self):
+        """Regularization losses of this layer and its sublayers (recomputed each time)."""
+        result = []
+        for layer in self._flatten_layers():
+            result.extend(regularizer(variable) for variable, regularizer in layer._losses)
+        return result
+
+    # ----------------------------------------------------------- weights
+
+    def add_weight(
+        self,
+        shape=(),
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+        **kwargs,
+    ):
+        """Creates a Variable owned by this layer and tracks it.
+
+        Args:
+            shape: the variable's shape; ``()`` for a scalar.
+            initializer: a name (``"zeros"``, ``"random_normal"``, ...), an
+                Initializer or a callable; defaults to ``"glorot_uniform"``
+                for floats and ``"zeros"`` otherwise.
+            dtype: float32 unless given (integer counters are allowed).
+            trainable: whether gradients update it.
+            regularizer: a callable on the variable whose result joins ``losses``.
+            constraint: a callable applied to the variable after each update.
+            name: the variable name; its ``path`` is ``<layer name>/<name>``.
+
+        Returns:
+            The new Variable.
+        """
+        unknown = set(kwargs) - {"autocast", "aggregation", "overwrite_with_gradient", "synchronization"}
+        if unknown:
+            raise ValueError(
+                f"Layer '{self.name}': unrecognized arguments to add_weight: {sorted(unknown)}"
+            )
+        if "_trainable_variables" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}: call `super().__init__()` before `add_weight`"
+            )
+        self._check_unlocked(f"weight {name!r}")
+        shape = () if shape is None else tuple(shape)
+        if any(not isinstance(d, (int, np.integer)) or d < 0 for d in shape):
+            raise ValueError(
+                f"Layer '{self.name}': add_weight needs a fully defined non-negative shape. "
+                f"Received: shape={shape}"
+            )
+        dtype = np.dtype(dtype or "float32")
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        initializer = initializers.get(initializer)
+        if name is None:
+            name = unique_variable_name(self)
+        with _layer_scope(self):
+            variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name)
+        variable.constraint = constraint
+        bucket = self._trainable_variables if trainable else self._non_trainable_variables
+        bucket.append(variable)
+        if regularizer is not None:
+            self._losses.append((variable, regularizer))
+        return variable
+
+    def get_weights(self):
+        """The weights' values as a list of numpy arrays, in ``weights`` order."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights):
+        """Sets all weights from a list of arrays, in ``weights`` order.
+
+        Raises:
+            ValueError: the list has the wrong length, or an array the wrong shape.
+        """
+        variables = self.weights
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list "
+                f"of length {len(weights)}, but the layer was expecting {len(variables)} weights."
+            )
+        arrays = [np.asarray(w) for w in weights]
+        for variable, array in zip(variables, arrays):
+            if array.shape != variable.shape:
+                raise ValueError(
+                    f"Layer '{self.name}' weight shape {variable.shape} is not compatible with "
+                    f"provided weight shape {array.shape} (variable {variable.path})."
+                )
+        for variable, array in zip(variables, arrays):
+            variable.assign(array)
+
+    def count_params(self):
+        """Total number of scalars in all weights; the layer must be built."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                "built. You can build it manually via: `layer.build(input_shape)`."
+            )
+        return int(sum(int(np.prod(v.shape)) for v in self.weights))
+
+    # ----------------------------------------------------------- build and call
+
+    def build(self, input_shape):
+        """Creates the layer's weights for ``input_shape``; override as needed."""
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation; override it (the default is the identity)."""
+        return inputs
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            raise ValueError(f"Layer '{self.name}' was called without inputs.")
+        from pykeras.layers.symbolic import KerasTensor, call_symbolically
+
+        if any(isinstance(x, KerasTensor) for x in _flat_inputs(args[0])):
+            return call_symbolically(self, args, kwargs)
+        args = (_to_tensors(args[0]),) + args[1:]
+        if self._accepts_training():
+            if kwargs.get("training") is None:
+                kwargs["training"] = _context_training()
+        elif "training" in kwargs:
+            kwargs.pop("training")
+        outer_training = _context_training()
+        if kwargs.get("training") is not None:
+            _call_context.training = kwargs["training"]
+        try:
+            if self.built:
+                return self.call(*args, **kwargs)
+            with _layer_scope(self):
+                self._build_once(shape_of(args[0]))
+                return self.call(*args, **kwargs)
+        finally:
+            _call_context.training = outer_training
+
+    def _build_once(self, input_shape):
+        object.__setattr__(self, "_building", True)
+        try:
+            self.build(input_shape)
+        finally:
+            object.__setattr__(self, "_building", False)
+        object.__setattr__(self, "built", True)
+
+    def _accepts_training(self):
+        cls = type(self)
+        cached = cls.__dict__.get("_call_has_training")
+        if cached is None:
+            cached = "training" in inspect.signature(cls.call).parameters
+            type.__setattr__(cls, "_call_has_training", cached)
+        return cached
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape`` (``None`` for unknown sizes).
+
+        The default runs ``call`` on zeros, so layers whose output shape is
+        not obvious need not override it.
+        """
+        from pykeras.layers.symbolic import infer_output_shape
+
+        return infer_output_shape(self, input_shape)
+
+    # ----------------------------------------------------------- config
+
+    def get_config(self):
+        """The constructor arguments that recreate this layer (without weights)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
+        if self._declared_input_shape is not None:
+            config["input_shape"] = self._declared_input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def unique_variable_name(layer):
+    taken = {v.name for v in layer._own_variables()}
+    name, index = "variable", 0
+    while name in taken:
+        index += 1
+        name = f"variable_{index}"
+    return name
+
+
+def _flat_inputs(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return [leaf for x in inputs for leaf in _flat_inputs(x)]
+    if isinstance(inputs, dict):
+        return [leaf for x in inputs.values() for leaf in _flat_inputs(x)]
+    return [inputs]
+
+
+class _layer_scope:
+    """Enters ``layer.name`` in the name scope unless it is already innermost."""
+
+    def __init__(self, layer):
+        self._layer = layer
+        self._scope = None
+
+    def __enter__(self):
+        from pykeras.naming import innermost_scope_owner
+
+        if innermost_scope_owner() is not self._layer:
+            self._scope = name_scope(self._layer.name, owner=self._layer)
+            self._scope.__enter__()
+
+    def __exit__(self, *exc_info):
+        if self._scope is not None:
+            self._scope.__exit__(*exc_info)
+        return False
+
+
+__all__ = ["Layer", "Tensor"]

@@ -1,0 +1,361 @@
+"""Math ops. Each differentiable op's backward rule sits beside its forward.
+
+Every op accepts Tensors, Variables, numpy arrays and Python numbers, and
+returns a Tensor. Backward rules receive and return numpy arrays.
+"""
+import numpy as np
+
+from pykeras import _core
+from pykeras.ops.tape import active_tapes, record
+from pykeras.tensor import FLOAT, Tensor, as_array
+
+__all__ = [
+    "convert_to_tensor", "cast", "stop_gradient",
+    "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "negative",
+    "abs", "square", "sqrt", "exp", "log", "clip", "matmul",
+    "sum", "mean", "max", "min", "reshape", "transpose", "expand_dims", "squeeze",
+    "concatenate", "stack", "getitem", "where",
+    "ones", "zeros", "full", "ones_like", "zeros_like", "arange",
+    "argmax", "argmin", "equal", "not_equal", "greater", "greater_equal", "less",
+    "less_equal", "sign", "round", "floor", "isnan", "isfinite",
+]
+
+
+def wrap(array):
+    """Makes a Tensor from an array the caller guarantees is contiguous."""
+    tensor = Tensor.__new__(Tensor)
+    if array.dtype == np.float64:
+        array = array.astype(FLOAT)
+    tensor._value = array if array.flags.c_contiguous else np.ascontiguousarray(array)
+    return tensor
+
+
+def convert_to_tensor(x, dtype=None):
+    """Returns ``x`` as a Tensor (unchanged if it already is one of that dtype)."""
+    if isinstance(x, Tensor) and (dtype is None or np.dtype(dtype) == x._value.dtype):
+        return x
+    return Tensor(x, dtype)
+
+
+def _operand(x):
+    """Splits an operand into (tensor or None for constants, value)."""
+    if isinstance(x, Tensor):
+        return x, x._value
+    if isinstance(x, (bool, int, float)):
+        return None, x  # Python scalars keep the tensor's dtype under numpy's rules
+    return None, as_array(x)
+
+
+def unbroadcast(grad, shape):
+    """Sums ``grad`` down to ``shape``, undoing numpy broadcasting."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, dim in enumerate(shape) if dim == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _binary(a, b, forward, backward):
+    ta, va = _operand(a)
+    tb, vb = _operand(b)
+    out = wrap(np.asarray(forward(va, vb)))
+    if active_tapes and (ta is not None or tb is not None):
+        shape_a, shape_b = np.shape(va), np.shape(vb)
+
+        def grads(g):
+            ga, gb = backward(g, va, vb, out._value)
+            return (
+                None if ta is None else unbroadcast(ga, shape_a),
+                None if tb is None else unbroadcast(gb, shape_b),
+            )
+
+        record(out, (ta, tb), grads)
+    return out
+
+
+def _unary(x, forward, backward):
+    tx, vx = _operand(x)
+    out = wrap(np.asarray(forward(vx)))
+    if active_tapes and tx is not None:
+        record(out, (tx,), lambda g: (backward(g, vx, out._value),))
+    return out
+
+
+def add(a, b):
+    return _binary(a, b, np.add, lambda g, a, b, y: (g, g))
+
+
+def subtract(a, b):
+    return _binary(a, b, np.subtract, lambda g, a, b, y: (g, -g))
+
+
+def multiply(a, b):
+    return _binary(a, b, np.multiply, lambda g, a, b, y: (g * b, g * a))
+
+
+def divide(a, b):
+    return _binary(a, b, np.true_divide, lambda g, a, b, y: (g / b, -g * y / b))
+
+
+def power(a, b):
+    def backward(g, a, b, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+        return g * b * np.power(a, b - 1), g * y * log_a
+
+    return _binary(a, b, np.power, backward)
+
+
+def maximum(a, b):
+    return _binary(a, b, np.maximum, lambda g, a, b, y: (g * (a >= b), g * (a < b)))
+
+
+def minimum(a, b):
+    return _binary(a, b, np.minimum, lambda g, a, b, y: (g * (a <= b), g * (a > b)))
+
+
+def negative(x):
+    return _unary(x, np.negative, lambda g, x, y: -g)
+
+
+def abs(x):  # noqa: A001 - the Keras name
+    return _unary(x, np.abs, lambda g, x, y: g * np.sign(x))
+
+
+def square(x):
+    return _unary(x, np.square, lambda g, x, y: 2 * g * x)
+
+
+def sqrt(x):
+    return _unary(x, np.sqrt, lambda g, x, y: g / (2 * y))
+
+
+def exp(x):
+    return _unary(x, np.exp, lambda g, x, y: g * y)
+
+
+def log(x):
+    """Natural log; the gradient at 0 is ``inf`` (times the upstream gradient)."""
+    return _unary(x, np.log, lambda g, x, y: g / x)
+
+
+def clip(x, x_min, x_max):
+    return _unary(
+        x,
+        lambda v: np.clip(v, x_min, x_max),
+        lambda g, x, y: g * ((x >= x_min) & (x <= x_max)),
+    )
+
+
+def matmul(a, b):
+    """Matrix product; 2-D float32 operands run on the native SGEMM."""
+    ta, va = _operand(a)
+    tb, vb = _operand(b)
+    native = va.ndim == 2 and vb.ndim == 2 and va.dtype == FLOAT and vb.dtype == FLOAT
+    if native:
+        if va.shape[1] != vb.shape[0]:
+            raise ValueError(
+                f"matmul: inner dimensions must agree. Received: a.shape={va.shape}, b.shape={vb.shape}"
+            )
+        out = wrap(_core.matmul(va, vb))
+    else:
+        out = wrap(np.matmul(va, vb))
+    if active_tapes and (ta is not None or tb is not None):
+
+        def grads(g):
+            g = np.ascontiguousarray(g, dtype=FLOAT)
+            if native:
+                ga = None if ta is None else _core.matmul(g, vb, trans_b=True)
+                gb = None if tb is None else _core.matmul(va, g, trans_a=True)
+                return ga, gb
+            ga = np.matmul(g, np.swapaxes(vb, -1, -2)) if vb.ndim > 1 else np.multiply.outer(g, vb)
+            gb = np.matmul(np.swapaxes(va, -1, -2), g) if va.ndim > 1 else np.multiply.outer(va, g)
+            return (
+                None if ta is None else unbroadcast(ga, va.shape),
+                None if tb is None else unbroadcast(gb, vb.shape),
+            )
+
+        record(out, (ta, tb), grads)
+    return out
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(int(a) % ndim if ndim else int(a) for a in axes)
+
+
+def _expand_reduced(g, shape, axis, keepdims):
+    if not keepdims:
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - the Keras name
+    return _unary(
+        x,
+        lambda v: np.sum(v, axis=axis, keepdims=keepdims),
+        lambda g, x, y: np.array(_expand_reduced(g, x.shape, axis, keepdims)),
+    )
+
+
+def mean(x, axis=None, keepdims=False):
+    def backward(g, x, y):
+        count = x.size // y.size if y.size else 1
+        return _expand_reduced(g, x.shape, axis, keepdims) / count
+
+    return _unary(x, lambda v: np.mean(v, axis=axis, keepdims=keepdims), backward)
+
+
+def _extremum(x, axis, keepdims, reduce):
+    def backward(g, x, y):
+        peak = _expand_reduced(y, x.shape, axis, keepdims)
+        mask = x == peak
+        ties = np.sum(mask, axis=_axes(axis, x.ndim), keepdims=True)
+        return _expand_reduced(g, x.shape, axis, keepdims) * mask / ties
+
+    return _unary(x, lambda v: reduce(v, axis=axis, keepdims=keepdims), backward)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001 - the Keras name
+    """Maximum; ties share the gradient equally."""
+    return _extremum(x, axis, keepdims, np.max)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001 - the Keras name
+    return _extremum(x, axis, keepdims, np.min)
+
+
+def reshape(x, new_shape):
+    return _unary(x, lambda v: np.reshape(v, new_shape), lambda g, x, y: g.reshape(x.shape))
+
+
+def transpose(x, axes=None):
+    def backward(g, x, y):
+        return np.transpose(g, None if axes is None else np.argsort(axes))
+
+    return _unary(x, lambda v: np.transpose(v, axes), backward)
+
+
+def expand_dims(x, axis):
+    return _unary(x, lambda v: np.expand_dims(v, axis), lambda g, x, y: g.reshape(x.shape))
+
+
+def squeeze(x, axis=None):
+    return _unary(x, lambda v: np.squeeze(v, axis), lambda g, x, y: g.reshape(x.shape))
+
+
+def _gather_many(xs, forward, split):
+    pairs = [_operand(x) for x in xs]
+    values = [v for _, v in pairs]
+    out = wrap(np.asarray(forward(values)))
+    tensors = tuple(t for t, _ in pairs)
+    if active_tapes and any(t is not None for t in tensors):
+        record(out, tensors, lambda g: split(g, values))
+    return out
+
+
+def concatenate(xs, axis=0):
+    def split(g, values):
+        bounds = np.cumsum([v.shape[axis] for v in values])[:-1]
+        return np.split(g, bounds, axis=axis)
+
+    return _gather_many(xs, lambda vs: np.concatenate(vs, axis=axis), split)
+
+
+def stack(xs, axis=0):
+    def split(g, values):
+        return [np.take(g, i, axis=axis) for i in range(len(values))]
+
+    return _gather_many(xs, lambda vs: np.stack(vs, axis=axis), split)
+
+
+def getitem(x, index):
+    """``x[index]`` with the gradient scattered back (repeated indices add up)."""
+    if isinstance(index, Tensor):
+        index = index._value
+
+    def backward(g, x, y):
+        full = np.zeros(x.shape, dtype=g.dtype)
+        np.add.at(full, index, g)
+        return full
+
+    return _unary(x, lambda v: v[index], backward)
+
+
+def where(condition, x, y):
+    condition = as_array(condition).astype(bool)
+    return _binary(
+        x, y, lambda a, b: np.where(condition, a, b),
+        lambda g, a, b, out: (g * condition, g * ~condition),
+    )
+
+
+def stop_gradient(x):
+    return wrap(np.array(_operand(x)[1]))
+
+
+def cast(x, dtype):
+    """Casts; the gradient flows through float-to-float casts only."""
+    tx, vx = _operand(x)
+    out = wrap(np.asarray(vx).astype(dtype))
+    if active_tapes and tx is not None and out._value.dtype.kind == "f":
+        record(out, (tx,), lambda g: (g.astype(vx.dtype),))
+    return out
+
+
+def _constant(fill):
+    def make(shape, dtype="float32"):
+        return wrap(np.full(shape, fill, dtype=dtype))
+
+    return make
+
+
+ones = _constant(1)
+zeros = _constant(0)
+
+
+def full(shape, fill_value, dtype="float32"):
+    return wrap(np.full(shape, fill_value, dtype=dtype))
+
+
+def ones_like(x, dtype=None):
+    return wrap(np.ones_like(_operand(x)[1], dtype=dtype))
+
+
+def zeros_like(x, dtype=None):
+    return wrap(np.zeros_like(_operand(x)[1], dtype=dtype))
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    return wrap(np.arange(start, stop, step, dtype=dtype))
+
+
+def _non_differentiable(function):
+    def op(*args, **kwargs):
+        values = [_operand(a)[1] for a in args]
+        return wrap(np.asarray(function(*values, **kwargs)))
+
+    op.__name__ = function.__name__
+    op.__doc__ = f"``numpy.{function.__name__}`` on tensors (no gradient)."
+    return op
+
+
+argmax = _non_differentiable(np.argmax)
+argmin = _non_differentiable(np.argmin)
+equal = _non_differentiable(np.equal)
+not_equal = _non_differentiable(np.not_equal)
+greater = _non_differentiable(np.greater)
+greater_equal = _non_differentiable(np.greater_equal)
+less = _non_differentiable(np.less)
+less_equal = _non_differentiable(np.less_equal)
+sign = _non_differentiable(np.sign)
+round = _non_differentiable(np.round)  # noqa: A001 - the Keras name
+floor = _non_differentiable(np.floor)
+isnan = _non_differentiable(np.isnan)
+isfinite = _non_differentiable(np.isfinite)

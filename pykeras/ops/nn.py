@@ -1,0 +1,180 @@
+"""Neural-network ops: activations, softmax, and the fused dense and
+cross-entropy ops the layers and losses run on."""
+import numpy as np
+
+from pykeras import _core
+from pykeras.ops.core import _operand, _unary, add, exp, log, squeeze, subtract, wrap
+from pykeras.ops.core import sum as reduce_sum
+from pykeras.ops.tape import active_tapes, record
+from pykeras.tensor import FLOAT
+
+__all__ = [
+    "relu", "sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu",
+    "softmax", "log_softmax", "logsumexp", "dense", "sparse_softmax_cross_entropy",
+]
+
+FUSED_ACTIVATIONS = ("linear", "relu")
+
+
+def relu(x):
+    """max(x, 0); the gradient at exactly 0 is 0 (the mask is taken from the output)."""
+    tx, vx = _operand(x)
+    if vx.dtype != FLOAT:
+        vx = vx.astype(FLOAT)
+    out = np.empty_like(vx)
+    _core.relu(vx, out)
+    result = wrap(out)
+    if active_tapes and tx is not None:
+
+        def backward(g):
+            g = np.ascontiguousarray(g, dtype=FLOAT)
+            grad = np.empty_like(g)
+            _core.relu_backward(g, out, grad)
+            return (grad,)
+
+        record(result, (tx,), backward)
+    return result
+
+
+def sigmoid(x):
+    def forward(v):
+        # Split by sign so neither branch overflows exp.
+        positive = v >= 0
+        z = np.exp(-np.abs(v))
+        return np.where(positive, 1 / (1 + z), z / (1 + z))
+
+    return _unary(x, forward, lambda g, x, y: g * y * (1 - y))
+
+
+def tanh(x):
+    return _unary(x, np.tanh, lambda g, x, y: g * (1 - y * y))
+
+
+def softplus(x):
+    return _unary(
+        x,
+        lambda v: np.logaddexp(0, v),
+        lambda g, x, y: g / (1 + np.exp(-x)),
+    )
+
+
+def silu(x):
+    def backward(g, x, y):
+        s = 1 / (1 + np.exp(-x))
+        return g * (s + x * s * (1 - s))
+
+    return _unary(x, lambda v: v / (1 + np.exp(-v)), backward)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return _unary(
+        x,
+        lambda v: np.where(v > 0, v, v * negative_slope),
+        lambda g, x, y: np.where(x > 0, g, g * negative_slope),
+    )
+
+
+def elu(x, alpha=1.0):
+    return _unary(
+        x,
+        lambda v: np.where(v > 0, v, alpha * np.expm1(np.minimum(v, 0))),
+        lambda g, x, y: np.where(x > 0, g, g * (y + alpha)),
+    )
+
+
+def softmax(x, axis=-1):
+    def forward(v):
+        shifted = np.exp(v - np.max(v, axis=axis, keepdims=True))
+        return shifted / np.sum(shifted, axis=axis, keepdims=True)
+
+    def backward(g, x, y):
+        return y * (g - np.sum(g * y, axis=axis, keepdims=True))
+
+    return _unary(x, forward, backward)
+
+
+def log_softmax(x, axis=-1):
+    def forward(v):
+        shifted = v - np.max(v, axis=axis, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+    def backward(g, x, y):
+        return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
+
+    return _unary(x, forward, backward)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))), computed stably; built from primitives."""
+    _, vx = _operand(x)
+    peak = np.max(vx, axis=axis, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0)
+    result = add(log(reduce_sum(exp(subtract(x, peak)), axis=axis, keepdims=True)), peak)
+    if not keepdims:
+        result = squeeze(result, axis=axis)
+    return result
+
+
+def dense(x, kernel, bias=None, activation="linear"):
+    """Fused ``activation(x @ kernel + bias)`` on the last axis of ``x``.
+
+    One native call forward and one backward (dx, dkernel, dbias). ``x`` may
+    have more than two dimensions; they are flattened into rows.
+    """
+    if activation not in FUSED_ACTIVATIONS:
+        raise ValueError(
+            f"dense: activation must be one of {FUSED_ACTIVATIONS}. Received: {activation!r}"
+        )
+    tx, vx = _operand(x)
+    tw, vw = _operand(kernel)
+    tb, vb = _operand(bias) if bias is not None else (None, None)
+    if vx.dtype != FLOAT:
+        vx = vx.astype(FLOAT)
+    if vx.ndim < 1 or vw.ndim != 2 or vx.shape[-1] != vw.shape[0]:
+        raise ValueError(
+            f"dense: x's last dimension must equal kernel's first. "
+            f"Received: x.shape={vx.shape}, kernel.shape={vw.shape}"
+        )
+    rows = vx.reshape(-1, vw.shape[0])
+    out = np.empty((rows.shape[0], vw.shape[1]), dtype=FLOAT)
+    _core.dense_forward(rows, vw, vb, activation, out)
+    result = wrap(out.reshape(vx.shape[:-1] + (vw.shape[1],)))
+    if active_tapes and (tx is not None or tw is not None or tb is not None):
+        need_dx = tx is not None and any(t._is_watched(tx) for t in active_tapes)
+
+        def backward(g):
+            g = np.ascontiguousarray(g, dtype=FLOAT).reshape(out.shape)
+            dx = np.empty_like(rows) if need_dx else None
+            dw = np.empty_like(vw)
+            db = np.empty_like(vb) if vb is not None else None
+            _core.dense_backward(rows, vw, out, g, activation, dx, dw, db)
+            return (None if dx is None else dx.reshape(vx.shape), dw, db)
+
+        record(result, (tx, tw, tb), backward)
+    return result
+
+
+def sparse_softmax_cross_entropy(labels, logits):
+    """Mean over rows of -log softmax(logits)[label]: one fused native call.
+
+    While a tape records, the gradient is produced in the same pass.
+    """
+    _, labels = _operand(labels)
+    tl, vl = _operand(logits)
+    if vl.dtype != FLOAT:
+        vl = vl.astype(FLOAT)
+    labels = np.ascontiguousarray(labels.reshape(-1))
+    if labels.dtype.kind not in "iu":
+        labels = labels.astype(np.int64)
+    if vl.ndim != 2 or labels.shape[0] != vl.shape[0]:
+        raise ValueError(
+            "sparse_softmax_cross_entropy: expected logits (batch, classes) and labels (batch,). "
+            f"Received: logits.shape={vl.shape}, labels.shape={labels.shape}"
+        )
+    recording = active_tapes and tl is not None
+    dlogits = np.empty_like(vl) if recording else None
+    loss = _core.softmax_cross_entropy(vl, labels, dlogits, 1.0)
+    result = wrap(np.asarray(loss, dtype=FLOAT))
+    if recording:
+        record(result, (tl,), lambda g: (dlogits if g == 1 else dlogits * g,))
+    return result

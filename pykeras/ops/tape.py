@@ -1,0 +1,162 @@
+"""GradientTape: reverse-mode autograd as a list of records in execution order.
+
+An op records ``(output, inputs, backward)`` only while a tape is active and
+one of its inputs is watched (a trainable Variable, a tensor passed to
+``watch``, or the output of an op already recorded), so inference pays
+nothing. ``gradient`` walks the list once in reverse.
+"""
+import numpy as np
+
+from pykeras.tensor import Tensor, Variable
+
+# Tapes currently recording, innermost last. Ops test this list's truthiness
+# before building any backward closure.
+active_tapes = []
+
+
+class GradientTape:
+    """Records differentiable ops run inside its ``with`` block.
+
+    Args:
+        persistent: allow several ``gradient`` calls on one recording.
+        watch_accessed_variables: watch every trainable Variable automatically.
+
+    Example:
+        >>> with keras.GradientTape() as tape:
+        ...     loss = ops.sum(ops.square(layer(x) - y))
+        >>> grads = tape.gradient(loss, layer.trainable_weights)
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self._records = []
+        self._watched = set()
+        self._keep_alive = []  # watched tensors must outlive their ids
+        self._recording = False
+        self._used = False
+
+    def __enter__(self):
+        self._recording = True
+        active_tapes.append(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._recording = False
+        active_tapes.remove(self)
+        return False
+
+    def watch(self, tensor):
+        """Marks a tensor (or a nested list of them) as a source to differentiate."""
+        for item in _flatten(tensor):
+            if not isinstance(item, Tensor):
+                raise TypeError(
+                    f"GradientTape.watch: expected a Tensor or Variable. Received: {type(item).__name__}"
+                )
+            self._watched.add(id(item))
+            self._keep_alive.append(item)
+
+    def stop_recording(self):
+        """Context manager: ops run inside it are not recorded on this tape."""
+        return _Paused(self)
+
+    def _is_watched(self, tensor):
+        if id(tensor) in self._watched:
+            return True
+        return (
+            self.watch_accessed_variables
+            and isinstance(tensor, Variable)
+            and tensor.trainable
+        )
+
+    def _record(self, output, inputs, backward):
+        if any(t is not None and self._is_watched(t) for t in inputs):
+            self._records.append((output, inputs, backward))
+            self._watched.add(id(output))
+
+    def gradient(self, target, sources, output_gradients=None):
+        """Returns d(target)/d(sources), in the structure of ``sources``.
+
+        A non-scalar target is summed first (its output gradient is ones).
+        A source the target does not depend on gets ``None``.
+        """
+        if self._used and not self.persistent:
+            raise RuntimeError(
+                "GradientTape.gradient can only be called once on a non-persistent tape. "
+                "Create the tape with persistent=True to call it more than once."
+            )
+        self._used = True
+        if not isinstance(target, Tensor):
+            raise TypeError(
+                f"GradientTape.gradient: target must be a Tensor. Received: {type(target).__name__}"
+            )
+        flat_sources = _flatten(sources)
+        grads = self._backward(target, flat_sources, output_gradients)
+        if not self.persistent:
+            self._records = []
+            self._watched = set()
+            self._keep_alive = []
+        results = [None if g is None else Tensor(g) for g in grads]
+        return _pack_like(sources, results)
+
+    def _backward(self, target, flat_sources, output_gradients=None):
+        """Returns a list of numpy gradients (or None), one per flat source."""
+        if output_gradients is None:
+            seed = np.ones(target.shape, dtype=target._value.dtype)
+        else:
+            seed = np.asarray(output_gradients, dtype=target._value.dtype).reshape(target.shape)
+        keep = {id(s) for s in flat_sources}
+        grads = {id(target): seed}
+        for output, inputs, backward in reversed(self._records):
+            key = id(output)
+            grad = grads.get(key) if key in keep else grads.pop(key, None)
+            if grad is None:
+                continue
+            for tensor, input_grad in zip(inputs, backward(grad)):
+                if tensor is None or input_grad is None:
+                    continue
+                slot = id(tensor)
+                previous = grads.get(slot)
+                grads[slot] = input_grad if previous is None else previous + input_grad
+        # Like TensorFlow: a source the tape does not watch gets no gradient.
+        return [grads.get(id(s)) if self._is_watched(s) else None for s in flat_sources]
+
+
+def record(output, inputs, backward):
+    """Called by ops: records on every active tape that watches an input."""
+    for tape in active_tapes:
+        if tape._recording:
+            tape._record(output, inputs, backward)
+
+
+class _Paused:
+    def __init__(self, tape):
+        self._tape = tape
+
+    def __enter__(self):
+        self._tape._recording = False
+
+    def __exit__(self, *exc_info):
+        self._tape._recording = True
+        return False
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        return [leaf for value in structure.values() for leaf in _flatten(value)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for value in structure for leaf in _flatten(value)]
+    return [structure]
+
+
+def _pack_like(structure, flat):
+    iterator = iter(flat)
+
+    def pack(node):
+        if isinstance(node, dict):
+            return {key: pack(value) for key, value in node.items()}
+        if isinstance(node, (list, tuple)):
+            return type(node)(pack(value) for value in node)
+        return next(iterator)
+
+    return pack(structure)

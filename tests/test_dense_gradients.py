@@ -1,0 +1,65 @@
+"""The fused dense op against the hand-derived formula, finite differences
+and the same computation composed from ops."""
+import numpy as np
+import pytest
+
+import pykeras as keras
+from pykeras import ops
+from op_check import check_op
+
+rng = np.random.default_rng(7)
+
+
+def _inputs(m, k, n):
+    x = rng.normal(size=(m, k)).astype(np.float32)
+    w = rng.normal(size=(k, n)).astype(np.float32)
+    b = rng.normal(size=(n,)).astype(np.float32)
+    return x, w, b
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu"])
+def test_fused_dense_matches_finite_differences(activation):
+    x, w, b = _inputs(4, 3, 5)
+    mask = (lambda z: np.maximum(z, 0)) if activation == "relu" else (lambda z: z)
+    check_op(lambda x, w, b: ops.dense(x, w, b, activation), [x, w, b], lambda x, w, b: mask(x @ w + b))
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("shape", [(1, 1, 1), (7, 13, 5), (64, 100, 33)])
+def test_fused_dense_backward_equals_formula_and_composed_ops(activation, shape):
+    x, w, b = _inputs(*shape)
+    g = rng.normal(size=(shape[0], shape[2])).astype(np.float32)
+    fused_vars = [keras.Variable(a) for a in (x, w, b)]
+    composed_vars = [keras.Variable(a) for a in (x, w, b)]
+    with keras.GradientTape() as tape:
+        fused = ops.dense(*fused_vars, activation)
+        composed = ops.matmul(composed_vars[0], composed_vars[1]) + composed_vars[2]
+        if activation == "relu":
+            composed = ops.relu(composed)
+        loss = ops.sum(fused * g) + ops.sum(composed * g)
+    grads = tape.gradient(loss, fused_vars + composed_vars)
+    np.testing.assert_allclose(fused.numpy(), composed.numpy(), rtol=1e-5, atol=1e-5)
+    z = x @ w + b
+    dz = g * (z > 0) if activation == "relu" else g
+    expected = [dz @ w.T, x.T @ dz, dz.sum(0)]
+    for fused_grad, composed_grad, formula in zip(grads[:3], grads[3:], expected):
+        np.testing.assert_allclose(fused_grad.numpy(), formula, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(fused_grad.numpy(), composed_grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_dense_skips_input_gradient_for_plain_data():
+    x, w, b = _inputs(3, 2, 2)
+    kernel, bias = keras.Variable(w), keras.Variable(b)
+    data = ops.convert_to_tensor(x)
+    with keras.GradientTape() as tape:
+        loss = ops.sum(ops.dense(data, kernel, bias, "relu"))
+    gx, gw = tape.gradient(loss, [data, kernel])
+    assert gx is None and gw is not None
+
+
+def test_dense_op_rejects_unfused_activation_and_bad_shapes():
+    x, w, b = _inputs(2, 3, 4)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        ops.dense(x, w, b, "tanh")
+    with pytest.raises(ValueError, match=r"x.shape=\(2, 3\), kernel.shape=\(4, 3\)"):
+        ops.dense(x, w.T.copy(), b, "linear")

@@ -1,0 +1,181 @@
+"""Every op forward against numpy and backward against finite differences."""
+import numpy as np
+import pytest
+
+import pykeras as keras
+from pykeras import ops
+from op_check import check_op
+
+rng = np.random.default_rng(1)
+
+
+def normal(*shape):
+    return rng.normal(size=shape).astype(np.float32)
+
+
+def positive(*shape):
+    return rng.uniform(0.5, 2.0, size=shape).astype(np.float32)
+
+
+def away_from_zero(*shape):
+    """Values at least 0.1 from 0, so kinks (relu, abs) are not straddled."""
+    values = rng.uniform(0.1, 2.0, size=shape) * rng.choice([-1, 1], size=shape)
+    return values.astype(np.float32)
+
+
+def distinct(*shape):
+    """Distinct values at least 0.05 apart, so max/min have no near-ties."""
+    values = rng.permutation(int(np.prod(shape))) * 0.05 + rng.uniform(0, 0.01)
+    return values.reshape(shape).astype(np.float32)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+ELEMENTWISE = [
+    ("add", ops.add, np.add, [normal(3, 4), normal(4)]),
+    ("add_broadcast_column", ops.add, np.add, [normal(3, 4), normal(3, 1)]),
+    ("subtract", ops.subtract, np.subtract, [normal(2, 3), normal(2, 3)]),
+    ("multiply", ops.multiply, np.multiply, [normal(2, 3), normal(1, 3)]),
+    ("divide", ops.divide, np.divide, [normal(2, 3), positive(2, 3)]),
+    ("power", ops.power, np.power, [positive(2, 3), normal(2, 3)]),
+    ("maximum", ops.maximum, np.maximum, [distinct(2, 3), distinct(2, 3) + 0.02]),
+    ("minimum", ops.minimum, np.minimum, [distinct(2, 3), distinct(2, 3) + 0.02]),
+    ("negative", ops.negative, np.negative, [normal(3)]),
+    ("abs", ops.abs, np.abs, [away_from_zero(3, 2)]),
+    ("square", ops.square, np.square, [normal(3, 2)]),
+    ("sqrt", ops.sqrt, np.sqrt, [positive(3, 2)]),
+    ("exp", ops.exp, np.exp, [normal(3, 2)]),
+    ("log", ops.log, np.log, [positive(3, 2)]),
+    ("relu", ops.relu, lambda x: np.maximum(x, 0), [away_from_zero(4, 5)]),
+    ("sigmoid", ops.sigmoid, lambda x: 1 / (1 + np.exp(-x)), [normal(3, 4)]),
+    ("tanh", ops.tanh, np.tanh, [normal(3, 4)]),
+    ("softplus", ops.softplus, lambda x: np.log1p(np.exp(x)), [normal(3, 4)]),
+    ("silu", ops.silu, lambda x: x / (1 + np.exp(-x)), [normal(3, 4)]),
+    ("leaky_relu", ops.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x), [away_from_zero(3, 4)]),
+    ("elu", ops.elu, lambda x: np.where(x > 0, x, np.expm1(x)), [away_from_zero(3, 4)]),
+    ("softmax", ops.softmax, _softmax, [normal(3, 5)]),
+    ("log_softmax", ops.log_softmax, lambda x: np.log(_softmax(x)), [normal(3, 5)]),
+    ("logsumexp", lambda x: ops.logsumexp(x, axis=1), lambda x: np.log(np.exp(x).sum(1)), [normal(3, 5)]),
+    ("clip", lambda x: ops.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5),
+     [np.array([[-1.0, -0.3, 0.2], [0.4, 0.9, -0.7]], dtype=np.float32)]),
+    ("matmul", ops.matmul, np.matmul, [normal(3, 4), normal(4, 5)]),
+    ("matmul_batched", ops.matmul, np.matmul, [normal(2, 3, 4), normal(4, 2)]),
+    ("sum_all", ops.sum, np.sum, [normal(3, 4)]),
+    ("sum_axis0", lambda x: ops.sum(x, axis=0), lambda x: x.sum(0), [normal(3, 4)]),
+    ("sum_keepdims", lambda x: ops.sum(x, axis=1, keepdims=True), lambda x: x.sum(1, keepdims=True), [normal(3, 4)]),
+    ("mean_axes", lambda x: ops.mean(x, axis=(0, 2)), lambda x: x.mean((0, 2)), [normal(2, 3, 4)]),
+    ("max_axis", lambda x: ops.max(x, axis=1), lambda x: x.max(1), [distinct(3, 4)]),
+    ("min_keepdims", lambda x: ops.min(x, axis=0, keepdims=True), lambda x: x.min(0, keepdims=True), [distinct(3, 4)]),
+    ("reshape", lambda x: ops.reshape(x, (4, 3)), lambda x: x.reshape(4, 3), [normal(2, 6)]),
+    ("transpose", lambda x: ops.transpose(x, (2, 0, 1)), lambda x: x.transpose(2, 0, 1), [normal(2, 3, 4)]),
+    ("expand_dims", lambda x: ops.expand_dims(x, 1), lambda x: x[:, None], [normal(3, 2)]),
+    ("squeeze", lambda x: ops.squeeze(x, 1), lambda x: x[:, 0], [normal(3, 1, 2)]),
+    ("concatenate", lambda a, b: ops.concatenate([a, b], axis=1), lambda a, b: np.concatenate([a, b], 1),
+     [normal(2, 3), normal(2, 2)]),
+    ("stack", lambda a, b: ops.stack([a, b], axis=1), lambda a, b: np.stack([a, b], 1), [normal(2, 3), normal(2, 3)]),
+    ("getitem", lambda x: x[1:, ::2], lambda x: x[1:, ::2], [normal(3, 4)]),
+    ("getitem_repeated", lambda x: ops.getitem(x, np.array([0, 2, 0])), lambda x: x[[0, 2, 0]], [normal(3, 2)]),
+    ("where", lambda a, b: ops.where(np.array([[True, False, True]]), a, b),
+     lambda a, b: np.where([[True, False, True]], a, b), [normal(2, 3), normal(2, 3)]),
+    ("operators", lambda a, b: (a * b - a / (b * b + 1)) @ ops.transpose(b) + 2.0 - (-a) ** 2,
+     None, [normal(3, 3), normal(3, 3)]),
+]
+
+
+@pytest.mark.parametrize("name,op,reference,inputs", ELEMENTWISE, ids=[c[0] for c in ELEMENTWISE])
+def test_op_forward_and_gradient(name, op, reference, inputs):
+    check_op(op, inputs, reference)
+
+
+def test_matmul_gradient_equals_hand_derived_formula():
+    a, b = normal(5, 3), normal(3, 4)
+    g = normal(5, 4)
+    va, vb = keras.Variable(a), keras.Variable(b)
+    with keras.GradientTape() as tape:
+        loss = ops.sum(ops.matmul(va, vb) * g)
+    ga, gb = tape.gradient(loss, [va, vb])
+    np.testing.assert_allclose(ga.numpy(), g @ b.T, rtol=1e-5)
+    np.testing.assert_allclose(gb.numpy(), a.T @ g, rtol=1e-5)
+
+
+def test_relu_gradient_is_zero_at_zero_and_masks_from_output():
+    x = keras.Variable(np.array([-1.0, 0.0, 2.0], dtype=np.float32))
+    with keras.GradientTape() as tape:
+        loss = ops.sum(ops.relu(x) * np.array([5.0, 6.0, 7.0], dtype=np.float32))
+    np.testing.assert_array_equal(tape.gradient(loss, x).numpy(), [0.0, 0.0, 7.0])
+
+
+def test_sparse_softmax_cross_entropy_value_and_gradient():
+    logits = normal(6, 4) * 3
+    labels = np.array([0, 3, 1, 2, 3, 0])
+    log_p = np.log(_softmax(logits.astype(np.float64)))
+    expected = -log_p[np.arange(6), labels].mean()
+    check_op(lambda z: ops.sparse_softmax_cross_entropy(labels, z), [logits])
+    variable = keras.Variable(logits)
+    with keras.GradientTape() as tape:
+        value = ops.sparse_softmax_cross_entropy(labels, variable)
+    np.testing.assert_allclose(value.numpy(), expected, rtol=1e-5)
+    onehot = np.eye(4)[labels]
+    grad = tape.gradient(value, variable).numpy()
+    np.testing.assert_allclose(grad, (_softmax(logits) - onehot) / 6, rtol=1e-4, atol=1e-7)
+
+
+def test_tape_records_nothing_without_a_tape_and_unconnected_sources_get_none():
+    v, w = keras.Variable(normal(2)), keras.Variable(normal(2))
+    ops.sum(v * v)  # outside any tape: nothing recorded, nothing to leak
+    with keras.GradientTape() as tape:
+        loss = ops.sum(v * v)
+    grads = tape.gradient(loss, {"v": v, "w": w})
+    np.testing.assert_allclose(grads["v"].numpy(), 2 * v.numpy(), rtol=1e-6)
+    assert grads["w"] is None
+
+
+def test_tape_watch_tensor_and_persistent_reuse():
+    x = ops.convert_to_tensor(normal(3))
+    with keras.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = ops.sum(ops.exp(x))
+        z = ops.sum(x * 3.0)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), np.exp(x.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(tape.gradient(z, x).numpy(), [3, 3, 3])
+
+
+def test_non_persistent_tape_refuses_second_gradient():
+    v = keras.Variable(normal(2))
+    with keras.GradientTape() as tape:
+        loss = ops.sum(v)
+    tape.gradient(loss, v)
+    with pytest.raises(RuntimeError, match="non-persistent"):
+        tape.gradient(loss, v)
+
+
+def test_stop_recording_and_frozen_variable():
+    v = keras.Variable(normal(2))
+    frozen = keras.Variable(normal(2), trainable=False)
+    with keras.GradientTape() as tape:
+        with tape.stop_recording():
+            hidden = v * 2.0
+        loss = ops.sum(hidden + v * frozen)
+    gv, gf = tape.gradient(loss, [v, frozen])
+    np.testing.assert_allclose(gv.numpy(), frozen.numpy())
+    assert gf is None
+
+
+def test_matmul_shape_error_names_both_shapes():
+    with pytest.raises(ValueError, match=r"a.shape=\(2, 3\), b.shape=\(4, 5\)"):
+        ops.matmul(np.ones((2, 3), np.float32), np.ones((4, 5), np.float32))
+
+
+def test_constructors_and_numpy_interop():
+    assert ops.full((2, 3), 7.0).numpy().tolist() == [[7.0] * 3] * 2
+    assert ops.zeros((2,)).dtype == "float32" and ops.ones((1, 2)).shape == (1, 2)
+    t = ops.convert_to_tensor(np.arange(6, dtype=np.float64).reshape(2, 3))
+    assert t.dtype == "float32"
+    assert np.asarray(t).dtype == np.float32
+    total = np.ones((2, 3), np.float32) + t  # numpy defers to the Tensor
+    assert isinstance(total, keras.Tensor)
+    labels = ops.convert_to_tensor(np.array([1, 2]))
+    assert labels.dtype == "int64"
