@@ -164,7 +164,8 @@ py::array matmul(py::object a_obj, py::object b_obj, bool trans_a, bool trans_b,
   float* cp = mptr(out);
   {
     py::gil_scoped_release release;
-    pykeras::gemm::sgemm(trans_a, trans_b, m, n, k, 1.0f, ap, a.shape(1), bp, b.shape(1), 0.0f, cp, n);
+    const auto ld = [](int64_t cols) { return cols > 1 ? cols : int64_t{1}; };
+    pykeras::gemm::sgemm(trans_a, trans_b, m, n, k, 1.0f, ap, ld(a.shape(1)), bp, ld(b.shape(1)), 0.0f, cp, ld(n));
   }
   return out;
 }

@@ -6,13 +6,17 @@
 #include "gemm/sgemm.hpp"
 
 namespace pykeras {
+namespace {
+// Leading dimension of a packed row-major matrix with `cols` columns (BLAS wants >= 1 even when empty).
+int64_t ld(int64_t cols) { return cols > 1 ? cols : 1; }
+}  // namespace
 
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
                    Activation act, float* out) {
   gemm::Epilogue ep;
   ep.bias = b;
   ep.relu = act == Activation::relu;
-  gemm::sgemm(false, false, m, n, k, 1.0f, x, k, w, n, 0.0f, out, n, ep);
+  gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep);
 }
 
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,
@@ -27,10 +31,10 @@ void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float
     dz = tmp;
   }
   // dw = x^T dz: x is stored m x k, so op(A) = x^T is k x m (trans_a, lda = k).
-  gemm::sgemm(true, false, k, n, m, 1.0f, x, k, dz, n, 0.0f, dw, n);
+  gemm::sgemm(true, false, k, n, m, 1.0f, x, ld(k), dz, ld(n), 0.0f, dw, ld(n));
   if (db != nullptr) bias_grad(m, n, dz, db);
   // dx = dz w^T: w is stored k x n, so op(B) = w^T is n x k (trans_b, ldb = n).
-  if (dx != nullptr) gemm::sgemm(false, true, m, k, n, 1.0f, dz, n, w, n, 0.0f, dx, k);
+  if (dx != nullptr) gemm::sgemm(false, true, m, k, n, 1.0f, dz, ld(n), w, ld(n), 0.0f, dx, ld(k));
 }
 
 }  // namespace pykeras
