@@ -1,0 +1,160 @@
+"""CallbackList: calls every callback's hook in order, from one place in the loop."""
+from pykeras.callbacks.callback import Callback
+from pykeras.callbacks.history import History
+from pykeras.callbacks.progbar_logger import ProgbarLogger
+
+
+def _flatten(callbacks):
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    flat = []
+    for item in callbacks:
+        flat.extend(_flatten(item))
+    return flat
+
+
+def _pythonify_logs(logs):
+    """Sorted by key, nested dicts flattened, numbers (numpy scalars, 0-d arrays) as floats."""
+    result = {}
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            result.update(_pythonify_logs(value))
+            continue
+        if not isinstance(value, (str, bytes)):
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                pass
+        result[key] = value
+    return result
+
+
+class CallbackList(Callback):
+    """The callbacks of one ``fit``, ``evaluate`` or ``predict`` call, called as one.
+
+    Args:
+        callbacks: a Callback, or a (nested) list of them, or None.
+        add_history: append a ``History`` unless ``callbacks`` has one.
+        add_progbar: append a ``ProgbarLogger`` unless ``callbacks`` has one.
+        model: the model, given to every callback with ``set_model``; when a History
+            is present it also becomes ``model.history``.
+        **params: the loop's parameters (``verbose``, ``epochs``, ``steps``), given to
+            every callback with ``set_params``.
+
+    Raises:
+        TypeError: if an item of ``callbacks`` is not a ``Callback``.
+
+    Batch-end logs are passed on sorted by key with their numbers as Python floats,
+    so every callback (and the progress bar) sees ``{"accuracy": ..., "loss": ...}``.
+
+    Example:
+        >>> callbacks = CallbackList([EarlyStopping()], add_history=True, model=model,
+        ...                          verbose=0, epochs=10, steps=32)
+        >>> callbacks.on_train_begin()
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
+        super().__init__()
+        self.callbacks = _flatten(callbacks)
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    "CallbackList: every callback must be a `keras.callbacks.Callback`. "
+                    f"Received: {callback!r} of type {type(callback).__name__}"
+                )
+        self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
+        self._progbar = next((c for c in self.callbacks if isinstance(c, ProgbarLogger)), None)
+        if self._history is None and add_history:
+            self._history = History()
+            self.callbacks.append(self._history)
+        if self._progbar is None and add_progbar:
+            self._progbar = ProgbarLogger()
+            self.callbacks.append(self._progbar)
+        self.set_model(model)
+        self.set_params(params)
+
+    @property
+    def history(self):
+        """The ``History`` callback in this list, or None."""
+        return self._history
+
+    def append(self, callback):
+        self.callbacks.append(callback)
+
+    def set_params(self, params):
+        self.params = params
+        if params:
+            for callback in self.callbacks:
+                callback.set_params(params)
+
+    def set_model(self, model):
+        if model is None:
+            return
+        super().set_model(model)
+        if self._history is not None:
+            model.history = self._history
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def __len__(self):
+        return len(self.callbacks)
+
+    # -------------------------------------------------------------- hooks
+
+    def _call(self, hook, *args, logs=None):
+        logs = logs or {}
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args, logs)
+
+    def on_train_begin(self, logs=None):
+        self._call("on_train_begin", logs=logs)
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", logs=logs)
+
+    def on_test_begin(self, logs=None):
+        self._call("on_test_begin", logs=logs)
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", logs=logs)
+
+    def on_predict_begin(self, logs=None):
+        self._call("on_predict_begin", logs=logs)
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", logs=logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, logs=logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._call("on_epoch_end", epoch, logs=logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        self._call("on_batch_begin", batch, logs=logs)
+
+    def on_batch_end(self, batch, logs=None):
+        self._call("on_batch_end", batch, logs=_pythonify_logs(logs or {}))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._call("on_train_batch_begin", batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._call("on_train_batch_end", batch, logs=_pythonify_logs(logs or {}))
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._call("on_test_batch_begin", batch, logs=logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._call("on_test_batch_end", batch, logs=_pythonify_logs(logs or {}))
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._call("on_predict_batch_begin", batch, logs=logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._call("on_predict_batch_end", batch, logs=logs)  # outputs stay arrays
