@@ -29,7 +29,7 @@ def _is_interactive():
     return "ipykernel" in sys.modules or "PYCHARM_HOSTED" in os.environ
 
 
-def _write(message):
+def print_msg(message):
     stream = sys.stdout  # looked up at write time, so redirection and capture work
     stream.write(message)
     stream.flush()
@@ -220,14 +220,14 @@ class Progbar:
             message = line
         if finalize:
             message += "\n"
-        _write(message)
+        print_msg(message)
         self._prev_total_width = width
 
     def _draw_summary(self, current, now, time_per_unit):
         digits = int(math.log10(self.target)) + 1
         line = (f"{current:{digits}d}/{self.target} - {now - self._start:.0f}s -"
                 f"{format_time_per_unit(time_per_unit, self.unit_name)}{self._metrics_text()}\n")
-        _write(line)
+        print_msg(line)
 
     def _estimate_step_duration(self, current, now):
         """Seconds per step, leaving out the first (warm-up) step once there are others."""

@@ -7,7 +7,7 @@ from pykeras.callbacks.progbar_logger import ProgbarLogger
 def _flatten(callbacks):
     if callbacks is None:
         return []
-    if isinstance(callbacks, Callback):
+    if not isinstance(callbacks, (list, tuple)):
         return [callbacks]
     flat = []
     for item in callbacks:

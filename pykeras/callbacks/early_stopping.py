@@ -2,7 +2,7 @@
 import warnings
 
 from pykeras.callbacks.monitor_callback import MonitorCallback
-from pykeras.progbar import _write
+from pykeras.progbar import print_msg
 
 
 class EarlyStopping(MonitorCallback):
@@ -83,10 +83,10 @@ class EarlyStopping(MonitorCallback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            _write(f"Epoch {self.stopped_epoch + 1}: early stopping\n")
+            print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping\n")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                _write("Restoring model weights from the end of the best epoch: "
+                print_msg("Restoring model weights from the end of the best epoch: "
                        f"{self.best_epoch + 1}.\n")
             self.model.set_weights(self.best_weights)
 

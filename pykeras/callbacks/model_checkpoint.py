@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from pykeras.callbacks.monitor_callback import MonitorCallback
-from pykeras.progbar import _write
+from pykeras.progbar import print_msg
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -94,7 +94,7 @@ class ModelCheckpoint(MonitorCallback):
     def _should_save_model(self, epoch, logs, filepath):
         if not self.save_best_only:
             if self.verbose > 0:
-                _write(f"\nEpoch {epoch + 1}: saving model to {filepath}\n")
+                print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}\n")
             return True
         if self.monitor_op is None:
             self._set_monitor_op()
@@ -113,12 +113,12 @@ class ModelCheckpoint(MonitorCallback):
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                _write(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
+                print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
                        f"{current:.5f}, saving model to {filepath}\n")
             self.best = current
             return True
         if self.verbose > 0:
-            _write(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}\n")
+            print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}\n")
         return False
 
     def _save_model(self, epoch, batch, logs):
@@ -143,7 +143,7 @@ class ModelCheckpoint(MonitorCallback):
             os.makedirs(dirname, exist_ok=True)
         save(filepath)
         if self.verbose > 0:
-            _write(f"\nEpoch {epoch + 1}: finished saving model to {filepath}\n")
+            print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}\n")
 
     def _get_file_path(self, epoch, batch, logs):
         fields = dict(logs)

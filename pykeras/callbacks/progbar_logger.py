@@ -1,6 +1,6 @@
 """ProgbarLogger: drives the progress bar from the loop's hooks."""
 from pykeras.callbacks.callback import Callback
-from pykeras.progbar import Progbar, _write
+from pykeras.progbar import Progbar, print_msg
 
 
 class ProgbarLogger(Callback):
@@ -44,7 +44,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._reset_progbar()
         if self.verbose and self.epochs > 1:
-            _write(f"Epoch {epoch + 1}/{self.epochs}\n")
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}\n")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update_progbar(batch, logs)

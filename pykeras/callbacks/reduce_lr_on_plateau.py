@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 
 from pykeras.callbacks.monitor_callback import MonitorCallback
-from pykeras.progbar import _write
+from pykeras.progbar import print_msg
 
 
 class ReduceLROnPlateau(MonitorCallback):
@@ -85,7 +85,7 @@ class ReduceLROnPlateau(MonitorCallback):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new_lr
                     if self.verbose > 0:
-                        _write(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing "
+                        print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing "
                                f"learning rate to {new_lr}.\n")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0

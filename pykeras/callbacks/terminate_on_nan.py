@@ -2,7 +2,7 @@
 import math
 
 from pykeras.callbacks.callback import Callback
-from pykeras.progbar import _write
+from pykeras.progbar import print_msg
 
 
 class TerminateOnNaN(Callback):
@@ -32,5 +32,5 @@ class TerminateOnNaN(Callback):
                 f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
                 "Terminating training immediately."
             )
-        _write(f"Batch {batch}: Invalid loss, terminating training\n")
+        print_msg(f"Batch {batch}: Invalid loss, terminating training\n")
         self.model.stop_training = True
