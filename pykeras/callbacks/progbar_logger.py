@@ -67,8 +67,10 @@ class ProgbarLogger(Callback):
         self._finalize_progbar(logs)
 
     def _reset_progbar(self):
+        """A fresh bar, its clock started now (the epoch's or pass's start)."""
         self.seen = 0
         self.progbar = None
+        self._maybe_init_progbar()
 
     def _maybe_init_progbar(self):
         if self.progbar is None:
