@@ -151,6 +151,21 @@ def test_callback_list_batch_logs_are_sorted_python_floats():
     assert got[0] == {"accuracy": 0.25, "loss": 0.5}
 
 
+def test_callback_list_epoch_and_end_logs_are_sorted_with_val_keys_last():
+    got = []
+    cb = LambdaCallback(on_epoch_end=lambda epoch, logs: got.append(logs),
+                        on_test_end=lambda logs: got.append(logs),
+                        on_train_end=lambda logs: got.append(logs))
+    cbs = CallbackList([cb], model=FakeModel())
+    logs = {"val_loss": 1.0, "loss": np.float32(2.0), "val_accuracy": 3.0, "zeta": 4.0, "accuracy": 5.0}
+    cbs.on_epoch_end(0, logs)
+    cbs.on_test_end(logs)
+    cbs.on_train_end(logs)
+    for seen in got:
+        assert list(seen) == ["accuracy", "loss", "zeta", "val_accuracy", "val_loss"]
+        assert type(seen["loss"]) is float
+
+
 def test_history_records_every_epoch_and_is_the_models_history():
     model = FakeModel()
     logs = [{"loss": 1.0 / (e + 1), "accuracy": 0.1 * e, "val_loss": 2.0 - e} for e in range(3)]

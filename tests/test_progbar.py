@@ -40,13 +40,13 @@ def run_fit(clock, verbose, epochs=2, steps=4, step_seconds=0.003, val=True):
             clock.t += step_seconds
             logs = {"loss": 0.4123 + epoch, "accuracy": 0.8}  # CallbackList sorts batch logs
             cbs.on_train_batch_end(step, logs)
-        epoch_logs = dict(sorted(logs.items()))  # the loop's epoch logs: sorted, then val_ sorted
+        epoch_logs = dict(logs)
         if val:
             # Validation inside fit: silent.
             cbs.on_test_begin()
             cbs.on_test_batch_end(0, {"loss": 9.0})
             cbs.on_test_end({"loss": 0.5})
-            epoch_logs.update(val_accuracy=0.75, val_loss=0.5)
+            epoch_logs.update(val_loss=0.5, val_accuracy=0.75)  # shown sorted, val_ last
         cbs.on_epoch_end(epoch, epoch_logs)
     cbs.on_train_end(epoch_logs)
 
@@ -146,7 +146,7 @@ def test_evaluate_and_predict_show_one_bar(capsys, clock):
     for step in range(5):
         clock.t += 0.01
         cbs.on_test_batch_end(step, {"loss": 0.25, "accuracy": 0.5})
-    cbs.on_test_end({"accuracy": 0.5, "loss": 0.25})
+    cbs.on_test_end({"loss": 0.25, "accuracy": 0.5})
     assert capsys.readouterr().out == "5/5 - 0s - 10ms/step - accuracy: 0.5000 - loss: 0.2500\n"
 
     cbs = CallbackList(None, add_progbar=True, verbose=1, epochs=1, steps=3)

@@ -15,12 +15,17 @@ def _flatten(callbacks):
     return flat
 
 
-def _pythonify_logs(logs):
-    """Sorted by key, nested dicts flattened, numbers (numpy scalars, 0-d arrays) as floats."""
+def _val_last(item):
+    return item[0].startswith("val_"), item[0]
+
+
+def _pythonify_logs(logs, order=None):
+    """Sorted by key (``order`` gives the sort key of an item), nested dicts flattened,
+    numbers (numpy scalars, 0-d arrays) as Python floats."""
     result = {}
-    for key, value in sorted(logs.items()):
+    for key, value in sorted(logs.items(), key=order):
         if isinstance(value, dict):
-            result.update(_pythonify_logs(value))
+            result.update(_pythonify_logs(value, order))
             continue
         if not isinstance(value, (str, bytes)):
             try:
@@ -46,8 +51,11 @@ class CallbackList(Callback):
     Raises:
         TypeError: if an item of ``callbacks`` is not a ``Callback``.
 
-    Batch-end logs are passed on sorted by key with their numbers as Python floats,
-    so every callback (and the progress bar) sees ``{"accuracy": ..., "loss": ...}``.
+    As in Keras, callbacks see logs in a fixed order whatever order the loop built
+    them in: batch logs sorted by key, epoch and end-of-pass logs sorted with the
+    ``val_`` keys last (``accuracy, loss, val_accuracy, val_loss``), numbers as
+    Python floats. All callbacks of one hook share one logs dict, so a key one
+    adds (ReduceLROnPlateau's ``learning_rate``) is seen by those after it.
 
     Example:
         >>> callbacks = CallbackList([EarlyStopping()], add_history=True, model=model,
@@ -115,13 +123,13 @@ class CallbackList(Callback):
         self._call("on_train_begin", logs=logs)
 
     def on_train_end(self, logs=None):
-        self._call("on_train_end", logs=logs)
+        self._call("on_train_end", logs=_pythonify_logs(logs or {}, _val_last))
 
     def on_test_begin(self, logs=None):
         self._call("on_test_begin", logs=logs)
 
     def on_test_end(self, logs=None):
-        self._call("on_test_end", logs=logs)
+        self._call("on_test_end", logs=_pythonify_logs(logs or {}, _val_last))
 
     def on_predict_begin(self, logs=None):
         self._call("on_predict_begin", logs=logs)
@@ -133,7 +141,7 @@ class CallbackList(Callback):
         self._call("on_epoch_begin", epoch, logs=logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._call("on_epoch_end", epoch, logs=logs)
+        self._call("on_epoch_end", epoch, logs=_pythonify_logs(logs or {}, _val_last))
 
     def on_batch_begin(self, batch, logs=None):
         self._call("on_batch_begin", batch, logs=logs)
