@@ -31,6 +31,8 @@ def _is_interactive():
 
 def print_msg(message):
     stream = sys.stdout  # looked up at write time, so redirection and capture work
+    if stream is None:  # no console (pythonw)
+        return
     stream.write(message)
     stream.flush()
 
