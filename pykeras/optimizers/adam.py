@@ -1,6 +1,4 @@
 """Adam, with Keras 3's bias correction folded into the step size."""
-import math
-
 import numpy as np
 
 from pykeras.optimizers.optimizer import Optimizer
@@ -65,7 +63,10 @@ class Adam(Optimizer):
     def _update(self, value, grad, slots, lr, step):
         m, v = slots[0], slots[1]
         beta_1, beta_2 = self.beta_1, self.beta_2
-        alpha = lr * math.sqrt(1 - beta_2**step) / (1 - beta_1**step)
+        # Bias correction in float32 scalars, as Keras computes it.
+        one, t = np.float32(1), np.float32(step)
+        alpha = (np.float32(lr) * np.sqrt(one - np.float32(beta_2) ** t)
+                 / (one - np.float32(beta_1) ** t))
         tmp = self._scratch(value.shape)
         np.subtract(grad, m, out=tmp)
         tmp *= 1 - beta_1
