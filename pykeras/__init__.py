@@ -5,8 +5,22 @@
 """
 __version__ = "0.1.0"
 
-from pykeras import activations, config, initializers, layers, ops, utils
+from pykeras import (
+    activations,
+    callbacks,
+    config,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    saving,
+    utils,
+)
 from pykeras.layers import Input, Layer
+from pykeras.models import Model, Sequential
 from pykeras.ops import GradientTape
 from pykeras.tensor import Tensor, Variable
 
@@ -14,13 +28,21 @@ __all__ = [
     "GradientTape",
     "Input",
     "Layer",
+    "Model",
+    "Sequential",
     "Tensor",
     "Variable",
     "activations",
+    "callbacks",
     "config",
     "initializers",
     "layers",
+    "losses",
+    "metrics",
+    "models",
     "ops",
+    "optimizers",
+    "saving",
     "utils",
     "__version__",
 ]

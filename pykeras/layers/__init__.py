@@ -1,8 +1,18 @@
 """``pykeras.layers``: the Layer base class and the built-in layers."""
 from pykeras.layers.activation import Activation, ReLU
+from pykeras.layers.batch_normalization import BatchNormalization
 from pykeras.layers.dense import Dense
+from pykeras.layers.dropout import Dropout
+from pykeras.layers.flatten import Flatten
 from pykeras.layers.input_layer import InputLayer
 from pykeras.layers.layer import Layer
 from pykeras.layers.symbolic import Input, KerasTensor
+from pykeras.saving.serialization import register_builtin
 
-__all__ = ["Activation", "Dense", "Input", "InputLayer", "KerasTensor", "Layer", "ReLU"]
+__all__ = [
+    "Activation", "BatchNormalization", "Dense", "Dropout", "Flatten", "Input", "InputLayer",
+    "KerasTensor", "Layer", "ReLU",
+]
+
+for _cls in (Activation, BatchNormalization, Dense, Dropout, Flatten, InputLayer, Layer, ReLU):
+    register_builtin("keras.layers", _cls)

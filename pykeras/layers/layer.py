@@ -85,6 +85,8 @@ class Layer:
             raise ValueError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {unknown}"
             )
+        if isinstance(dtype, dict):  # a serialized DTypePolicy, as Keras writes it
+            dtype = dtype.get("config", {}).get("name")
         if dtype not in (None, "float32", np.float32) and getattr(dtype, "name", None) != "float32":
             raise ValueError(
                 f"{type(self).__name__}: pykeras computes in float32 only. Received: dtype={dtype!r}"
@@ -348,6 +350,7 @@ class Layer:
             _call_context.training = outer_training
 
     def _build_once(self, input_shape):
+        object.__setattr__(self, "_build_input_shape", input_shape)
         object.__setattr__(self, "_building", True)
         try:
             self.build(input_shape)

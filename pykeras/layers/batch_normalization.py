@@ -1,0 +1,110 @@
+"""BatchNormalization: normalizes with batch statistics while training and
+with moving averages (non-trainable weights) at inference."""
+import numpy as np
+
+from pykeras import initializers
+from pykeras.layers.layer import Layer
+from pykeras.ops import core
+
+
+class BatchNormalization(Layer):
+    """Normalizes over every axis except ``axis``, as Keras does.
+
+    Training (``training=True`` and the layer trainable): uses the batch mean
+    and (biased) variance, and moves ``moving_mean`` / ``moving_variance``
+    towards them: ``moving = moving * momentum + batch * (1 - momentum)``.
+    Otherwise uses the moving statistics. The moving statistics are never
+    touched by the optimizer.
+
+    Weights, in Keras's order: gamma, beta, moving_mean, moving_variance.
+    """
+
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
+        self.center, self.scale = center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        if not -rank <= self.axis < rank or input_shape[self.axis] is None:
+            raise ValueError(
+                f"BatchNormalization '{self.name}': axis {self.axis} must index a known dimension "
+                f"of the input. Received: input_shape={tuple(input_shape)}"
+            )
+        size = (input_shape[self.axis],)
+        if self.scale:
+            self.gamma = self.add_weight(shape=size, initializer=self.gamma_initializer, name="gamma")
+        if self.center:
+            self.beta = self.add_weight(shape=size, initializer=self.beta_initializer, name="beta")
+        self.moving_mean = self.add_weight(
+            shape=size, initializer=self.moving_mean_initializer, trainable=False, name="moving_mean"
+        )
+        self.moving_variance = self.add_weight(
+            shape=size, initializer=self.moving_variance_initializer, trainable=False, name="moving_variance"
+        )
+
+    def _broadcast_shape(self, rank):
+        shape = [1] * rank
+        shape[self.axis] = -1
+        return tuple(shape)
+
+    def call(self, inputs, training=None):
+        rank = len(inputs.shape)
+        axis = self.axis % rank
+        reduce_axes = tuple(i for i in range(rank) if i != axis)
+        shape = self._broadcast_shape(rank)
+        if training and self.trainable:
+            mean = core.mean(inputs, axis=reduce_axes, keepdims=True)
+            centered = core.subtract(inputs, mean)
+            variance = core.mean(core.square(centered), axis=reduce_axes, keepdims=True)
+            self._update_moving(mean._value.reshape(-1), variance._value.reshape(-1))
+        else:
+            mean = self.moving_mean._value.reshape(shape)
+            centered = core.subtract(inputs, mean)
+            variance = self.moving_variance._value.reshape(shape)
+        outputs = core.multiply(centered, core.power(core.add(variance, self.epsilon), -0.5))
+        if self.gamma is not None:
+            outputs = core.multiply(outputs, core.reshape(self.gamma, shape))
+        if self.beta is not None:
+            outputs = core.add(outputs, core.reshape(self.beta, shape))
+        return outputs
+
+    def _update_moving(self, batch_mean, batch_variance):
+        keep = np.float32(self.momentum)
+        for variable, batch in ((self.moving_mean, batch_mean), (self.moving_variance, batch_variance)):
+            variable.assign(variable._value * keep + batch * (1 - keep))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            axis=self.axis,
+            momentum=self.momentum,
+            epsilon=self.epsilon,
+            center=self.center,
+            scale=self.scale,
+            beta_initializer=initializers.serialize(self.beta_initializer),
+            gamma_initializer=initializers.serialize(self.gamma_initializer),
+            moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
+            moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
+        )
+        return config

@@ -1,0 +1,46 @@
+"""Dropout: zeroes a fraction of inputs while training, scaling the rest."""
+import numpy as np
+
+from pykeras import config
+from pykeras.layers.layer import Layer
+from pykeras.ops import core
+
+
+class Dropout(Layer):
+    """Sets each input to 0 with probability ``rate`` during training and scales
+    the others by ``1 / (1 - rate)``; the identity at inference.
+
+    Args:
+        rate: the fraction to drop, in [0, 1).
+        noise_shape: the mask's shape, broadcast against the input (``None``
+            entries take the input's size), e.g. ``(batch, 1, features)``.
+        seed: seeds this layer's own generator; otherwise the global one.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(
+                f"Invalid value received for argument `rate`. Expected a float value between 0 "
+                f"and 1. Received: rate={rate}"
+            )
+        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+        self._generator = None if seed is None else np.random.default_rng(seed)
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        shape = inputs.shape
+        if self.noise_shape is not None:
+            shape = tuple(s if n is None else n for n, s in zip(self.noise_shape, shape))
+        generator = self._generator or config.random_generator()
+        keep = generator.random(shape, dtype=np.float32) >= self.rate
+        return core.multiply(inputs, keep * np.float32(1 / (1 - self.rate)))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config_ = super().get_config()
+        config_.update(rate=self.rate, seed=self.seed, noise_shape=self.noise_shape)
+        return config_

@@ -1,0 +1,152 @@
+"""What ``compile`` configures: one loss per output, metrics per output, and
+the running mean of the loss that fit reports."""
+import numpy as np
+
+from pykeras.ops import core
+from pykeras.tensor import Tensor
+
+
+def _as_list(structure, names, what):
+    """Spreads a per-output spec (single, list or dict) over the outputs."""
+    if isinstance(structure, dict):
+        unknown = set(structure) - set(names)
+        if unknown:
+            raise ValueError(
+                f"compile: `{what}` has keys {sorted(unknown)} that are not output names. "
+                f"Expected keys among {names}"
+            )
+        return [structure.get(name) for name in names]
+    if isinstance(structure, (list, tuple)) and len(names) > 1:
+        if len(structure) != len(names):
+            raise ValueError(
+                f"compile: `{what}` should have one entry per output ({len(names)}). "
+                f"Received: {len(structure)} entries"
+            )
+        return list(structure)
+    return [structure] * len(names)
+
+
+class CompiledLossAndMetrics:
+    """Resolves the compile arguments on the first batch, when shapes are known."""
+
+    def __init__(self, model, loss, loss_weights, metrics, weighted_metrics):
+        from pykeras import metrics as metrics_module
+
+        self._model = model
+        self._loss_spec = loss
+        self._loss_weights_spec = loss_weights
+        self._metric_spec = metrics
+        self._weighted_spec = weighted_metrics
+        self._losses = None
+        self._loss_weights = None
+        self._metrics = None  # [(output index, display name, metric, weighted)]
+        self.loss_tracker = metrics_module.Mean(name="loss")
+
+    # --------------------------------------------------------------- building
+
+    def _output_names(self, count):
+        names = list(getattr(self._model, "output_names", None) or [])
+        return names if len(names) == count else [f"output_{i}" for i in range(count)]
+
+    def _build(self, y, y_pred):
+        from pykeras import losses
+        from pykeras import metrics as metrics_module
+
+        predictions = _flatten(y_pred)
+        names = self._output_names(len(predictions))
+        if self._loss_spec is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        self._losses = [None if spec is None else _as_loss(losses, losses.get(spec))
+                        for spec in _as_list(self._loss_spec, names, "loss")]
+        weights = self._loss_weights_spec
+        self._loss_weights = [1.0 if w is None else float(w)
+                              for w in _as_list(weights, names, "loss_weights")]
+        targets = _flatten(y) if y is not None else [None] * len(predictions)
+        self._metrics = []
+        for weighted, spec in ((False, self._metric_spec), (True, self._weighted_spec)):
+            if not spec:
+                continue
+            per_output = _as_list(spec, names, "metrics")
+            if len(names) == 1 and isinstance(spec, (list, tuple)):
+                per_output = [list(spec)]
+            for index, entries in enumerate(per_output):
+                if entries is None:
+                    continue
+                entries = entries if isinstance(entries, (list, tuple)) else [entries]
+                for entry in entries:
+                    metric = self._resolve_metric(
+                        metrics_module, entry, self._losses[index], targets[index], predictions[index]
+                    )
+                    display = metric.name if len(names) == 1 else f"{names[index]}_{metric.name}"
+                    if weighted and display in self.names():
+                        display = f"weighted_{display}"
+                    self._metrics.append((index, display, metric, weighted))
+
+    @staticmethod
+    def _resolve_metric(metrics_module, entry, loss, y_true, y_pred):
+        y_shape = np.shape(y_true) if y_true is not None else y_pred.shape
+        return metrics_module.resolve_metric(entry, y_shape, y_pred.shape, loss)
+
+    def names(self):
+        return [display for _, display, _, _ in self._metrics or []]
+
+    # --------------------------------------------------------------- per step
+
+    def loss(self, y, y_pred, sample_weight):
+        """The weighted sum of every output's loss, as a differentiable Tensor."""
+        if self._losses is None:
+            self._build(y, y_pred)
+        predictions = _flatten(y_pred)
+        targets = _flatten(y) if y is not None else [None] * len(predictions)
+        if len(targets) != len(predictions):
+            raise ValueError(
+                f"The model has {len(predictions)} outputs but {len(targets)} targets were given."
+            )
+        total = None
+        for loss_fn, weight, target, prediction in zip(self._losses, self._loss_weights, targets, predictions):
+            if loss_fn is None:
+                continue
+            value = loss_fn(target, prediction, sample_weight=sample_weight)
+            if weight != 1.0:
+                value = core.multiply(value, weight)
+            total = value if total is None else core.add(total, value)
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def update(self, y, y_pred, sample_weight, loss):
+        """Updates every metric and the loss tracker; returns their results."""
+        if self._metrics is None:
+            self._build(y, y_pred)
+        predictions = _flatten(y_pred)
+        targets = _flatten(y) if y is not None else [None] * len(predictions)
+        for index, _, metric, weighted in self._metrics:
+            prediction = predictions[index]
+            if isinstance(prediction, Tensor):
+                prediction = prediction._value
+            metric.update_state(targets[index], prediction, sample_weight if weighted else None)
+        batch_size = len(predictions[0]) if np.ndim(predictions[0]) else 1
+        self.loss_tracker.update_state(loss._value if isinstance(loss, Tensor) else loss,
+                                       sample_weight=batch_size)
+        return self.results()
+
+    def results(self):
+        logs = {display: metric.result() for _, display, metric, _ in self._metrics or []}
+        logs["loss"] = self.loss_tracker.result()
+        return logs
+
+    def all_metrics(self):
+        return [metric for _, _, metric, _ in self._metrics or []] + [self.loss_tracker]
+
+
+def _as_loss(losses, loss):
+    """A plain function ``(y_true, y_pred)`` becomes a reducing Loss, as Keras wraps it."""
+    return loss if isinstance(loss, losses.Loss) else losses.LossFunctionWrapper(loss)
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        return list(structure.values())
+    if isinstance(structure, (list, tuple)):
+        return list(structure)
+    return [structure]

@@ -1,0 +1,184 @@
+"""Functional: a model defined by a graph of layer calls on ``keras.Input``."""
+import numpy as np
+
+from pykeras.layers.input_layer import InputLayer
+from pykeras.layers.symbolic import KerasTensor
+from pykeras.models.model import Model
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        return [leaf for value in structure.values() for leaf in _flatten(value)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for value in structure for leaf in _flatten(value)]
+    return [structure]
+
+
+def _pack_like(structure, flat):
+    iterator = iter(flat)
+
+    def pack(node):
+        if isinstance(node, dict):
+            return {key: pack(value) for key, value in node.items()}
+        if isinstance(node, (list, tuple)):
+            return type(node)(pack(value) for value in node)
+        return next(iterator)
+
+    return pack(structure)
+
+
+def _topological_nodes(outputs, inputs):
+    """The nodes between ``inputs`` and ``outputs``, each after its parents.
+
+    Iterative depth-first search, so deep graphs do not hit the recursion limit.
+    """
+    input_ids = {id(t) for t in inputs}
+    order, done, on_path = [], set(), set()
+    stack = [(t, False) for t in reversed(outputs)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if id(tensor) in input_ids:
+            continue
+        node = tensor.node
+        if node is None or isinstance(node.layer, InputLayer):
+            raise ValueError(
+                f"Graph disconnected: cannot obtain value for {tensor!r}. "
+                "Every path from the outputs must lead back to one of the model's inputs."
+            )
+        if id(node) in done:
+            continue
+        if expanded:
+            on_path.discard(id(node))
+            done.add(id(node))
+            order.append(node)
+            continue
+        if id(node) in on_path:
+            continue
+        on_path.add(id(node))
+        stack.append((tensor, True))
+        for parent in reversed(node.input_tensors):
+            stack.append((parent, False))
+    return order
+
+
+class Functional(Model):
+    """A model built from ``inputs`` (``keras.Input``) to ``outputs`` (symbolic
+    results of layer calls). Several inputs or outputs may be given as lists
+    or dicts."""
+
+    def __init__(self, inputs, outputs, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        flat_inputs, flat_outputs = _flatten(inputs), _flatten(outputs)
+        for tensor in flat_inputs:
+            if not isinstance(tensor, KerasTensor) or not isinstance(tensor.node.layer, InputLayer):
+                raise ValueError(
+                    "All `inputs` of a functional Model must come from `keras.Input()`. "
+                    f"Received: {tensor!r}"
+                )
+        for tensor in flat_outputs:
+            if not isinstance(tensor, KerasTensor):
+                raise ValueError(
+                    "All `outputs` of a functional Model must be symbolic tensors produced by "
+                    f"calling layers on `keras.Input()`. Received: {type(tensor).__name__}"
+                )
+        self._inputs_structure = inputs
+        self._outputs_structure = outputs
+        self._flat_inputs = flat_inputs
+        self._flat_outputs = flat_outputs
+        self._nodes = _topological_nodes(flat_outputs, flat_inputs)
+        ordered = [t.node.layer for t in flat_inputs]
+        for node in self._nodes:
+            if not any(node.layer is seen for seen in ordered):
+                ordered.append(node.layer)
+        self._graph_layers = ordered
+        self.output_names = [t.node.layer.name for t in flat_outputs]
+        self.input_names = [t.node.layer.name for t in flat_inputs]
+        self.built = True
+
+    @property
+    def layers(self):
+        """Every layer of the graph, inputs first, in execution order."""
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self):
+        return list(self._flat_inputs)
+
+    @property
+    def outputs(self):
+        return list(self._flat_outputs)
+
+    def call(self, inputs, training=None):
+        values = {}
+        for spec, value in zip(self._flat_inputs, self._match_inputs(inputs)):
+            values[id(spec)] = value
+        for node in self._nodes:
+            args = _substitute(node.args, values)
+            kwargs = _substitute(node.kwargs, values)
+            if training is not None:
+                kwargs.setdefault("training", training)
+            result = node.layer(*args, **kwargs)
+            for symbolic, concrete in zip(_flatten(node.outputs), _flatten(result)):
+                values[id(symbolic)] = concrete
+        return _pack_like(self._outputs_structure, [values[id(t)] for t in self._flat_outputs])
+
+    def _match_inputs(self, inputs):
+        if isinstance(inputs, dict):
+            missing = [name for name in self.input_names if name not in inputs]
+            if missing:
+                raise ValueError(
+                    f"Model '{self.name}': missing inputs {missing}. Expected keys {self.input_names}"
+                )
+            flat = [inputs[name] for name in self.input_names]
+        else:
+            flat = _flatten(inputs)
+        if len(flat) != len(self._flat_inputs):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(self._flat_inputs)} input(s), "
+                f"but it received {len(flat)} input tensors."
+            )
+        for spec, value in zip(self._flat_inputs, flat):
+            shape = np.shape(value)
+            compatible = len(shape) == len(spec.shape) and all(
+                expected is None or expected == got for expected, got in zip(spec.shape, shape)
+            )
+            if not compatible:
+                raise ValueError(
+                    f"Input '{spec.name}' of model '{self.name}' is incompatible: expected shape "
+                    f"{spec.shape}, but received input with shape {tuple(shape)}"
+                )
+        return flat
+
+    def compute_output_shape(self, input_shape):
+        shapes = [t.shape for t in self._flat_outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def output_shape_of(self, layer):
+        for node in self._nodes:
+            if node.layer is layer:
+                outputs = _flatten(node.outputs)
+                return outputs[0].shape if len(outputs) == 1 else [t.shape for t in outputs]
+        if isinstance(layer, InputLayer):
+            return layer.batch_shape
+        return None
+
+    def get_config(self):
+        from pykeras.saving.functional_config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from pykeras.saving.functional_config import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects)
+
+
+def _substitute(structure, values):
+    if isinstance(structure, KerasTensor):
+        return values[id(structure)]
+    if isinstance(structure, dict):
+        return {key: _substitute(value, values) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_substitute(value, values) for value in structure)
+    return structure

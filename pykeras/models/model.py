@@ -1,0 +1,116 @@
+"""Model: a Layer with training, evaluation, prediction and saving on top."""
+from pykeras.layers.layer import Layer
+from pykeras.models.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A Layer you can ``fit``, ``evaluate``, ``predict`` and ``save``.
+
+    Three ways to make one, as in Keras:
+
+    - functional: ``keras.Model(inputs, outputs)`` on symbolic ``keras.Input``;
+    - ``keras.Sequential([...])``;
+    - subclassing: define layers in ``__init__`` and the forward pass in ``call``.
+
+    Example:
+        >>> class MLP(keras.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = keras.layers.Dense(64, activation="relu")
+        ...         self.out = keras.layers.Dense(10)
+        ...     def call(self, x):
+        ...         return self.out(self.hidden(x))
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from pykeras.models.functional import Functional
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}: positional arguments are only accepted for "
+                "`Model(inputs, outputs)`. Received: " + repr(args)[:200]
+            )
+        super().__init__(**kwargs)
+        self._init_trainer()
+
+    @property
+    def layers(self):
+        """The model's direct sublayers, in the order they were assigned."""
+        return self._layers
+
+    def get_layer(self, name=None, index=None):
+        """Returns a layer by ``name`` or by ``index`` in ``layers``."""
+        if index is not None and name is not None:
+            raise ValueError(
+                f"Provide only a layer name or a layer index. Received: index={index}, name={name}."
+            )
+        layers = self.layers
+        if index is not None:
+            if len(layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(layers)} layers."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def build(self, input_shape):
+        """Builds the model by running it once on zeros of ``input_shape``
+        (``None`` sizes taken as 1), as Keras does symbolically."""
+        import numpy as np
+
+        from pykeras.layers.layer import _layer_scope
+
+        shapes = input_shape
+        if isinstance(shapes, list) and shapes and isinstance(shapes[0], (list, tuple)):
+            zeros = [np.zeros(tuple(1 if d is None else d for d in s), np.float32) for s in shapes]
+        else:
+            zeros = np.zeros(tuple(1 if d is None else d for d in shapes), np.float32)
+        kwargs = {"training": False} if self._accepts_training() else {}
+        object.__setattr__(self, "_building", True)
+        try:
+            with _layer_scope(self):
+                from pykeras.layers.layer import _to_tensors
+
+                self.call(_to_tensors(zeros), **kwargs)
+        finally:
+            object.__setattr__(self, "_building", False)
+        object.__setattr__(self, "_build_input_shape", input_shape)
+        object.__setattr__(self, "built", True)
+
+    def _build_once(self, input_shape):
+        if type(self).build is Model.build:
+            # Sublayers build themselves during this first call; no extra pass.
+            object.__setattr__(self, "_build_input_shape", input_shape)
+            object.__setattr__(self, "built", True)
+        else:
+            super()._build_once(input_shape)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints the layers, their output shapes and parameter counts, as Keras does."""
+        from pykeras.models.summary import print_summary
+
+        print_summary(self, print_fn=print_fn)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

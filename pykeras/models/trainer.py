@@ -1,0 +1,357 @@
+"""compile / fit / evaluate / predict: the training loop every Model has."""
+import numpy as np
+
+from pykeras import config
+from pykeras.models import data as data_utils
+from pykeras.models.compiled import CompiledLossAndMetrics
+from pykeras.ops.core import convert_to_tensor
+from pykeras.ops.tape import GradientTape
+
+
+def _not_compiled_error(method):
+    return ValueError(f"You must call `compile()` before calling `{method}()`.")
+
+
+class Trainer:
+    """Mixed into Model: the built-in training, evaluation and prediction loops."""
+
+    def _init_trainer(self):
+        self.compiled = False
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+        self._compiled = None
+        self._compile_config = None
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
+        """Configures the model for training.
+
+        Args:
+            optimizer: a name (``"adam"``, ``"sgd"``, ...) or an Optimizer.
+            loss: a name, a Loss, a callable ``(y_true, y_pred)``, or a
+                list/dict of those for a model with several outputs.
+            loss_weights: scalars weighting each output's loss.
+            metrics: names (``"accuracy"``, ``"mae"``...), Metric objects or
+                callables; a list, or a list/dict per output.
+            weighted_metrics: metrics that take ``sample_weight`` into account.
+
+        The remaining arguments exist for Keras compatibility and change nothing
+        here: pykeras always runs eagerly on its native kernels.
+        """
+        from pykeras import optimizers
+
+        self.optimizer = optimizers.get(optimizer)
+        self._compiled = CompiledLossAndMetrics(self, loss, loss_weights, metrics, weighted_metrics)
+        self._compile_config = {
+            "optimizer": optimizer,
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+        }
+        self.compiled = True
+        self._train_variables = None
+
+    @property
+    def metrics(self):
+        """The metric objects fit reports: compiled metrics, then the loss tracker."""
+        return [] if self._compiled is None else self._compiled.all_metrics()
+
+    @property
+    def metrics_names(self):
+        return [metric.name for metric in self.metrics]
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    # ------------------------------------------------------------------ steps
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus the layers' regularization losses, as a Tensor."""
+        total = self._compiled.loss(y, y_pred, sample_weight)
+        for extra in self.losses:
+            total = total + extra
+        return total
+
+    def train_step(self, data):
+        """One optimizer step on ``(x, y, sample_weight)``; returns the logs."""
+        x, y, sample_weight = data
+        variables = self._trainable_variables_cached()
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._check_loss(loss)
+        grads = tape._backward(loss, variables)
+        self.optimizer.apply(grads, variables)
+        return self._compiled.update(y, y_pred, sample_weight, loss)
+
+    def test_step(self, data):
+        x, y, sample_weight = data
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        return self._compiled.update(y, y_pred, sample_weight, loss)
+
+    def predict_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        return self(x, training=False)
+
+    def _trainable_variables_cached(self):
+        # Rebuilt when freezing changes the set; cheap identity comparison.
+        current = self.trainable_weights
+        cached = getattr(self, "_train_variables", None)
+        if cached is None or len(cached) != len(current) or any(a is not b for a, b in zip(cached, current)):
+            self._train_variables = current
+        return self._train_variables
+
+    def _check_loss(self, loss):
+        if loss.shape != ():
+            raise ValueError(
+                f"The loss must be a scalar. Received: a loss of shape {loss.shape}"
+            )
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
+        """Trains for ``epochs`` passes over ``(x, y)``; returns a History.
+
+        Follows Keras: ``validation_split`` takes the last samples before any
+        shuffling; the logged loss and metrics are running means over the epoch
+        weighted by batch size; ``val_`` entries come from ``validation_data``.
+        """
+        from pykeras.callbacks import CallbackList
+
+        if not self.compiled:
+            raise _not_compiled_error("fit")
+        batch_size = data_utils.check_batch_size(batch_size)
+        x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
+        sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
+        if x is None:
+            raise ValueError("fit: `x` is required. Received: x=None")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_utils.split_validation(
+                x, y, sample_weight, validation_split
+            )
+        if class_weight is not None:
+            sample_weight = data_utils.class_weights_to_sample_weights(y, class_weight, sample_weight)
+        total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        steps = steps_per_epoch or -(-total // batch_size)
+        validation = _unpack_validation(validation_data)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=steps,
+        )
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            batches = data_utils.batches(total, batch_size, shuffle, config.random_generator())
+            for step, index in enumerate(batches):
+                if step >= steps:
+                    break
+                callback_list.on_train_batch_begin(step)
+                batch = (data_utils.take(x, index), data_utils.take(y, index),
+                         data_utils.take(sample_weight, index))
+                logs = _to_floats(self.train_step(batch))
+                callback_list.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if validation is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(
+                    *validation, validation_batch_size or batch_size, callback_list, validation_steps
+                )
+                epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        self.history = callback_list.history
+        return self.history
+
+    # ------------------------------------------------------------------ evaluate
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
+        """Loss and metrics on ``(x, y)``: a scalar, a list ``[loss, *metrics]``, or a dict."""
+        from pykeras.callbacks import CallbackList
+
+        if not self.compiled:
+            raise _not_compiled_error("evaluate")
+        batch_size = data_utils.check_batch_size(batch_size)
+        x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
+        sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
+        total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+            epochs=1, steps=steps or -(-total // batch_size),
+        )
+        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [value for key, value in logs.items() if key != "loss"]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None):
+        total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        self.reset_metrics()
+        callback_list.on_test_begin()
+        logs = {}
+        for step, index in enumerate(data_utils.batches(total, batch_size, False, None)):
+            if steps is not None and step >= steps:
+                break
+            callback_list.on_test_batch_begin(step)
+            batch = (data_utils.take(x, index), data_utils.take(y, index),
+                     data_utils.take(sample_weight, index))
+            logs = _to_floats(self.test_step(batch))
+            callback_list.on_test_batch_end(step, logs)
+        if not logs:
+            logs = _to_floats(self._compiled.results())
+        callback_list.on_test_end(logs)
+        return logs
+
+    # ------------------------------------------------------------------ predict
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Runs the model on ``x`` in batches; returns numpy (a list for several outputs)."""
+        from pykeras.callbacks import CallbackList
+
+        batch_size = data_utils.check_batch_size(batch_size)
+        x = data_utils.to_arrays(x, "x")
+        total = data_utils.num_samples(("x", x))
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = None
+        if callbacks or verbose:
+            callback_list = CallbackList(
+                callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                epochs=1, steps=steps or -(-total // batch_size),
+            )
+            callback_list.on_predict_begin()
+        outputs = []
+        for step, index in enumerate(data_utils.batches(total, batch_size, False, None)):
+            if steps is not None and step >= steps:
+                break
+            if callback_list:
+                callback_list.on_predict_batch_begin(step)
+            batch_outputs = _to_numpy(self.predict_step(data_utils.take(x, index)))
+            outputs.append(batch_outputs)
+            if callback_list:
+                callback_list.on_predict_batch_end(step, {"outputs": batch_outputs})
+        if callback_list:
+            callback_list.on_predict_end()
+        return _concatenate(outputs)
+
+    # ------------------------------------------------------------------ on_batch
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        if not self.compiled:
+            raise _not_compiled_error("train_on_batch")
+        x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
+        sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
+        if class_weight is not None:
+            sample_weight = data_utils.class_weights_to_sample_weights(y, class_weight, sample_weight)
+        self.reset_metrics()
+        logs = _to_floats(self.train_step((x, y, sample_weight)))
+        return _format_batch_logs(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        if not self.compiled:
+            raise _not_compiled_error("test_on_batch")
+        x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
+        sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
+        self.reset_metrics()
+        logs = _to_floats(self.test_step((x, y, sample_weight)))
+        return _format_batch_logs(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        return _to_numpy(self.predict_step(data_utils.to_arrays(x, "x")))
+
+
+def _unpack_validation(validation_data):
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight). "
+            f"Received: {type(validation_data).__name__}"
+            + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
+        )
+    x_val = data_utils.to_arrays(validation_data[0], "validation x")
+    y_val = data_utils.to_arrays(validation_data[1], "validation y")
+    weights = data_utils.to_arrays(validation_data[2], "validation sample_weight") if len(validation_data) == 3 else None
+    return x_val, y_val, weights
+
+
+def _to_floats(logs):
+    return {key: float(np.asarray(value)) for key, value in logs.items()}
+
+
+def _format_batch_logs(logs, return_dict):
+    if return_dict:
+        return logs
+    ordered = [logs["loss"]] + [value for key, value in logs.items() if key != "loss"]
+    return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _to_numpy(outputs):
+    if isinstance(outputs, (list, tuple)):
+        return [_to_numpy(o) for o in outputs]
+    if isinstance(outputs, dict):
+        return {key: _to_numpy(o) for key, o in outputs.items()}
+    return np.asarray(convert_to_tensor(outputs)._value)
+
+
+def _concatenate(outputs):
+    if not outputs:
+        return np.zeros((0,), dtype=np.float32)
+    first = outputs[0]
+    if isinstance(first, list):
+        return [np.concatenate([o[i] for o in outputs]) for i in range(len(first))]
+    if isinstance(first, dict):
+        return {key: np.concatenate([o[key] for o in outputs]) for key in first}
+    return np.concatenate(outputs)

@@ -1,0 +1,150 @@
+"""A functional model's graph as Keras 3 writes it in ``config.json``.
+
+Each layer lists its ``inbound_nodes``: the arguments of each call, with
+symbolic tensors written as ``__keras_tensor__`` entries whose
+``keras_history`` is ``[layer name, node index, tensor index]``.
+"""
+from pykeras.layers.symbolic import KerasTensor
+from pykeras.saving.serialization import deserialize_layer, serialize_layer
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        return [leaf for value in structure.values() for leaf in _flatten(value)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for value in structure for leaf in _flatten(value)]
+    return [structure]
+
+
+def _map(function, structure):
+    if isinstance(structure, dict):
+        return {key: _map(function, value) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [_map(function, value) for value in structure]
+    return function(structure)
+
+
+def functional_config(model):
+    """The ``config`` of a Functional model, in Keras 3's layout."""
+    histories = {}  # id(KerasTensor) -> [layer name, node index, tensor index]
+    node_counts = {}
+    for tensor in model._flat_inputs:
+        histories[id(tensor)] = [tensor.node.layer.name, 0, 0]
+    for node in model._nodes:
+        index = node_counts.get(id(node.layer), 0)
+        node_counts[id(node.layer)] = index + 1
+        for position, tensor in enumerate(_flatten(node.outputs)):
+            histories[id(tensor)] = [node.layer.name, index, position]
+
+    def encode(value):
+        if isinstance(value, KerasTensor):
+            return {
+                "class_name": "__keras_tensor__",
+                "config": {"shape": list(value.shape), "dtype": value.dtype,
+                           "keras_history": histories[id(value)]},
+            }
+        return value
+
+    layers = []
+    for layer in model.layers:
+        entry = serialize_layer(layer)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [
+            {"args": _map(encode, list(node.args)), "kwargs": _map(encode, dict(node.kwargs))}
+            for node in model._nodes
+            if node.layer is layer
+        ]
+        layers.append(entry)
+
+    def endpoints(structure):
+        if isinstance(structure, KerasTensor):
+            return [histories[id(structure)]]
+        return _map(lambda tensor: histories[id(tensor)], structure)
+
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": layers,
+        "input_layers": endpoints(model._inputs_structure),
+        "output_layers": endpoints(model._outputs_structure),
+    }
+
+
+def _is_history(value):
+    return (
+        isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+        and all(isinstance(v, int) for v in value[1:])
+    )
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    """Rebuilds a Functional model by replaying each layer's calls in order."""
+    try:
+        layer_configs = config["layers"]
+        input_spec, output_spec = config["input_layers"], config["output_layers"]
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"Functional config is missing {error}; it is not a Keras functional model.") from None
+    layers = {}
+    produced = {}  # (layer name, node index) -> list of output KerasTensors
+    pending = []
+    for entry in layer_configs:
+        layer = deserialize_layer(entry, custom_objects)
+        name = entry.get("name", layer.name)
+        layers[name] = layer
+        if hasattr(layer, "output") and not entry.get("inbound_nodes"):
+            produced[(name, 0)] = [layer.output]
+        for index, node in enumerate(entry.get("inbound_nodes", [])):
+            pending.append((name, index, node))
+
+    def decode(value):
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            layer_name, node_index, tensor_index = value["config"]["keras_history"]
+            outputs = produced.get((layer_name, node_index))
+            if outputs is None:
+                raise LookupError
+            return outputs[tensor_index]
+        if isinstance(value, dict):
+            return {key: decode(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [decode(item) for item in value]
+        return value
+
+    while pending:
+        remaining = []
+        for name, index, node in pending:
+            try:
+                args = decode(node.get("args", []))
+                kwargs = decode(node.get("kwargs", {}))
+            except LookupError:
+                remaining.append((name, index, node))
+                continue
+            result = layers[name](*args, **kwargs)
+            produced[(name, index)] = _flatten(result)
+        if len(remaining) == len(pending):
+            raise ValueError(
+                "Functional config is inconsistent: some layers' inputs are never produced "
+                f"({sorted({name for name, _, _ in remaining})})."
+            )
+        pending = remaining
+
+    def tensor_of(history):
+        layer_name, node_index, tensor_index = history
+        try:
+            return produced[(layer_name, node_index)][tensor_index]
+        except (KeyError, IndexError):
+            raise ValueError(f"Functional config names an unknown tensor {history}.") from None
+
+    def resolve(spec):
+        if _is_history(spec):
+            return tensor_of(spec)
+        if isinstance(spec, dict):
+            return {key: resolve(value) for key, value in spec.items()}
+        return [resolve(value) for value in spec]
+
+    inputs, outputs = resolve(input_spec), resolve(output_spec)
+    if isinstance(inputs, list) and len(inputs) == 1:
+        inputs = inputs[0]
+    if isinstance(outputs, list) and len(outputs) == 1:
+        outputs = outputs[0]
+    return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
+               trainable=config.get("trainable", True))

@@ -1,0 +1,181 @@
+"""The three ways to build a Model, model.layers, get_layer, summary, and the
+layers the Model issue adds (Dropout, Flatten, BatchNormalization)."""
+import re
+
+import numpy as np
+import pytest
+
+import pykeras as keras
+from pykeras import ops
+
+rng = np.random.default_rng(3)
+X = rng.normal(size=(10, 8)).astype(np.float32)
+
+
+def _numpy_mlp(model, x):
+    w1, b1, w2, b2 = model.get_weights()
+    return np.maximum(x @ w1 + b1, 0) @ w2 + b2
+
+
+def test_sequential_with_input_is_built_and_matches_numpy():
+    model = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(2)])
+    assert model.built and len(model.layers) == 2
+    np.testing.assert_allclose(model(X).numpy(), _numpy_mlp(model, X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.predict(X, verbose=0), _numpy_mlp(model, X), rtol=1e-5, atol=1e-6)
+
+
+def test_sequential_add_pop_and_lazy_build():
+    model = keras.Sequential()
+    model.add(keras.layers.Dense(4, activation="relu"))
+    model.add(keras.layers.Dense(3))
+    model.add(keras.layers.Dense(2))
+    assert not model.built
+    assert model.pop().units == 2
+    assert len(model.layers) == 2
+    out = model(X)
+    assert model.built and out.shape == (10, 3)
+    with pytest.raises(ValueError, match="Only instances of `keras.Layer`"):
+        model.add("dense")
+    empty = keras.Sequential()
+    with pytest.raises(ValueError, match="There are no layers in the model."):
+        empty.pop()
+
+
+def test_sequential_first_layer_input_shape_builds_it():
+    model = keras.Sequential([keras.layers.Dense(3, input_shape=(5,))])
+    assert model.built and model.layers[0].kernel.shape == (5, 3)
+
+
+def test_functional_graph_with_two_inputs_and_two_outputs():
+    a = keras.Input(shape=(3,), name="a")
+    b = keras.Input(shape=(2,), name="b")
+    shared = keras.layers.Dense(4, activation="relu", name="shared")
+    joined = keras.layers.Dense(4, name="mix")(a)  # a dead end, not part of the model
+    out1 = keras.layers.Dense(1, name="out1")(shared(a))
+    out2 = keras.layers.Dense(2, name="out2")(keras.layers.Dense(5, name="side")(b))
+    model = keras.Model(inputs=[a, b], outputs=[out1, out2])
+    assert isinstance(model, keras.models.Functional)
+    assert [layer.name for layer in model.layers][:2] == ["a", "b"]
+    assert "mix" not in [layer.name for layer in model.layers]  # not on a path to the outputs
+    assert joined.shape == (None, 4)
+    xa, xb = X[:, :3], X[:, 3:5]
+    y1, y2 = model.predict([xa, xb], verbose=0)
+    w_shared, b_shared = shared.get_weights()
+    w_out1, b_out1 = model.get_layer("out1").get_weights()
+    np.testing.assert_allclose(y1, np.maximum(xa @ w_shared + b_shared, 0) @ w_out1 + b_out1, rtol=1e-5, atol=1e-6)
+    assert y2.shape == (10, 2)
+    assert model.output_names == ["out1", "out2"]
+
+
+def test_functional_input_shape_errors_and_disconnected_graph():
+    inputs = keras.Input(shape=(8,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    with pytest.raises(ValueError, match=r"expected shape \(None, 8\).*\(10, 3\)"):
+        model(X[:, :3])
+    other = keras.Input(shape=(8,))
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        keras.Model(inputs, keras.layers.Dense(2)(other))
+
+
+def test_subclassed_model_tracks_layers_and_trains_flag():
+    class MLP(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(4, activation="relu")
+            self.dropout = keras.layers.Dropout(0.5)
+            self.out = keras.layers.Dense(2)
+
+        def call(self, x, training=None):
+            return self.out(self.dropout(self.hidden(x), training=training))
+
+    model = MLP()
+    y = model(X)
+    assert [layer.name for layer in model.layers] == [model.hidden.name, model.dropout.name, model.out.name]
+    w1, b1, w2, b2 = model.get_weights()
+    np.testing.assert_allclose(y.numpy(), np.maximum(X @ w1 + b1, 0) @ w2 + b2, rtol=1e-5, atol=1e-6)
+    trained = model(X, training=True).numpy()
+    assert not np.allclose(trained, y.numpy())
+
+
+def test_get_layer_errors_follow_keras():
+    model = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(2, name="only")])
+    assert model.get_layer("only") is model.get_layer(index=0)
+    with pytest.raises(ValueError, match="Provide only a layer name or a layer index"):
+        model.get_layer("only", 0)
+    with pytest.raises(ValueError, match="index 3 but model only has 1 layers"):
+        model.get_layer(index=3)
+    with pytest.raises(ValueError, match=r"No such layer: nope. Existing layers are: \['only'\]"):
+        model.get_layer("nope")
+    with pytest.raises(ValueError, match="Provide either a layer name or layer index"):
+        model.get_layer()
+
+
+def test_summary_layout_and_totals():
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(64, name="dense_a"),
+                              keras.layers.BatchNormalization(name="bn"), keras.layers.Dense(3, name="dense_b")],
+                             name="tiny")
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert lines[0] == 'Model: "tiny"'
+    assert re.search(r"│ dense_a \(Dense\)\s+│ \(None, 64\)\s+│\s+320 │", text)
+    assert re.search(r"│ bn \(BatchNormalization\)\s+│ \(None, 64\)\s+│\s+256 │", text)
+    total = 320 + 256 + 195
+    assert f" Total params: {total:,} ({total * 4 / 1024:.2f} KB)" in text
+    assert f" Trainable params: {total - 128:,}" in text
+    assert " Non-trainable params: 128 (512.00 B)" in text
+    unbuilt = keras.Sequential([keras.layers.Dense(2)])
+    lines = []
+    unbuilt.summary(print_fn=lines.append)
+    assert any("0 (unbuilt)" in line for line in lines)
+    assert any("not built" in line for line in lines)
+
+
+def test_dropout_scales_kept_units_and_is_identity_at_inference():
+    layer = keras.layers.Dropout(0.25, seed=1)
+    x = np.ones((200, 50), np.float32)
+    np.testing.assert_array_equal(layer(x).numpy(), x)
+    out = layer(x, training=True).numpy()
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
+    assert abs(kept.mean() - 0.75) < 0.02
+    with pytest.raises(ValueError, match="rate"):
+        keras.layers.Dropout(1.5)
+
+
+def test_flatten():
+    out = keras.layers.Flatten()(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+    np.testing.assert_array_equal(out.numpy(), np.arange(24).reshape(2, 12))
+    assert keras.layers.Flatten().compute_output_shape((None, 3, 4)) == (None, 12)
+
+
+def test_batch_normalization_training_and_inference_against_numpy():
+    layer = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-3)
+    x = rng.normal(2.0, 3.0, size=(64, 5)).astype(np.float32)
+    y = layer(x, training=True).numpy()
+    mean, var = x.mean(0), x.var(0)
+    np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-3), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), 0.1 * mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), 0.9 + 0.1 * var, rtol=1e-5)
+    inference = layer(x).numpy()
+    expected = (x - layer.moving_mean.numpy()) / np.sqrt(layer.moving_variance.numpy() + 1e-3)
+    np.testing.assert_allclose(inference, expected, rtol=1e-4, atol=1e-4)
+    assert [v.name for v in layer.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
+    assert len(layer.trainable_weights) == 2 and len(layer.non_trainable_weights) == 2
+
+
+def test_batch_normalization_gradient_matches_finite_differences():
+    from op_check import check_op
+
+    layer = keras.layers.BatchNormalization()
+    x = rng.normal(size=(6, 3)).astype(np.float32)
+    layer(x)
+
+    def forward(inputs):
+        return layer(inputs, training=True)
+
+    moving = [v.numpy() for v in layer.non_trainable_weights]
+    check_op(forward, [x], grad_rtol=5e-2, grad_atol=5e-3)
+    for variable, value in zip(layer.non_trainable_weights, moving):
+        variable.assign(value)
