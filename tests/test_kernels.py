@@ -26,9 +26,9 @@ def _supported_isas():
 ISAS = _supported_isas()
 
 # Sizes on both sides of the register tiles (MR 4/6/12, NR 8/16/32) and the cache blocks
-# (MC 120/128/240, KC 256), plus 0, 1 and primes.
+# (MC 120/128, KC 512/1024, NC 2048; B read in place up to 512 rows), plus 0, 1 and primes.
 EDGE_SIZES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 37, 47, 48, 49, 64, 65]
-BLOCK_SIZES = [119, 120, 121, 127, 128, 129, 239, 240, 241, 255, 256, 257, 263, 511, 512, 513]
+BLOCK_SIZES = [119, 120, 121, 127, 128, 129, 241, 511, 512, 513, 1023, 1024, 1025]
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +109,8 @@ def test_sgemm_matches_numpy(isa, trans_a, trans_b, m, n, k, alpha, beta, pad, s
 def test_sgemm_cache_block_boundaries(isa, trans_a, trans_b):
     _core.set_isa(isa)
     rng = np.random.default_rng(7)
-    for m, n, k in [(241, 33, 257), (121, 65, 513), (129, 97, 255), (240, 32, 256), (13, 4097, 3)]:
+    for m, n, k in [(241, 33, 257), (121, 65, 513), (129, 97, 1025), (240, 32, 1024), (13, 2049, 3),
+                    (513, 35, 1030), (7, 4099, 2)]:
         c, ref, _ = run_sgemm(rng, trans_a, trans_b, m, n, k, 1.5, 0.5, pad=(1, 2, 3))
         np.testing.assert_allclose(c, ref, **gemm_tolerance(k))
 
@@ -119,7 +120,7 @@ def test_sgemm_block_sizes_hypothesis_free_sweep(isa):
     _core.set_isa(isa)
     rng = np.random.default_rng(11)
     for size in BLOCK_SIZES:
-        m, n, k = size, 37, size
+        m, n, k = size, 37, 2 * size + 1
         c, ref, _ = run_sgemm(rng, False, False, m, n, k, 1.0, 0.0, nan_c=True)
         np.testing.assert_allclose(c, ref, **gemm_tolerance(k))
 

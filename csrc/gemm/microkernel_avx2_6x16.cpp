@@ -8,28 +8,45 @@
 
 namespace pykeras::gemm {
 
-void microkernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
-                           int64_t ldc, float alpha, float beta, const Epilogue& ep) {
-  constexpr int MR = kBlockingAvx2.mr;
-  constexpr int NR = kBlockingAvx2.nr;
-  static_assert(MR == 6 && NR == 16, "blocking table and kernel disagree");
+namespace {
 
-  __m256 acc0[MR], acc1[MR];
+constexpr int MR = kBlockingAvx2.mr;
+constexpr int NR = kBlockingAvx2.nr;
+static_assert(MR == 6 && NR == 16, "blocking table and kernel disagree");
+
+// The k loop, kept out of line: with alpha, beta and the epilogue pointers live across an inlined loop,
+// GCC spills an accumulator (16 ymm registers are exactly enough for 12 accumulators, 2 B vectors and
+// a broadcast), which puts a store-to-load round trip in the FMA chain and halves the speed.
+__attribute__((noinline)) void accumulate(int64_t kc, const float* a, const float* b, int64_t bstride,
+                                          __m256* acc0, __m256* acc1) {
+  __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();
-
+  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
   for (int64_t p = 0; p < kc; ++p) {
     const __m256 b0 = _mm256_loadu_ps(b);
     const __m256 b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) {
       const __m256 ai = _mm256_broadcast_ss(a + i);
-      acc0[i] = _mm256_fmadd_ps(ai, b0, acc0[i]);
-      acc1[i] = _mm256_fmadd_ps(ai, b1, acc1[i]);
+      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
     }
     a += MR;
     b += bstride;
   }
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    acc0[i] = c0[i];
+    acc1[i] = c1[i];
+  }
+}
+
+}  // namespace
+
+void microkernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
+                           int64_t ldc, float alpha, float beta, const Epilogue& ep) {
+  __m256 acc0[MR], acc1[MR];
+  accumulate(kc, a, b, bstride, acc0, acc1);
 
   const __m256 va = _mm256_set1_ps(alpha);
   const __m256 vb = _mm256_set1_ps(beta);

@@ -20,6 +20,11 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Packing B costs a pass over k x n and pays off through reuse across the m rows of C. Up to this many
+// rows (a dense layer on a batch, a square problem up to ~512) the kernel reads a non-transposed B in
+// place instead: measured on Zen 4, +15% at (32, 784, 256), +3% at 512^3, neutral above.
+constexpr int64_t kDirectBMaxRows = 512;
+
 // C = beta * C, then the epilogue; for k == 0 or alpha == 0, when A and B are not read.
 void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const Epilogue& ep) {
   for (int64_t i = 0; i < m; ++i) {
@@ -39,6 +44,8 @@ void blocked(const KernelSpec& ks, bool trans_a, bool trans_b, int64_t m, int64_
   const int MR = ks.blocking.mr, NR = ks.blocking.nr;
   const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
   const int64_t kc_max = std::min(KC, k);
+  // B read in place (see kDirectBMaxRows); only the ragged last panel of each block is packed.
+  const bool direct_b = !trans_b && m <= kDirectBMaxRows;
   Workspace& ws = thread_workspace();
   float* const apack = ws.pack_a.get(static_cast<size_t>(ceil_div(std::min(MC, m), MR) * MR * kc_max));
   float* const bpack = ws.pack_b.get(static_cast<size_t>(ceil_div(std::min(NC, n), NR) * NR * kc_max));
@@ -58,8 +65,9 @@ void blocked(const KernelSpec& ks, bool trans_a, bool trans_b, int64_t m, int64_
 #pragma omp for schedule(static)
         for (int64_t jp = 0; jp < n_panels; ++jp) {
           const int64_t j0 = jc + jp * NR;
-          pack_b_panel(trans_b, b, ldb, pc, kc, j0, static_cast<int>(std::min<int64_t>(NR, n - j0)), NR,
-                       bpack + jp * NR * kc);
+          const int nr = static_cast<int>(std::min<int64_t>(NR, n - j0));
+          if (direct_b && nr == NR) continue;
+          pack_b_panel(trans_b, b, ldb, pc, kc, j0, nr, NR, bpack + jp * NR * kc);
         }
 
         for (int64_t ic = 0; ic < m; ic += MC) {
@@ -81,15 +89,17 @@ void blocked(const KernelSpec& ks, bool trans_a, bool trans_b, int64_t m, int64_
             const int mr = static_cast<int>(std::min<int64_t>(MR, m - i0));
             const int nr = static_cast<int>(std::min<int64_t>(NR, n - j0));
             const float* ap = apack + ip * MR * kc;
-            const float* bp = bpack + jp * NR * kc;
+            const bool in_place = direct_b && nr == NR;
+            const float* bp = in_place ? b + pc * ldb + j0 : bpack + jp * NR * kc;
+            const int64_t bstride = in_place ? ldb : NR;
             float* cp = c + i0 * ldc + j0;
             Epilogue e = ep_pc;
             if (e.bias != nullptr) e.bias += j0;
             if (mr == MR && nr == NR) {
-              ks.kernel(kc, ap, bp, NR, cp, ldc, alpha, beta_pc, e);
+              ks.kernel(kc, ap, bp, bstride, cp, ldc, alpha, beta_pc, e);
             } else {
               // Edge tile: full-size kernel into a buffer, then merge the valid part.
-              ks.kernel(kc, ap, bp, NR, tile, NR, alpha, 0.0f, Epilogue{});
+              ks.kernel(kc, ap, bp, bstride, tile, NR, alpha, 0.0f, Epilogue{});
               store_tile(tile, NR, mr, nr, 1.0f, beta_pc, cp, ldc, e);
             }
           }

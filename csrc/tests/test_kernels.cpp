@@ -67,7 +67,7 @@ void run_case(std::mt19937& rng, bool ta, bool tb, int64_t m, int64_t n, int64_t
 
 int main() {
   std::mt19937 rng(1234);
-  const int64_t sizes[] = {0, 1, 2, 3, 5, 11, 12, 13, 31, 32, 33, 97, 241, 257, 300};
+  const int64_t sizes[] = {0, 1, 2, 3, 5, 11, 12, 13, 31, 32, 33, 97, 121, 241, 513};
   int cases = 0;
   for (const std::string& isa : pykeras::gemm::compiled_isas()) {
     try {
@@ -80,7 +80,7 @@ int main() {
       pykeras::set_num_threads(threads);
       for (int64_t m : sizes)
         for (int64_t n : {int64_t(1), int64_t(17), int64_t(64), int64_t(100)})
-          for (int64_t k : {int64_t(0), int64_t(1), int64_t(7), int64_t(255), int64_t(257)}) {
+          for (int64_t k : {int64_t(0), int64_t(1), int64_t(7), int64_t(513), int64_t(1025)}) {
             const int t = cases++;
             run_case(rng, t & 1, t & 2, m, n, k, (t % 5) ? 1.0f : -0.5f, (t % 3) ? 0.0f : 0.75f, t % 7 == 0);
           }
