@@ -14,6 +14,7 @@ struct KernelSpec {
   const char* name;  // "avx512", "avx2", "portable"
   Blocking blocking;
   MicroKernelFn kernel;
+  RowsKernelFn rows = nullptr;  // optional row-partial kernels (see microkernel.hpp)
 };
 
 // The kernel in use (the best supported one unless set_isa was called).

@@ -16,6 +16,9 @@
 // - kc may be 0 (C = beta*C, then the epilogue).
 // - The kernel always writes the full MR x NR tile. Edge tiles are computed into a small MR x NR
 //   buffer by the driver and merged (see sgemm.cpp), so kernels need no edge code.
+// - Optionally an ISA also provides row-partial kernels (RowsKernelFn): the same contract for the first
+//   mr < MR rows of the tile only (A keeps its packed stride of MR). The driver uses them for the last
+//   row panel of C when the tile is full width, instead of computing padding rows into a buffer.
 // - The epilogue is applied by the driver only on the last KC block, when C holds the final sum.
 #pragma once
 
@@ -31,6 +34,9 @@ struct Epilogue {
 using MicroKernelFn = void (*)(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
                                int64_t ldc, float alpha, float beta, const Epilogue& ep);
 
+// Returns the kernel for the first mr rows (1 <= mr <= MR), or nullptr.
+using RowsKernelFn = MicroKernelFn (*)(int mr);
+
 // The ISA micro-kernels; each is defined in its own translation unit, compiled with its own -m flags.
 void microkernel_ref_4x8(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
                          int64_t ldc, float alpha, float beta, const Epilogue& ep);
@@ -39,6 +45,7 @@ void microkernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t b
                            int64_t ldc, float alpha, float beta, const Epilogue& ep);
 void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
                               int64_t ldc, float alpha, float beta, const Epilogue& ep);
+MicroKernelFn microkernel_avx512_rows(int mr);
 #endif
 
 }  // namespace pykeras::gemm

@@ -10,21 +10,27 @@
 
 namespace pykeras::gemm {
 
-void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
-                              int64_t ldc, float alpha, float beta, const Epilogue& ep) {
-  constexpr int MR = kBlockingAvx512.mr;
-  constexpr int NR = kBlockingAvx512.nr;
-  static_assert(MR == 12 && NR == 32, "blocking table and kernel disagree");
+namespace {
 
+constexpr int MR = kBlockingAvx512.mr;
+constexpr int NR = kBlockingAvx512.nr;
+static_assert(MR == 12 && NR == 32, "blocking table and kernel disagree");
+
+// The first M rows of the 12x32 tile (M <= 12): the full kernel is M == 12; smaller M serve the last,
+// partial row panel of C (e.g. rows 24..31 of a batch of 32) without computing padding rows. The A
+// panel keeps its packed stride of MR floats per k step.
+template <int M>
+void kernel_rows(int64_t kc, const float* a, const float* b, int64_t bstride, float* c, int64_t ldc,
+                 float alpha, float beta, const Epilogue& ep) {
   // set1(0) rather than setzero: GCC 12 warns (falsely) that setzero's helper is uninitialised.
   const __m512 zero = _mm512_set1_ps(0.0f);
-  __m512 acc0[MR], acc1[MR];
+  __m512 acc0[M], acc1[M];
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = zero;
+  for (int i = 0; i < M; ++i) acc0[i] = acc1[i] = zero;
 
   // The C tile is touched only after the k loop; start fetching it now.
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < M; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
   }
@@ -33,7 +39,7 @@ void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_
     const __m512 b0 = _mm512_loadu_ps(b);
     const __m512 b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < M; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
       acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
@@ -48,7 +54,7 @@ void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_
   const __m512 bias0 = ep.bias ? _mm512_loadu_ps(ep.bias) : zero;
   const __m512 bias1 = ep.bias ? _mm512_loadu_ps(ep.bias + 16) : zero;
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < M; ++i) {
     float* ci = c + i * ldc;
     __m512 r0 = _mm512_mul_ps(va, acc0[i]);
     __m512 r1 = _mm512_mul_ps(va, acc1[i]);
@@ -69,6 +75,21 @@ void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_
     _mm512_storeu_ps(ci, r0);
     _mm512_storeu_ps(ci + 16, r1);
   }
+}
+
+}  // namespace
+
+void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
+                              int64_t ldc, float alpha, float beta, const Epilogue& ep) {
+  kernel_rows<MR>(kc, a, b, bstride, c, ldc, alpha, beta, ep);
+}
+
+MicroKernelFn microkernel_avx512_rows(int mr) {
+  static constexpr MicroKernelFn kRows[MR + 1] = {
+      nullptr,         kernel_rows<1>, kernel_rows<2>, kernel_rows<3>,  kernel_rows<4>,
+      kernel_rows<5>,  kernel_rows<6>, kernel_rows<7>, kernel_rows<8>,  kernel_rows<9>,
+      kernel_rows<10>, kernel_rows<11>, kernel_rows<12>};
+  return mr >= 1 && mr <= MR ? kRows[mr] : nullptr;
 }
 
 }  // namespace pykeras::gemm

@@ -97,6 +97,8 @@ void blocked(const KernelSpec& ks, bool trans_a, bool trans_b, int64_t m, int64_
             if (e.bias != nullptr) e.bias += j0;
             if (mr == MR && nr == NR) {
               ks.kernel(kc, ap, bp, bstride, cp, ldc, alpha, beta_pc, e);
+            } else if (nr == NR && ks.rows != nullptr) {
+              ks.rows(mr)(kc, ap, bp, bstride, cp, ldc, alpha, beta_pc, e);
             } else {
               // Edge tile: full-size kernel into a buffer, then merge the valid part.
               ks.kernel(kc, ap, bp, bstride, tile, NR, alpha, 0.0f, Epilogue{});
