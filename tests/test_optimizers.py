@@ -372,7 +372,7 @@ def test_ema_averages_and_finalize():
 def test_variables_order_and_names_follow_keras():
     from pykeras.layers import Dense
 
-    dense = Dense(3)
+    dense = Dense(3, name="dense")
     dense.build((None, 2))
     adam = optimizers.Adam(amsgrad=True, name="adam")
     adam.build(dense.trainable_weights)
