@@ -366,7 +366,7 @@ def test_threads_api():
     assert _core.get_num_threads() == 1
     _core.set_num_threads(3)
     assert _core.get_num_threads() == 3
-    for bad in (0, -2):
+    for bad in (0, -2, 10**6):
         with pytest.raises(ValueError, match="set_num_threads"):
             _core.set_num_threads(bad)
 

@@ -15,10 +15,12 @@ constexpr double kFlopsPerThread = 1.0e6;
 constexpr double kMinParallelFlops = 2.0e6;
 constexpr int64_t kElementsPerThread = 1 << 15;
 constexpr int64_t kMinParallelElements = 1 << 16;
+// A sanity bound: a typo such as set_num_threads(10**6) must not try to start a million threads.
+constexpr int kMaxThreads = 1024;
 
 std::atomic<int>& user_threads() {
   // omp_get_max_threads() honours OMP_NUM_THREADS and defaults to the number of cores.
-  static std::atomic<int> n{std::max(1, omp_get_max_threads())};
+  static std::atomic<int> n{std::clamp(omp_get_max_threads(), 1, kMaxThreads)};
   return n;
 }
 
@@ -27,7 +29,8 @@ std::atomic<int>& user_threads() {
 int num_threads() { return user_threads().load(std::memory_order_relaxed); }
 
 void set_num_threads(int n) {
-  check(n >= 1, "set_num_threads: the thread count must be >= 1. Received: n=", n);
+  check(n >= 1 && n <= kMaxThreads, "set_num_threads: the thread count must be in [1, ", kMaxThreads,
+        "]. Received: n=", n);
   user_threads().store(n, std::memory_order_relaxed);
 }
 

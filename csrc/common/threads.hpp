@@ -10,7 +10,7 @@ namespace pykeras {
 
 // The thread count set by the user: OMP_NUM_THREADS if set, else the number of cores.
 int num_threads();
-// n >= 1, else std::invalid_argument.
+// 1 <= n <= 1024, else std::invalid_argument.
 void set_num_threads(int n);
 
 // Threads for a compute-bound kernel doing `flops` floating-point operations (GEMM and friends):
