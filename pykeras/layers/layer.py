@@ -5,6 +5,8 @@ import threading
 import numpy as np
 
 from pykeras import initializers
+from pykeras.layers import tracking
+from pykeras.layers.symbolic import KerasTensor, call_symbolically, infer_output_shape
 from pykeras.naming import name_scope, to_snake_case, unique_name
 from pykeras.ops.core import convert_to_tensor
 from pykeras.tensor import Tensor, Variable
@@ -14,25 +16,17 @@ from pykeras.tensor import Tensor, Variable
 _LEGACY_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape")
 
 _call_context = threading.local()  # the `training` flag of the outermost call
+_CACHE_ATTRIBUTES = frozenset({"_flat_layers_cache", "_weights_cache"})
 
 
-def _context_training():
-    return getattr(_call_context, "training", None)
+_TRAINING_ARGUMENT = {}  # class -> whether its call() takes `training`
 
 
-def _iter_tracked(value, seen):
-    """Yields the Layers and Variables inside an attribute value, in order."""
-    if id(value) in seen:
-        return
-    if isinstance(value, (Layer, Variable)):
-        seen.add(id(value))
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _iter_tracked(item, seen)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _iter_tracked(item, seen)
+def _accepts_training(cls):
+    accepts = _TRAINING_ARGUMENT.get(cls)
+    if accepts is None:
+        accepts = _TRAINING_ARGUMENT[cls] = "training" in inspect.signature(cls.call).parameters
+    return accepts
 
 
 def shape_of(inputs):
@@ -130,6 +124,10 @@ class Layer:
         elif isinstance(value, Layer) and value is not self:
             if not any(value is layer for layer in self._layers):
                 self._check_unlocked(f"layer {name!r}")
+        elif isinstance(value, (list, dict)):
+            value = tracking.wrap_container(value)
+        if isinstance(value, (Layer, Variable, list, tuple, dict)) or name in self.__dict__:
+            tracking.bump()
         object.__setattr__(self, name, value)
 
     def _check_unlocked(self, what):
@@ -147,34 +145,42 @@ class Layer:
         """Direct sublayers in assignment order, without duplicates."""
         seen = {id(self)}
         return [
-            item
-            for value in list(self.__dict__.values())
-            for item in _iter_tracked(value, seen)
-            if isinstance(item, Layer)
+            layer
+            for key, value in list(self.__dict__.items())
+            if key not in _CACHE_ATTRIBUTES
+            for layer in tracking.iter_tracked(value, seen, Layer)
         ]
 
     def _flatten_layers(self, include_self=True):
-        """This layer and every layer below it, depth first, each once."""
-        found, seen, stack = [], set(), [self]
-        while stack:
-            layer = stack.pop(0)
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            found.append(layer)
-            stack = layer._layers + stack
-        return found if include_self else found[1:]
+        """This layer and every layer below it, depth first, each once (cached)."""
+        cached = self.__dict__.get("_flat_layers_cache")
+        if cached is None or cached[0] != tracking.structure_version():
+            found, seen, stack = [], set(), [self]
+            while stack:
+                layer = stack.pop(0)
+                if id(layer) in seen:
+                    continue
+                seen.add(id(layer))
+                found.append(layer)
+                stack = layer._layers + stack
+            cached = (tracking.structure_version(), found)
+            object.__setattr__(self, "_flat_layers_cache", cached)
+        return list(cached[1]) if include_self else cached[1][1:]
 
     @property
     def weights(self):
         """Own variables (trainable-at-creation first), then each sublayer's."""
-        result, seen = [], set()
-        for layer in self._flatten_layers():
-            for variable in layer._own_variables():
-                if id(variable) not in seen:
-                    seen.add(id(variable))
-                    result.append(variable)
-        return result
+        cached = self.__dict__.get("_weights_cache")
+        if cached is None or cached[0] != tracking.structure_version():
+            result, seen = [], set()
+            for layer in self._flatten_layers():
+                for variable in layer._own_variables():
+                    if id(variable) not in seen:
+                        seen.add(id(variable))
+                        result.append(variable)
+            cached = (tracking.structure_version(), result)
+            object.__setattr__(self, "_weights_cache", cached)
+        return list(cached[1])
 
     variables = weights
 
@@ -275,6 +281,7 @@ class Layer:
         variable.constraint = constraint
         bucket = self._trainable_variables if trainable else self._non_trainable_variables
         bucket.append(variable)
+        tracking.bump()
         if regularizer is not None:
             self._losses.append((variable, regularizer))
         return variable
@@ -327,19 +334,22 @@ class Layer:
     def __call__(self, *args, **kwargs):
         if not args:
             raise ValueError(f"Layer '{self.name}' was called without inputs.")
-        from pykeras.layers.symbolic import KerasTensor, call_symbolically
-
-        if any(isinstance(x, KerasTensor) for x in _flat_inputs(args[0])):
-            return call_symbolically(self, args, kwargs)
-        args = (_to_tensors(args[0]),) + args[1:]
-        if self._accepts_training():
-            if kwargs.get("training") is None:
-                kwargs["training"] = _context_training()
+        inputs = args[0]
+        kind = type(inputs)
+        if kind is not Tensor and kind is not Variable:
+            if any(isinstance(x, KerasTensor) for x in _flat_inputs(inputs)):
+                return call_symbolically(self, args, kwargs)
+            args = (_to_tensors(inputs),) + args[1:]
+        outer_training = getattr(_call_context, "training", None)
+        training = kwargs.get("training")
+        if _accepts_training(type(self)):
+            if training is None:
+                kwargs["training"] = training = outer_training
         elif "training" in kwargs:
-            kwargs.pop("training")
-        outer_training = _context_training()
-        if kwargs.get("training") is not None:
-            _call_context.training = kwargs["training"]
+            del kwargs["training"]
+        if self.built and (training is None or training == outer_training):
+            return self.call(*args, **kwargs)  # the hot path: no context to switch
+        _call_context.training = training if training is not None else outer_training
         try:
             if self.built:
                 return self.call(*args, **kwargs)
@@ -359,12 +369,7 @@ class Layer:
         object.__setattr__(self, "built", True)
 
     def _accepts_training(self):
-        cls = type(self)
-        cached = cls.__dict__.get("_call_has_training")
-        if cached is None:
-            cached = "training" in inspect.signature(cls.call).parameters
-            type.__setattr__(cls, "_call_has_training", cached)
-        return cached
+        return _accepts_training(type(self))
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape`` (``None`` for unknown sizes).
@@ -372,8 +377,6 @@ class Layer:
         The default runs ``call`` on zeros, so layers whose output shape is
         not obvious need not override it.
         """
-        from pykeras.layers.symbolic import infer_output_shape
-
         return infer_output_shape(self, input_shape)
 
     # ----------------------------------------------------------- config

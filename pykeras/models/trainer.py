@@ -22,6 +22,7 @@ class Trainer:
         self.history = None
         self._compiled = None
         self._compile_config = None
+        self._train_variables = None
 
     # ------------------------------------------------------------------ compile
 
@@ -83,9 +84,13 @@ class Trainer:
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus the layers' regularization losses, as a Tensor."""
         total = self._compiled.loss(y, y_pred, sample_weight)
-        for extra in self.losses:
-            total = total + extra
+        if self._has_regularizers():
+            for extra in self.losses:
+                total = total + extra
         return total
+
+    def _has_regularizers(self):
+        return any(layer._losses for layer in self._flatten_layers())
 
     def train_step(self, data):
         """One optimizer step on ``(x, y, sample_weight)``; returns the logs."""
@@ -110,11 +115,10 @@ class Trainer:
         return self(x, training=False)
 
     def _trainable_variables_cached(self):
-        # Rebuilt when freezing changes the set; cheap identity comparison.
-        current = self.trainable_weights
-        cached = getattr(self, "_train_variables", None)
-        if cached is None or len(cached) != len(current) or any(a is not b for a, b in zip(cached, current)):
-            self._train_variables = current
+        # Fixed for the length of a fit, as Keras fixes it when it compiles the
+        # step; train_on_batch and a new fit see freezing changes.
+        if self._train_variables is None:
+            self._train_variables = self.trainable_weights
         return self._train_variables
 
     def _check_loss(self, loss):
@@ -174,6 +178,7 @@ class Trainer:
             verbose=verbose, epochs=epochs, steps=steps,
         )
         self.stop_training = False
+        self._train_variables = None
         callback_list.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -296,6 +301,7 @@ class Trainer:
         if class_weight is not None:
             sample_weight = data_utils.class_weights_to_sample_weights(y, class_weight, sample_weight)
         self.reset_metrics()
+        self._train_variables = None
         logs = _to_floats(self.train_step((x, y, sample_weight)))
         return _format_batch_logs(logs, return_dict)
 
