@@ -149,8 +149,8 @@ class Variable(Tensor):
                 f"Variable '{name}': initial value has shape {self._value.shape}, "
                 f"expected {tuple(shape)}"
             )
-        if not self._value.flags.writeable or self._value.base is not None:
-            self._value = self._value.copy()
+        if self._value is value or self._value.base is not None or not self._value.flags.writeable:
+            self._value = self._value.copy()  # never share memory with the caller's array
         from pykeras.naming import current_path  # kept local: naming is tiny and leaf-level
 
         self.name = name or "variable"

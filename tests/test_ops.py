@@ -179,3 +179,19 @@ def test_constructors_and_numpy_interop():
     assert isinstance(total, keras.Tensor)
     labels = ops.convert_to_tensor(np.array([1, 2]))
     assert labels.dtype == "int64"
+
+
+def test_saturating_activations_stay_finite_far_from_zero():
+    x = keras.Variable(np.array([-200.0, -90.0, 0.0, 90.0, 200.0], np.float32))
+    for op in (ops.sigmoid, ops.softplus, ops.silu):
+        with keras.GradientTape() as tape:
+            loss = ops.sum(op(x))
+        grad = tape.gradient(loss, x).numpy()
+        assert np.all(np.isfinite(grad)) and np.all(np.isfinite(op(x).numpy())), op.__name__
+
+
+def test_variable_never_shares_memory_with_its_initial_array():
+    source = np.zeros(3, np.float32)
+    variable = keras.Variable(source)
+    variable.assign_add(np.ones(3, np.float32))
+    np.testing.assert_array_equal(source, np.zeros(3))

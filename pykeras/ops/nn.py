@@ -36,14 +36,14 @@ def relu(x):
     return result
 
 
-def sigmoid(x):
-    def forward(v):
-        # Split by sign so neither branch overflows exp.
-        positive = v >= 0
-        z = np.exp(-np.abs(v))
-        return np.where(positive, 1 / (1 + z), z / (1 + z))
+def _stable_sigmoid(v):
+    # Split by sign so neither branch overflows exp.
+    z = np.exp(-np.abs(v))
+    return np.where(v >= 0, 1 / (1 + z), z / (1 + z))
 
-    return _unary(x, forward, lambda g, x, y: g * y * (1 - y))
+
+def sigmoid(x):
+    return _unary(x, _stable_sigmoid, lambda g, x, y: g * y * (1 - y))
 
 
 def tanh(x):
@@ -54,16 +54,16 @@ def softplus(x):
     return _unary(
         x,
         lambda v: np.logaddexp(0, v),
-        lambda g, x, y: g / (1 + np.exp(-x)),
+        lambda g, x, y: g * _stable_sigmoid(x),
     )
 
 
 def silu(x):
     def backward(g, x, y):
-        s = 1 / (1 + np.exp(-x))
+        s = _stable_sigmoid(x)
         return g * (s + x * s * (1 - s))
 
-    return _unary(x, lambda v: v / (1 + np.exp(-v)), backward)
+    return _unary(x, lambda v: v * _stable_sigmoid(v), backward)
 
 
 def leaky_relu(x, negative_slope=0.2):
