@@ -14,7 +14,7 @@ struct KernelSpec {
   const char* name;  // "avx512", "avx2", "portable"
   Blocking blocking;
   MicroKernelFn kernel;
-  RowsKernelFn rows = nullptr;  // optional row-partial kernels (see microkernel.hpp)
+  PartialKernelFn part = nullptr;  // optional partial-tile kernels (see microkernel.hpp)
 };
 
 // The kernel in use (the best supported one unless set_isa was called).

@@ -16,9 +16,10 @@
 // - kc may be 0 (C = beta*C, then the epilogue).
 // - The kernel always writes the full MR x NR tile. Edge tiles are computed into a small MR x NR
 //   buffer by the driver and merged (see sgemm.cpp), so kernels need no edge code.
-// - Optionally an ISA also provides row-partial kernels (RowsKernelFn): the same contract for the first
-//   mr < MR rows of the tile only (A keeps its packed stride of MR). The driver uses them for the last
-//   row panel of C when the tile is full width, instead of computing padding rows into a buffer.
+// - Optionally an ISA also provides partial-tile kernels (PartialKernelFn): the same contract for a
+//   top-left part of the tile that covers at least mr rows and nr columns (A keeps its packed stride of
+//   MR, B its stride bstride). The driver uses them for the last row panel of C and narrow outputs, so
+//   padding rows and columns are not computed; a part wider than nr only ever writes into the buffer.
 // - The epilogue is applied by the driver only on the last KC block, when C holds the final sum.
 #pragma once
 
@@ -34,8 +35,9 @@ struct Epilogue {
 using MicroKernelFn = void (*)(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
                                int64_t ldc, float alpha, float beta, const Epilogue& ep);
 
-// Returns the kernel for the first mr rows (1 <= mr <= MR), or nullptr.
-using RowsKernelFn = MicroKernelFn (*)(int mr);
+// Returns a kernel for the top-left part of the tile covering mr rows and nr columns
+// (1 <= mr <= MR, 1 <= nr <= NR): exactly mr rows, and exactly NR columns when nr == NR.
+using PartialKernelFn = MicroKernelFn (*)(int mr, int nr);
 
 // The ISA micro-kernels; each is defined in its own translation unit, compiled with its own -m flags.
 void microkernel_ref_4x8(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
@@ -45,7 +47,7 @@ void microkernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t b
                            int64_t ldc, float alpha, float beta, const Epilogue& ep);
 void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
                               int64_t ldc, float alpha, float beta, const Epilogue& ep);
-MicroKernelFn microkernel_avx512_rows(int mr);
+MicroKernelFn microkernel_avx512_part(int mr, int nr);
 #endif
 
 }  // namespace pykeras::gemm

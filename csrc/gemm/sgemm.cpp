@@ -38,19 +38,33 @@ void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc,
   }
 }
 
-void blocked(const KernelSpec& ks, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-             float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-             float* c, int64_t ldc, const Epilogue& ep, int nthreads) {
+struct Problem {
+  bool trans_a, trans_b;
+  int64_t m, n, k;
+  float alpha;
+  const float* a;
+  int64_t lda;
+  const float* b;
+  int64_t ldb;
+  float beta;
+  float* c;
+  int64_t ldc;
+  Epilogue ep;
+};
+
+// The loop nest, run by every thread of the team. The `omp for` loops split work between the threads
+// of the enclosing parallel region; called outside one (a single thread), they run serially and no
+// team is started at all.
+void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_b, float* apack, float* bpack) {
   const int MR = ks.blocking.mr, NR = ks.blocking.nr;
   const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
-  const int64_t kc_max = std::min(KC, k);
-  // B read in place (see kDirectBMaxRows); only the ragged last panel of each block is packed.
-  const bool direct_b = !trans_b && m <= kDirectBMaxRows;
-  Workspace& ws = thread_workspace();
-  float* const apack = ws.pack_a.get(static_cast<size_t>(ceil_div(std::min(MC, m), MR) * MR * kc_max));
-  float* const bpack = ws.pack_b.get(static_cast<size_t>(ceil_div(std::min(NC, n), NR) * NR * kc_max));
-
-#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+  const bool trans_a = pb.trans_a, trans_b = pb.trans_b;
+  const int64_t m = pb.m, n = pb.n, k = pb.k, lda = pb.lda, ldb = pb.ldb, ldc = pb.ldc;
+  const float alpha = pb.alpha, beta = pb.beta;
+  const float* const a = pb.a;
+  const float* const b = pb.b;
+  float* const c = pb.c;
+  const Epilogue& ep = pb.ep;
   {
     alignas(64) float tile[kMaxTile];
     for (int64_t jc = 0; jc < n; jc += NC) {
@@ -97,11 +111,12 @@ void blocked(const KernelSpec& ks, bool trans_a, bool trans_b, int64_t m, int64_
             if (e.bias != nullptr) e.bias += j0;
             if (mr == MR && nr == NR) {
               ks.kernel(kc, ap, bp, bstride, cp, ldc, alpha, beta_pc, e);
-            } else if (nr == NR && ks.rows != nullptr) {
-              ks.rows(mr)(kc, ap, bp, bstride, cp, ldc, alpha, beta_pc, e);
+            } else if (nr == NR && ks.part != nullptr) {
+              ks.part(mr, NR)(kc, ap, bp, bstride, cp, ldc, alpha, beta_pc, e);
             } else {
-              // Edge tile: full-size kernel into a buffer, then merge the valid part.
-              ks.kernel(kc, ap, bp, bstride, tile, NR, alpha, 0.0f, Epilogue{});
+              // Edge tile: kernel into a buffer, then merge the valid part.
+              const MicroKernelFn kern = ks.part != nullptr ? ks.part(mr, nr) : ks.kernel;
+              kern(kc, ap, bp, bstride, tile, NR, alpha, 0.0f, Epilogue{});
               store_tile(tile, NR, mr, nr, 1.0f, beta_pc, cp, ldc, e);
             }
           }
@@ -109,6 +124,23 @@ void blocked(const KernelSpec& ks, bool trans_a, bool trans_b, int64_t m, int64_
       }
     }
   }
+}
+
+void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
+  const int MR = ks.blocking.mr, NR = ks.blocking.nr;
+  const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
+  const int64_t kc_max = std::min(KC, pb.k);
+  // B read in place (see kDirectBMaxRows); only the ragged last panel of each block is packed.
+  const bool direct_b = !pb.trans_b && pb.m <= kDirectBMaxRows;
+  Workspace& ws = thread_workspace();
+  float* const apack = ws.pack_a.get(static_cast<size_t>(ceil_div(std::min(MC, pb.m), MR) * MR * kc_max));
+  float* const bpack = ws.pack_b.get(static_cast<size_t>(ceil_div(std::min(NC, pb.n), NR) * NR * kc_max));
+  if (nthreads <= 1) {
+    loop_nest(ks, pb, direct_b, apack, bpack);
+    return;
+  }
+#pragma omp parallel num_threads(nthreads)
+  loop_nest(ks, pb, direct_b, apack, bpack);
 }
 
 }  // namespace
@@ -132,8 +164,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   check(a != nullptr && b != nullptr, op, ": a and b must not be null. Received: a=",
         static_cast<const void*>(a), ", b=", static_cast<const void*>(b));
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  blocked(active_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep,
-          threads_for_flops(flops));
+  const Problem pb{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep};
+  blocked(active_kernel(), pb, threads_for_flops(flops));
 }
 
 }  // namespace pykeras::gemm
