@@ -33,3 +33,11 @@ inline constexpr Blocking kBlockingPortable{4, 8, 128, 512, 2048};
 inline constexpr int kMaxTile = 12 * 32;
 
 }  // namespace pykeras::gemm
+
+namespace pykeras::gemm {
+static_assert(kBlockingAvx512.mr * kBlockingAvx512.nr <= kMaxTile && kBlockingAvx2.mr * kBlockingAvx2.nr <= kMaxTile &&
+                  kBlockingPortable.mr * kBlockingPortable.nr <= kMaxTile,
+              "edge-tile buffer too small");
+static_assert(kBlockingAvx512.mr <= 16 && kBlockingAvx2.mr <= 16 && kBlockingPortable.mr <= 16,
+              "pack_a_panel handles at most 16 rows");
+}  // namespace pykeras::gemm

@@ -17,12 +17,17 @@ void pack_a_panel(bool trans, const float* a, int64_t lda, int64_t i0, int mr, i
     }
     return;
   }
-  // op(A) rows are stored contiguously: read mr row streams side by side.
-  if (mr < MR) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(kc) * MR);
-  for (int i = 0; i < mr; ++i) {
-    const float* src = a + (i0 + i) * lda + p0;
-    float* d = dst + i;
-    for (int64_t p = 0; p < kc; ++p) d[p * MR] = src[p];
+  // op(A) rows are stored contiguously: read the mr rows as parallel streams and write the panel
+  // sequentially (writing one row at a time would scatter with a stride of MR floats over a panel
+  // larger than L1).
+  constexpr int kMaxRows = 16;
+  const float* rows[kMaxRows];
+  for (int i = 0; i < mr; ++i) rows[i] = a + (i0 + i) * lda + p0;
+  for (int64_t p = 0; p < kc; ++p) {
+    float* d = dst + p * MR;
+    int i = 0;
+    for (; i < mr; ++i) d[i] = rows[i][p];
+    for (; i < MR; ++i) d[i] = 0.0f;
   }
 }
 

@@ -8,7 +8,7 @@
 namespace pykeras::gemm {
 
 // One A micro-panel: rows [i0, i0 + mr) and columns [p0, p0 + kc) of op(A), mr <= MR, written as
-// kc groups of MR floats (rows mr..MR-1 zero). op(A)(i, p) = trans ? a[p*lda + i] : a[i*lda + p].
+// kc groups of MR floats (rows mr..MR-1 zero); MR <= 16. op(A)(i, p) = trans ? a[p*lda + i] : a[i*lda + p].
 void pack_a_panel(bool trans, const float* a, int64_t lda, int64_t i0, int mr, int64_t p0, int64_t kc,
                   int MR, float* dst);
 
