@@ -62,12 +62,14 @@ def unbroadcast(grad, shape):
 def _binary(a, b, forward, backward):
     ta, va = _operand(a)
     tb, vb = _operand(b)
-    out = wrap(np.asarray(forward(va, vb)))
+    with np.errstate(all="ignore"):  # overflow gives inf, as in every framework: no warning
+        out = wrap(np.asarray(forward(va, vb)))
     if active_tapes and (ta is not None or tb is not None):
         shape_a, shape_b = np.shape(va), np.shape(vb)
 
         def grads(g):
-            ga, gb = backward(g, va, vb, out._value)
+            with np.errstate(all="ignore"):
+                ga, gb = backward(g, va, vb, out._value)
             return (
                 None if ta is None else unbroadcast(ga, shape_a),
                 None if tb is None else unbroadcast(gb, shape_b),
@@ -79,9 +81,15 @@ def _binary(a, b, forward, backward):
 
 def _unary(x, forward, backward):
     tx, vx = _operand(x)
-    out = wrap(np.asarray(forward(vx)))
+    with np.errstate(all="ignore"):
+        out = wrap(np.asarray(forward(vx)))
     if active_tapes and tx is not None:
-        record(out, (tx,), lambda g: (backward(g, vx, out._value),))
+
+        def grad(g):
+            with np.errstate(all="ignore"):
+                return (backward(g, vx, out._value),)
+
+        record(out, (tx,), grad)
     return out
 
 

@@ -298,7 +298,8 @@ class Optimizer:
             )
         if self.loss_scale_factor is not None:
             arrays = [g / self.loss_scale_factor for g in arrays]
-        self._apply_updates(arrays, kept)
+        with np.errstate(all="ignore"):  # a diverged step yields inf/nan, not a warning
+            self._apply_updates(arrays, kept)
         for variable in kept:
             if variable.constraint is not None:
                 variable.assign(variable.constraint(variable))

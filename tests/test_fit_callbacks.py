@@ -1,0 +1,102 @@
+"""Callbacks driven by a real fit: hooks, stopping, learning rate, logging, output."""
+import re
+
+import numpy as np
+import pytest
+
+import pykeras as keras
+
+rng = np.random.default_rng(11)
+X = rng.normal(size=(40, 3)).astype(np.float32)
+Y = (X @ np.array([[1.0], [2.0], [-1.0]])).astype(np.float32)
+
+
+def _model(learning_rate=0.05):
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+    return model
+
+
+def test_hooks_are_called_in_keras_order_with_logs():
+    calls = []
+    callback = keras.callbacks.LambdaCallback(
+        on_train_begin=lambda logs: calls.append("train_begin"),
+        on_epoch_begin=lambda epoch, logs: calls.append(f"epoch_begin {epoch}"),
+        on_train_batch_end=lambda batch, logs: calls.append(f"batch_end {batch} {sorted(logs)}"),
+        on_epoch_end=lambda epoch, logs: calls.append(f"epoch_end {epoch} {sorted(logs)}"),
+        on_train_end=lambda logs: calls.append("train_end"),
+    )
+    _model().fit(X, Y, batch_size=20, epochs=2, validation_data=(X[:8], Y[:8]), callbacks=[callback], verbose=0)
+    assert calls == [
+        "train_begin",
+        "epoch_begin 0", "batch_end 0 ['loss']", "batch_end 1 ['loss']", "epoch_end 0 ['loss', 'val_loss']",
+        "epoch_begin 1", "batch_end 0 ['loss']", "batch_end 1 ['loss']", "epoch_end 1 ['loss', 'val_loss']",
+        "train_end",
+    ]
+
+
+def test_early_stopping_stops_and_restores_the_best_weights():
+    model = _model(learning_rate=0.05)
+    snapshots = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: snapshots.append(
+        (logs["loss"], model.get_weights())))
+    # A loss that only rises after epoch 1: make training diverge by raising the rate.
+    bump = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: setattr(model.optimizer, "learning_rate", 1.5) if epoch == 1 else None)
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=2, restore_best_weights=True)
+    history = model.fit(X, Y, batch_size=40, epochs=50, callbacks=[record, bump, stop], verbose=0, shuffle=False)
+    epochs_run = len(history.history["loss"])
+    assert epochs_run < 50
+    best = int(np.argmin([loss for loss, _ in snapshots]))
+    assert epochs_run == best + 1 + 2  # patience 2 after the best epoch
+    for restored, expected in zip(model.get_weights(), snapshots[best][1]):
+        np.testing.assert_array_equal(restored, expected)
+
+
+def test_reduce_lr_on_plateau_lowers_the_optimizer_rate():
+    model = _model(learning_rate=1e-9)  # the loss barely moves: a plateau from the start
+    reduce = keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
+    history = model.fit(X, Y, batch_size=40, epochs=4, callbacks=[reduce], verbose=0)
+    # Logged before each epoch's decision; reduced after epochs 1, 2 and 3.
+    np.testing.assert_allclose(history.history["learning_rate"], [1e-9, 1e-9, 5e-10, 2.5e-10], rtol=1e-6)
+    assert float(model.optimizer.learning_rate) == pytest.approx(1.25e-10, rel=1e-6)
+
+
+def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
+    model = _model(learning_rate=1e6)  # explodes within a few steps
+    history = model.fit(X * 1e3, Y, batch_size=4, epochs=5, callbacks=[keras.callbacks.TerminateOnNaN()],
+                        verbose=0)
+    assert len(history.history["loss"]) == 1
+    assert re.search(r"Batch \d+: Invalid loss, terminating training", capsys.readouterr().out)
+
+
+def test_csv_logger_writes_one_row_per_epoch(tmp_path):
+    path = tmp_path / "log.csv"
+    _model().fit(X, Y, epochs=3, callbacks=[keras.callbacks.CSVLogger(str(path))], verbose=0)
+    rows = path.read_text().splitlines()
+    assert rows[0] == "epoch,loss" and len(rows) == 4
+    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2"]
+
+
+def test_model_stop_training_from_a_callback():
+    model = _model()
+
+    class StopAfterThreeBatches(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                self.model.stop_training = True
+
+    history = model.fit(X, Y, batch_size=4, epochs=10, callbacks=[StopAfterThreeBatches()], verbose=0)
+    assert len(history.history["loss"]) == 1
+
+
+def test_verbose_output_has_epoch_headers_and_a_keras_style_line(capsys):
+    _model().fit(X, Y, batch_size=10, epochs=2, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out
+    assert re.search(r"4/4 ━+ \d+s \d+(ms|us|µs)/step - loss: \d", out)
+    _model().fit(X, Y, batch_size=10, epochs=2, verbose=2)
+    out = capsys.readouterr().out
+    assert re.search(r"4/4 - \d+s - \d+(ms|us|µs)/step - loss: \d", out)
+    _model().fit(X, Y, epochs=2, verbose=0)
+    assert capsys.readouterr().out == ""

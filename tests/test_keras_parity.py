@@ -1,0 +1,72 @@
+"""Optional parity with Keras 3: the same script, initial weights and batches
+give the same losses and weights. Runs only where Keras 3 is installed (it is
+never a dependency); set KERAS_BACKEND to choose its backend (default jax)."""
+import os
+
+import numpy as np
+import pytest
+
+import pykeras
+from pykeras.datasets import spirals
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+reference = pytest.importorskip("keras", reason="Keras 3 is the optional parity reference")
+# Keras's own numpy-2 deprecation notices are not ours to fail on.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _build(library, batch_norm):
+    layers = [library.Input(shape=(2,)), library.layers.Dense(16, activation="relu")]
+    if batch_norm:
+        layers.append(library.layers.BatchNormalization(momentum=0.9))
+    layers += [library.layers.Dense(8, activation="relu"), library.layers.Dense(3)]
+    return library.Sequential(layers)
+
+
+OPTIMIZERS = {
+    "adam": lambda lib: lib.optimizers.Adam(learning_rate=0.01),
+    "sgd_nesterov": lambda lib: lib.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+    "rmsprop": lambda lib: lib.optimizers.RMSprop(learning_rate=0.005, momentum=0.5, centered=True),
+    "adamw_amsgrad": lambda lib: lib.optimizers.AdamW(learning_rate=0.01, amsgrad=True),
+}
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_fit_matches_keras_losses_metrics_and_weights(optimizer, batch_norm):
+    x, y = spirals(samples_per_class=64, seed=3)
+    ours, theirs = _build(pykeras, batch_norm), _build(reference, batch_norm)
+    theirs.set_weights(ours.get_weights())
+    for model, library in ((ours, pykeras), (theirs, reference)):
+        model.compile(optimizer=OPTIMIZERS[optimizer](library),
+                      loss=library.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+    kwargs = dict(batch_size=16, epochs=3, shuffle=False, verbose=0, validation_split=0.25)
+    ours_history = ours.fit(x, y, **kwargs).history
+    theirs_history = theirs.fit(x, y, **kwargs).history
+    assert sorted(ours_history) == sorted(theirs_history)
+    for key in theirs_history:
+        np.testing.assert_allclose(ours_history[key], theirs_history[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_mse_regression_with_sample_weights_matches_keras():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 3)).astype(np.float32)
+    y = np.sin(x.sum(1, keepdims=True)).astype(np.float32)
+    weights = rng.uniform(0.1, 2.0, size=48).astype(np.float32)
+    models = []
+    for library in (pykeras, reference):
+        model = library.Sequential([library.Input(shape=(3,)), library.layers.Dense(8, activation="tanh"),
+                                    library.layers.Dense(1)])
+        models.append(model)
+    models[1].set_weights(models[0].get_weights())
+    histories = []
+    for model, library in zip(models, (pykeras, reference)):
+        model.compile(optimizer=library.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+        histories.append(model.fit(x, y, sample_weight=weights, batch_size=12, epochs=4, shuffle=False,
+                                   verbose=0).history)
+    for key in histories[1]:
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-4, err_msg=key)
