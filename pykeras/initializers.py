@@ -181,7 +181,13 @@ class VarianceScaling(_Random):
 
 def _variance_scaling_preset(name, scale, mode, distribution):
     class Preset(VarianceScaling):
-        def __init__(self, seed=None):
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            # Keras 3 writes `input_axes`/`output_axes` (null for dense kernels) in its configs.
+            if input_axes is not None or output_axes is not None:
+                raise ValueError(
+                    f"{name}: `input_axes`/`output_axes` are not supported. "
+                    f"Received: input_axes={input_axes!r}, output_axes={output_axes!r}"
+                )
             super().__init__(scale, mode, distribution, seed)
 
         def get_config(self):

@@ -30,9 +30,27 @@ class BatchNormalization(Layer):
         gamma_initializer="ones",
         moving_mean_initializer="zeros",
         moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        synchronized=False,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        # Keras 3 writes these in every config; only their defaults have a meaning here
+        # (`synchronized` is moot on one device, `renorm_momentum` unused without renorm).
+        unsupported = {"beta_regularizer": beta_regularizer, "gamma_regularizer": gamma_regularizer,
+                       "beta_constraint": beta_constraint, "gamma_constraint": gamma_constraint,
+                       "renorm": renorm or None, "renorm_clipping": renorm_clipping}
+        for option, value in unsupported.items():
+            if value is not None:
+                raise ValueError(
+                    f"BatchNormalization '{self.name}': `{option}` is not supported. Received: {option}={value!r}"
+                )
         self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
         self.center, self.scale = center, scale
         self.beta_initializer = initializers.get(beta_initializer)

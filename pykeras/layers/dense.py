@@ -40,9 +40,16 @@ class Dense(Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        # Keras 3 writes these (null) in every Dense config; pykeras has neither LoRA nor quantization.
+        for option, value in (("lora_rank", lora_rank), ("quantization_config", quantization_config)):
+            if value is not None:
+                raise ValueError(f"Dense '{self.name}': `{option}` is not supported. Received: {option}={value!r}")
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(
                 f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}"

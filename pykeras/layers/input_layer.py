@@ -6,10 +6,14 @@ from pykeras.layers.symbolic import KerasTensor, Node
 class InputLayer(Layer):
     """Holds the symbolic input ``output`` of shape ``(batch_size, *shape)``."""
 
-    def __init__(self, shape=None, batch_size=None, dtype="float32", name=None, batch_shape=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype="float32", name=None, batch_shape=None,
+                 sparse=False, ragged=False, optional=False, **kwargs):
         if "input_shape" in kwargs and shape is None:
             shape = kwargs.pop("input_shape")
         super().__init__(name=name, **kwargs)
+        for flag, value in (("sparse", sparse), ("ragged", ragged), ("optional", optional)):
+            if value:  # Keras 3 writes all three (false) in every InputLayer config
+                raise ValueError(f"InputLayer '{self.name}': `{flag}=True` inputs are not supported.")
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer: you must pass a `shape` argument.")
@@ -30,5 +34,7 @@ class InputLayer(Layer):
             "batch_shape": self.batch_shape,
             "dtype": self.input_dtype,
             "sparse": False,
+            "ragged": False,
             "name": self.name,
+            "optional": False,
         }

@@ -86,11 +86,9 @@ class Functional(Model):
         self._flat_inputs = flat_inputs
         self._flat_outputs = flat_outputs
         self._nodes = _topological_nodes(flat_outputs, flat_inputs)
-        ordered = [t.node.layer for t in flat_inputs]
-        for node in self._nodes:
-            if not any(node.layer is seen for seen in ordered):
-                ordered.append(node.layer)
-        self._graph_layers = ordered
+        from pykeras.saving.functional_config import keras_layer_order
+
+        self._graph_layers = keras_layer_order(flat_inputs, flat_outputs)  # Keras's order: weights follow it
         self.output_names = [t.node.layer.name for t in flat_outputs]
         self.input_names = [t.node.layer.name for t in flat_inputs]
         self.built = True

@@ -105,6 +105,26 @@ class Model(Trainer, Layer):
 
         print_summary(self, print_fn=print_fn)
 
+    # ------------------------------------------------------------------ saving
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves architecture, weights and optimizer state to a Keras 3 ``.keras`` file."""
+        from pykeras.saving.saving_api import save_model
+
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to a Keras 3 ``.weights.h5`` file."""
+        from pykeras.saving.saving_api import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights from a ``.weights.h5`` or ``.keras`` file."""
+        from pykeras.saving.saving_api import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 

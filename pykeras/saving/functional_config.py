@@ -148,3 +148,59 @@ def functional_from_config(cls, config, custom_objects=None):
         outputs = outputs[0]
     return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
                trainable=config.get("trainable", True))
+
+
+def _node_inputs(node):
+    """The symbolic tensors a node consumed (positional, then keyword), as Keras lists them."""
+    return [t for t in _flatten([list(node.args), dict(node.kwargs)]) if isinstance(t, KerasTensor)]
+
+
+def keras_layer_order(inputs, outputs):
+    """A functional graph's layers in Keras 3's ``model.layers`` order.
+
+    Keras orders layers by depth (distance from the outputs, deepest first) and,
+    within one depth, by when a depth-first walk from the outputs first met
+    them. The order fixes the weight file's ``layers/<name>`` paths and the
+    optimizer's slot order, so it must match Keras exactly.
+    """
+    from pykeras.layers.input_layer import InputLayer
+
+    def is_input(node):
+        return isinstance(node.layer, InputLayer)
+
+    input_ids = {id(t) for t in inputs}
+    finished, ordered_nodes, first_seen = set(), [], {}
+    for output in outputs:
+        stack = [(output, False)]
+        while stack:
+            tensor, expanded = stack.pop()
+            node = tensor.node
+            if node is None:
+                continue
+            if expanded:
+                finished.add(id(node))
+                ordered_nodes.append(node)
+                continue
+            if id(node) in finished:
+                continue
+            if not is_input(node) and id(tensor) in input_ids:
+                finished.add(id(node))
+                continue
+            first_seen.setdefault(id(node.layer), len(first_seen))
+            stack.append((tensor, True))
+            if not is_input(node):
+                stack.extend((parent, False) for parent in reversed(_node_inputs(node)))
+    in_graph = {id(node) for node in ordered_nodes}
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(ordered_nodes):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        layers[id(node.layer)] = node.layer
+        for parent in _node_inputs(node):
+            if parent.node is not None and id(parent.node) in in_graph:
+                node_depth[id(parent.node)] = max(depth + 1, node_depth.get(id(parent.node), 0))
+    for tensor in inputs:
+        layer = tensor.node.layer
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)], first_seen[id(layer)], layers[id(layer)] = 0, -1, layer
+    return sorted(layers.values(), key=lambda layer: (-layer_depth[id(layer)], first_seen[id(layer)]))

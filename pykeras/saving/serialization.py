@@ -5,8 +5,13 @@ Deserializing only ever looks classes up in this registry (built-ins, classes
 registered with ``register_keras_serializable``, and ``custom_objects``): a
 config can never name an arbitrary importable object.
 """
+import threading
+
 _BUILTIN = {}  # class_name -> (module, class)
-_REGISTERED = {}  # "package>name" -> class
+_REGISTERED = {}  # "package>name" -> class or function
+# Keras writes these classes under a private module and their own registered name.
+_KERAS_PRIVATE = {"Functional": ("keras.src.models.functional", "Functional")}
+_scope = threading.local()  # the custom_objects of every enclosing custom_object_scope
 
 
 def register_builtin(module, cls):
@@ -21,17 +26,63 @@ def register_keras_serializable(package="Custom", name=None):
         key = f"{package}>{name or cls.__name__}"
         if key in _REGISTERED and _REGISTERED[key] is not cls:
             raise ValueError(f"{key} has already been registered to {_REGISTERED[key]}")
-        if not hasattr(cls, "get_config"):
+        if isinstance(cls, type) and not hasattr(cls, "get_config"):
             raise ValueError("Cannot register a class that does not have a get_config() method.")
         _REGISTERED[key] = cls
-        cls._registered_name = key
+        if isinstance(cls, type):
+            cls._registered_name = key
+        else:
+            _REGISTERED_FUNCTION_NAMES[id(cls)] = key
         return cls
 
     return decorate
 
 
-def get_registered_name(cls):
-    return cls.__dict__.get("_registered_name") or cls.__name__
+_REGISTERED_FUNCTION_NAMES = {}  # id(function) -> "package>name"
+
+
+def get_registered_name(obj):
+    """``"package>name"`` for a registered class or function, else its ``__name__``."""
+    if isinstance(obj, type):
+        return obj.__dict__.get("_registered_name") or obj.__name__
+    return _REGISTERED_FUNCTION_NAMES.get(id(obj)) or getattr(obj, "__name__", str(obj))
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The class or function registered (or passed in custom_objects) under ``name``, or None."""
+    for table in (*_scoped_objects(), custom_objects or {}, _REGISTERED, module_objects or {}):
+        if name in table:
+            return table[name]
+    return None
+
+
+def _scoped_objects():
+    return list(getattr(_scope, "stack", []))
+
+
+class custom_object_scope:  # noqa: N801 - Keras's name
+    """Within ``with custom_object_scope({"Name": cls}):`` loading resolves these names too."""
+
+    def __init__(self, custom_objects):
+        self.custom_objects = dict(custom_objects or {})
+
+    def __enter__(self):
+        if not hasattr(_scope, "stack"):
+            _scope.stack = []
+        _scope.stack.append(self.custom_objects)
+        return self
+
+    def __exit__(self, *exc_info):
+        _scope.stack.pop()
+        return False
+
+
+CustomObjectScope = custom_object_scope
+
+
+def get_custom_objects():
+    """The registry of ``register_keras_serializable`` ("package>name" -> object)."""
+    return _REGISTERED
 
 
 def serialize_layer(layer):
@@ -45,6 +96,10 @@ def serialize_layer(layer):
         "config": layer.get_config(),
         "registered_name": None if is_builtin else get_registered_name(cls),
     }
+    if is_builtin and cls.__name__ in _KERAS_PRIVATE:
+        config["module"], config["registered_name"] = _KERAS_PRIVATE[cls.__name__]
+    elif not is_builtin and "_registered_name" in cls.__dict__:
+        config["module"] = None  # as Keras: a registered class is found by its registered name
     build_shape = getattr(layer, "_build_input_shape", None)
     if build_shape is not None:
         config["build_config"] = {"input_shape": _to_json_shape(build_shape)}
@@ -61,7 +116,12 @@ def resolve_class(config, custom_objects=None):
     """The class a config names, from custom_objects, the registry or the built-ins."""
     class_name = config.get("class_name")
     registered = config.get("registered_name")
-    custom_objects = custom_objects or {}
+    if not isinstance(class_name, str) or not isinstance(registered, (str, type(None))):
+        raise ValueError(f"An object config needs a string 'class_name'. Received: {config!r}"[:500])
+    scoped = {}
+    for table in _scoped_objects():
+        scoped.update(table)
+    custom_objects = {**scoped, **(custom_objects or {})}
     for key in (registered, class_name):
         if key and key in custom_objects:
             return custom_objects[key]
@@ -84,13 +144,65 @@ def deserialize_layer(config, custom_objects=None):
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Expected a layer config dict with a 'class_name'. Received: {config!r}"[:500])
     cls = resolve_class(config, custom_objects)
-    inner = dict(config.get("config", {}))
-    if "custom_objects" in cls.from_config.__code__.co_varnames:
-        layer = cls.from_config(inner, custom_objects=custom_objects)
-    else:
-        layer = cls.from_config(inner)
-    build_config = config.get("build_config")
-    if build_config and not layer.built and build_config.get("input_shape") is not None:
-        shape = build_config["input_shape"]
-        layer._build_once(shape if isinstance(shape[0], list) else tuple(shape))
+    if not isinstance(cls, type) or not hasattr(cls, "from_config"):
+        raise ValueError(f"'{config['class_name']}' does not name a layer class. Received: {cls!r}")
+    inner = config.get("config", {})
+    if not isinstance(inner, dict):
+        raise ValueError(f"The 'config' of a {config['class_name']} must be a dict. Received: {inner!r}"[:500])
+    inner = dict(inner)
+    with custom_object_scope(custom_objects):
+        try:
+            if "custom_objects" in cls.from_config.__code__.co_varnames:
+                layer = cls.from_config(inner, custom_objects=custom_objects)
+            else:
+                layer = cls.from_config(inner)
+        except TypeError as error:
+            raise TypeError(
+                f"{cls.__name__}.from_config could not recreate the object from its config: {error}. "
+                f"Config: {inner!r}"[:1000]
+            ) from None
+        build_from_config(layer, config.get("build_config"))
     return layer
+
+
+def _to_shape(shape):
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_to_shape(s) for s in shape]
+    if not isinstance(shape, (list, tuple)) or any(
+        d is not None and (isinstance(d, bool) or not isinstance(d, int) or d < 0) for d in shape
+    ):
+        raise ValueError(f"A build_config input_shape must be a list of sizes. Received: {shape!r}"[:300])
+    return tuple(shape)
+
+
+def build_from_config(layer, build_config):
+    """Creates a layer's weights from its ``build_config``, as Keras's ``build_from_config``.
+
+    A Model runs its ``call`` on zeros; a layer runs ``build``, and then, if
+    some of its sublayers are still unbuilt, its ``call`` on zeros too.
+    """
+    if not build_config or layer.built:
+        return
+    if not isinstance(build_config, dict) or build_config.get("input_shape") is None:
+        return
+    shape = _to_shape(build_config["input_shape"])
+    if hasattr(layer, "_init_trainer"):  # a Model
+        layer.build(shape)
+        return
+    layer._build_once(shape)
+    if any(not sub.built for sub in layer._flatten_layers(include_self=False)):
+        _run_on_zeros(layer, shape)
+
+
+def _run_on_zeros(layer, shape):
+    import numpy as np
+
+    from pykeras.layers.layer import _layer_scope, _to_tensors
+
+    def zeros(s):
+        return np.zeros(tuple(1 if d is None else d for d in s), np.float32)
+
+    inputs = [zeros(s) for s in shape] if isinstance(shape, list) else zeros(shape)
+    kwargs = {"training": False} if layer._accepts_training() else {}
+    with _layer_scope(layer):
+        layer.call(_to_tensors(inputs), **kwargs)
