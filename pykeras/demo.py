@@ -19,7 +19,7 @@ def build_model():
 
 def main(epochs=40, path="spiral_classifier.keras"):
     keras.utils.set_random_seed(0)
-    x, y = spirals(samples_per_class=1000, noise=0.15, seed=0)
+    x, y = spirals(samples_per_class=1000, turns=2.0, noise=0.3, seed=0)
     split = int(0.8 * len(x))
     x_train, y_train, x_test, y_test = x[:split], y[:split], x[split:], y[split:]
     model = build_model()

@@ -31,10 +31,24 @@ def test_fit_and_evaluate_before_compile_raise_keras_error():
         model.evaluate(x, y)
 
 
+def _spiral_split():
+    x, y = spirals(samples_per_class=1000, turns=2.0, noise=0.3, seed=0)
+    return x[:2400], y[:2400], x[2400:], y[2400:]
+
+
+def test_spirals_are_not_linearly_separable():
+    keras.utils.set_random_seed(0)
+    x_train, y_train, x_test, y_test = _spiral_split()
+    linear = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(3)])
+    linear.compile(optimizer=keras.optimizers.Adam(0.01),
+                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    linear.fit(x_train, y_train, batch_size=32, epochs=20, verbose=0)
+    assert linear.evaluate(x_test, y_test, verbose=0)[1] < 0.7
+
+
 def test_spirals_mlp_reaches_95_percent_held_out_accuracy_in_40_epochs():
     keras.utils.set_random_seed(0)
-    x, y = spirals(samples_per_class=1000, noise=0.15, seed=0)
-    x_train, y_train, x_test, y_test = x[:2400], y[:2400], x[2400:], y[2400:]
+    x_train, y_train, x_test, y_test = _spiral_split()
     model = keras.Sequential([
         keras.Input(shape=(2,)),
         keras.layers.Dense(64, activation="relu"),
