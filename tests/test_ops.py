@@ -195,3 +195,17 @@ def test_variable_never_shares_memory_with_its_initial_array():
     variable = keras.Variable(source)
     variable.assign_add(np.ones(3, np.float32))
     np.testing.assert_array_equal(source, np.zeros(3))
+
+
+def test_a_tape_records_only_its_own_thread():
+    import threading
+
+    v = keras.Variable(normal(4))
+    seen = []
+    with keras.GradientTape() as tape:
+        loss = ops.sum(v * v)
+        worker = threading.Thread(target=lambda: seen.append(ops.sum(v * 3.0)))
+        worker.start()
+        worker.join()
+    assert len(tape._records) == 2  # multiply and sum from this thread only
+    np.testing.assert_allclose(tape.gradient(loss, v).numpy(), 2 * v.numpy(), rtol=1e-6)

@@ -6,7 +6,7 @@ returns a Tensor. Backward rules receive and return numpy arrays.
 import numpy as np
 
 from pykeras import _core
-from pykeras.ops.tape import active_tapes, record
+from pykeras.ops.tape import record, state
 from pykeras.tensor import FLOAT, Tensor, as_array
 
 __all__ = [
@@ -64,7 +64,7 @@ def _binary(a, b, forward, backward):
     tb, vb = _operand(b)
     with np.errstate(all="ignore"):  # overflow gives inf, as in every framework: no warning
         out = wrap(np.asarray(forward(va, vb)))
-    if active_tapes and (ta is not None or tb is not None):
+    if state.tapes and (ta is not None or tb is not None):
         shape_a, shape_b = np.shape(va), np.shape(vb)
 
         def grads(g):
@@ -83,7 +83,7 @@ def _unary(x, forward, backward):
     tx, vx = _operand(x)
     with np.errstate(all="ignore"):
         out = wrap(np.asarray(forward(vx)))
-    if active_tapes and tx is not None:
+    if state.tapes and tx is not None:
 
         def grad(g):
             with np.errstate(all="ignore"):
@@ -172,7 +172,7 @@ def matmul(a, b):
         out = wrap(_core.matmul(va, vb))
     else:
         out = wrap(np.matmul(va, vb))
-    if active_tapes and (ta is not None or tb is not None):
+    if state.tapes and (ta is not None or tb is not None):
 
         def grads(g):
             g = np.ascontiguousarray(g, dtype=FLOAT)
@@ -263,7 +263,7 @@ def _gather_many(xs, forward, split):
     values = [v for _, v in pairs]
     out = wrap(np.asarray(forward(values)))
     tensors = tuple(t for t, _ in pairs)
-    if active_tapes and any(t is not None for t in tensors):
+    if state.tapes and any(t is not None for t in tensors):
         record(out, tensors, lambda g: split(g, values))
     return out
 
@@ -312,7 +312,7 @@ def cast(x, dtype):
     """Casts; the gradient flows through float-to-float casts only."""
     tx, vx = _operand(x)
     out = wrap(np.asarray(vx).astype(dtype))
-    if active_tapes and tx is not None and out._value.dtype.kind == "f":
+    if state.tapes and tx is not None and out._value.dtype.kind == "f":
         record(out, (tx,), lambda g: (g.astype(vx.dtype),))
     return out
 

@@ -5,7 +5,7 @@ import numpy as np
 from pykeras import _core
 from pykeras.ops.core import _operand, _unary, add, exp, log, squeeze, subtract, wrap
 from pykeras.ops.core import sum as reduce_sum
-from pykeras.ops.tape import active_tapes, record
+from pykeras.ops.tape import record, state
 from pykeras.tensor import FLOAT
 
 __all__ = [
@@ -24,7 +24,7 @@ def relu(x):
     out = np.empty_like(vx)
     _core.relu(vx, out)
     result = wrap(out)
-    if active_tapes and tx is not None:
+    if state.tapes and tx is not None:
 
         def backward(g):
             g = np.ascontiguousarray(g, dtype=FLOAT)
@@ -139,8 +139,8 @@ def dense(x, kernel, bias=None, activation="linear"):
     out = np.empty((rows.shape[0], vw.shape[1]), dtype=FLOAT)
     _core.dense_forward(rows, vw, vb, activation, out)
     result = wrap(out.reshape(vx.shape[:-1] + (vw.shape[1],)))
-    if active_tapes and (tx is not None or tw is not None or tb is not None):
-        need_dx = tx is not None and any(t._is_watched(tx) for t in active_tapes)
+    if state.tapes and (tx is not None or tw is not None or tb is not None):
+        need_dx = tx is not None and any(t._is_watched(tx) for t in state.tapes)
 
         def backward(g):
             g = np.ascontiguousarray(g, dtype=FLOAT).reshape(out.shape)
@@ -171,7 +171,7 @@ def sparse_softmax_cross_entropy(labels, logits):
             "sparse_softmax_cross_entropy: expected logits (batch, classes) and labels (batch,). "
             f"Received: logits.shape={vl.shape}, labels.shape={labels.shape}"
         )
-    recording = active_tapes and tl is not None
+    recording = state.tapes and tl is not None
     dlogits = np.empty_like(vl) if recording else None
     loss = _core.softmax_cross_entropy(vl, labels, dlogits, 1.0)
     result = wrap(np.asarray(loss, dtype=FLOAT))

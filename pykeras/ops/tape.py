@@ -5,13 +5,22 @@ one of its inputs is watched (a trainable Variable, a tensor passed to
 ``watch``, or the output of an op already recorded), so inference pays
 nothing. ``gradient`` walks the list once in reverse.
 """
+import threading
+
 import numpy as np
 
 from pykeras.tensor import Tensor, Variable
 
-# Tapes currently recording, innermost last. Ops test this list's truthiness
-# before building any backward closure.
-active_tapes = []
+
+class _ThreadTapes(threading.local):
+    """Each thread records only its own ops: one thread training while
+    another predicts must not see the other's tape."""
+
+    def __init__(self):
+        self.tapes = []  # recording tapes, innermost last
+
+
+state = _ThreadTapes()
 
 
 class GradientTape:
@@ -38,12 +47,12 @@ class GradientTape:
 
     def __enter__(self):
         self._recording = True
-        active_tapes.append(self)
+        state.tapes.append(self)
         return self
 
     def __exit__(self, *exc_info):
         self._recording = False
-        active_tapes.remove(self)
+        state.tapes.remove(self)
         return False
 
     def watch(self, tensor):
@@ -124,7 +133,7 @@ class GradientTape:
 
 def record(output, inputs, backward):
     """Called by ops: records on every active tape that watches an input."""
-    for tape in active_tapes:
+    for tape in state.tapes:
         if tape._recording:
             tape._record(output, inputs, backward)
 
