@@ -77,6 +77,17 @@ def _is_history(value):
     )
 
 
+def _accepted_kwargs(layer, kwargs):
+    """Drops the ``None`` keyword arguments Keras records for every call (``mask=None``)
+    that this layer's ``call`` does not take; any other argument goes through."""
+    import inspect
+
+    parameters = inspect.signature(layer.call).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return kwargs
+    return {key: value for key, value in kwargs.items() if value is not None or key in parameters}
+
+
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuilds a Functional model by replaying each layer's calls in order."""
     try:
@@ -118,7 +129,7 @@ def functional_from_config(cls, config, custom_objects=None):
             except LookupError:
                 remaining.append((name, index, node))
                 continue
-            result = layers[name](*args, **kwargs)
+            result = layers[name](*args, **_accepted_kwargs(layers[name], kwargs))
             produced[(name, index)] = _flatten(result)
         if len(remaining) == len(pending):
             raise ValueError(

@@ -1,0 +1,187 @@
+"""Files move between Keras 3 and pykeras.
+
+Keras -> pykeras: files written by real Keras 3 (tests/data, made by
+tests/data/make_keras_fixtures.py; the Keras version is in
+tests/data/KERAS_VERSION) load in pykeras and predict what Keras predicted.
+These run everywhere; Keras is not needed.
+
+pykeras -> Keras: the last tests save with pykeras and load with Keras 3; they
+run only where ``keras`` is importable (KERAS_BACKEND defaults to jax).
+"""
+import os
+
+import numpy as np
+import pytest
+
+import pykeras as keras
+from pykeras import ops
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+TOLERANCE = 1e-6
+
+
+def data(name):
+    return os.path.join(DATA, name)
+
+
+def expected(name):
+    with np.load(data(name), allow_pickle=False) as arrays:
+        return {key: arrays[key] for key in arrays.files}
+
+
+# The fixtures' custom classes, registered under the names Keras wrote.
+@keras.saving.register_keras_serializable(package="fixtures")
+class ScaledDense(keras.layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.inner = keras.layers.Dense(units)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(self.units,), initializer="random_uniform", name="scale")
+
+    def call(self, inputs):
+        return ops.multiply(self.inner(inputs), self.scale)
+
+    def get_config(self):
+        config = super().get_config()
+        config["units"] = self.units
+        return config
+
+
+@keras.saving.register_keras_serializable(package="fixtures")
+class TwoBlockNet(keras.Model):
+    def __init__(self, hidden=6, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = hidden
+        self.encoder = keras.layers.Dense(hidden, activation="relu")
+        self.block = ScaledDense(hidden)
+        self.heads = [keras.layers.BatchNormalization(), keras.layers.Dense(2)]
+
+    def call(self, inputs, training=None):
+        x = self.block(self.encoder(inputs))
+        return self.heads[1](self.heads[0](x, training=training))
+
+    def get_config(self):
+        config = super().get_config()
+        config["hidden"] = self.hidden
+        return config
+
+
+def test_keras_sequential_with_flatten_batchnorm_dropout():
+    model = keras.models.load_model(data("sequential.keras"))
+    arrays = expected("sequential.npz")
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Flatten", "Dense", "BatchNormalization", "Dropout", "Dense", "ReLU", "Activation"]
+    assert not np.allclose(model.layers[2].moving_mean.numpy(), 0)  # trained moving statistics
+    np.testing.assert_allclose(model.predict(arrays["x"], verbose=0), arrays["y"], atol=TOLERANCE, rtol=0)
+
+
+def test_keras_functional_with_two_inputs_and_two_outputs():
+    model = keras.models.load_model(data("functional.keras"))
+    arrays = expected("functional.npz")
+    assert model.input_names == ["left", "right"] and model.output_names == ["first", "second"]
+    first, second = model.predict([arrays["x1"], arrays["x2"]], verbose=0)
+    np.testing.assert_allclose(first, arrays["y1"], atol=TOLERANCE, rtol=0)
+    np.testing.assert_allclose(second, arrays["y2"], atol=TOLERANCE, rtol=0)
+    assert model.compiled and isinstance(model.optimizer, keras.optimizers.Adam)
+
+
+def test_keras_compiled_model_restores_adam_state_and_trains_on_like_keras():
+    model = keras.models.load_model(data("compiled_adam.keras"))
+    arrays = expected("compiled_adam.npz")
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert np.isclose(model.optimizer.learning_rate.numpy(), 0.01)
+    assert int(model.optimizer.iterations.numpy()) == int(arrays["iterations"]) - 1
+    np.testing.assert_allclose(model.predict(arrays["x"], verbose=0), arrays["before"], atol=TOLERANCE, rtol=0)
+    # One more step from the restored moments gives what Keras's next step gave.
+    model.train_on_batch(arrays["x"][:8], arrays["y"][:8])
+    np.testing.assert_allclose(model.predict(arrays["x"], verbose=0), arrays["after"], atol=TOLERANCE, rtol=0)
+    assert int(model.optimizer.iterations.numpy()) == int(arrays["iterations"])
+
+
+def test_keras_subclassed_model_with_registered_custom_layer():
+    model = keras.models.load_model(data("subclassed.keras"))
+    arrays = expected("subclassed.npz")
+    assert isinstance(model, TwoBlockNet) and isinstance(model.block, ScaledDense)
+    np.testing.assert_allclose(model.predict(arrays["x"], verbose=0), arrays["y"], atol=TOLERANCE, rtol=0)
+
+
+def test_keras_weights_file_loads_into_the_same_architecture():
+    model = keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(4, activation="relu"),
+        keras.layers.BatchNormalization(),
+        keras.layers.Dense(2),
+    ])
+    model.load_weights(data("sequential.weights.h5"))
+    arrays = expected("sequential_weights.npz")
+    np.testing.assert_allclose(model.predict(arrays["x"], verbose=0), arrays["y"], atol=TOLERANCE, rtol=0)
+
+
+def test_keras_model_file_weights_load_with_load_weights():
+    model = keras.Sequential([
+        keras.Input((3, 4)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(8, activation="relu"),
+        keras.layers.BatchNormalization(),
+        keras.layers.Dropout(0.25),
+        keras.layers.Dense(5),
+        keras.layers.ReLU(),
+        keras.layers.Activation("softmax"),
+    ])
+    model.load_weights(data("sequential.keras"))
+    arrays = expected("sequential.npz")
+    np.testing.assert_allclose(model.predict(arrays["x"], verbose=0), arrays["y"], atol=TOLERANCE, rtol=0)
+
+
+# ------------------------------------------------------------ pykeras -> Keras 3
+
+
+@pytest.fixture(scope="module")
+def reference_keras():
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    return pytest.importorskip("keras", reason="Keras 3 is the optional reference for the reverse direction")
+
+
+def _pykeras_models():
+    rng = np.random.default_rng(21)
+    keras.utils.set_random_seed(21)
+    sequential = keras.Sequential([
+        keras.Input((3, 4)), keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"),
+        keras.layers.BatchNormalization(), keras.layers.Dropout(0.2), keras.layers.Dense(3),
+        keras.layers.ReLU(), keras.layers.Activation("softmax"),
+    ])
+    x = rng.normal(size=(16, 3, 4)).astype(np.float32)
+    sequential.compile(keras.optimizers.Adam(0.01), "mse", metrics=["mae"])
+    sequential.fit(x, rng.normal(size=(16, 3)).astype(np.float32), batch_size=8, epochs=2, verbose=0)
+
+    left, right = keras.Input((4,), name="left"), keras.Input((3,), name="right")
+    hidden = keras.layers.Dense(5, activation="relu")(left)
+    first = keras.layers.Dense(2, name="first")(hidden)
+    side = keras.layers.BatchNormalization()(keras.layers.Dense(5)(right))
+    second = keras.layers.Activation("sigmoid", name="second")(keras.layers.Dense(1)(side))
+    functional = keras.Model([left, right], [first, second])
+    x1, x2 = rng.normal(size=(8, 4)).astype(np.float32), rng.normal(size=(8, 3)).astype(np.float32)
+    functional.compile("adam", ["mse", "mse"])
+    functional.fit([x1, x2], [rng.normal(size=(8, 2)).astype(np.float32), rng.random((8, 1)).astype(np.float32)],
+                   epochs=2, verbose=0)
+    return [("sequential", sequential, x), ("functional", functional, [x1, x2])]
+
+
+def _as_list(outputs):
+    return [np.asarray(o) for o in outputs] if isinstance(outputs, (list, tuple)) else [np.asarray(outputs)]
+
+
+def test_pykeras_files_load_in_keras_3(reference_keras, tmp_path):
+    for name, model, x in _pykeras_models():
+        model.save(tmp_path / f"{name}.keras")
+        model.save_weights(tmp_path / f"{name}.weights.h5")
+        theirs = reference_keras.models.load_model(tmp_path / f"{name}.keras")
+        for got, want in zip(_as_list(theirs.predict(x, verbose=0)), _as_list(model.predict(x, verbose=0))):
+            np.testing.assert_allclose(got, want, atol=TOLERANCE, rtol=0)
+        assert int(theirs.optimizer.iterations.numpy()) == int(model.optimizer.iterations.numpy())
+        fresh = reference_keras.models.load_model(tmp_path / f"{name}.keras", compile=False)
+        fresh.load_weights(tmp_path / f"{name}.weights.h5")
+        for got, want in zip(_as_list(fresh.predict(x, verbose=0)), _as_list(model.predict(x, verbose=0))):
+            np.testing.assert_allclose(got, want, atol=TOLERANCE, rtol=0)
