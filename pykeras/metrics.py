@@ -143,14 +143,18 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, np.mean)
-        self.total._value += np.float32(np.sum(values, dtype=np.float64))
         if sample_weight is not None:
             samples = np.sum(sample_weight, dtype=np.float64)
         elif values.ndim >= 1:
             samples = values.shape[0]
         else:
             samples = 1
-        self.count._value += np.float32(samples)
+        self.accumulate(np.sum(values, dtype=np.float64), samples)
+
+    def accumulate(self, total, count):
+        """Adds an already reduced ``total`` over ``count`` samples."""
+        self.total._value += np.float32(total)
+        self.count._value += np.float32(count)
 
     def result(self):
         count = self.count._value

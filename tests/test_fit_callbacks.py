@@ -100,3 +100,27 @@ def test_verbose_output_has_epoch_headers_and_a_keras_style_line(capsys):
     assert re.search(r"4/4 - \d+s - \d+(ms|us|µs)/step - loss: \d", out)
     _model().fit(X, Y, epochs=2, verbose=0)
     assert capsys.readouterr().out == ""
+
+
+def test_old_batch_alias_still_receives_batch_logs():
+    seen = []
+
+    class OldStyle(keras.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append((batch, round(logs["loss"], 6)))
+
+    _model().fit(X, Y, batch_size=20, epochs=1, callbacks=[OldStyle()], verbose=0)
+    assert [batch for batch, _ in seen] == [0, 1]
+
+
+def test_a_custom_train_step_drives_the_logs():
+    class Custom(keras.Sequential):
+        def train_step(self, data):
+            logs = super().train_step(data)
+            logs["twice_loss"] = 2 * float(logs["loss"])
+            return logs
+
+    model = Custom([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    history = model.fit(X, Y, batch_size=8, epochs=2, verbose=0)
+    np.testing.assert_allclose(history.history["twice_loss"], 2 * np.array(history.history["loss"]), rtol=1e-6)

@@ -15,6 +15,15 @@ def _flatten(callbacks):
     return flat
 
 
+def _listens(callback, hook, alias):
+    """Whether ``callback`` does anything on ``hook`` (itself or via its old alias)."""
+    for name in (hook, alias):
+        method = getattr(callback, name)
+        if getattr(method, "__func__", None) is not getattr(Callback, name):
+            return True
+    return False
+
+
 def _val_last(item):
     return item[0].startswith("val_"), item[0]
 
@@ -82,6 +91,21 @@ class CallbackList(Callback):
             self.callbacks.append(self._progbar)
         self.set_model(model)
         self.set_params(params)
+        self._index_batch_hooks()
+
+    def _index_batch_hooks(self):
+        # The fit loop runs thousands of batches a second: call only the
+        # callbacks that override a batch hook, and let the loop skip
+        # computing batch logs that nobody reads.
+        self._train_batch_begin = [c for c in self.callbacks
+                                   if _listens(c, "on_train_batch_begin", "on_batch_begin")]
+        self._train_batch_end = [c for c in self.callbacks
+                                 if _listens(c, "on_train_batch_end", "on_batch_end")]
+
+    @property
+    def needs_train_batch_logs(self):
+        """True when some callback reads the logs after each training batch."""
+        return bool(self._train_batch_end)
 
     @property
     def history(self):
@@ -90,6 +114,7 @@ class CallbackList(Callback):
 
     def append(self, callback):
         self.callbacks.append(callback)
+        self._index_batch_hooks()
 
     def set_params(self, params):
         self.params = params
@@ -150,10 +175,14 @@ class CallbackList(Callback):
         self._call("on_batch_end", batch, logs=_pythonify_logs(logs or {}))
 
     def on_train_batch_begin(self, batch, logs=None):
-        self._call("on_train_batch_begin", batch, logs=logs)
+        for callback in self._train_batch_begin:
+            callback.on_train_batch_begin(batch, logs or {})
 
     def on_train_batch_end(self, batch, logs=None):
-        self._call("on_train_batch_end", batch, logs=_pythonify_logs(logs or {}))
+        if self._train_batch_end:
+            logs = _pythonify_logs(logs or {})
+            for callback in self._train_batch_end:
+                callback.on_train_batch_end(batch, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
         self._call("on_test_batch_begin", batch, logs=logs)

@@ -114,8 +114,8 @@ class CompiledLossAndMetrics:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return total
 
-    def update(self, y, y_pred, sample_weight, loss):
-        """Updates every metric and the loss tracker; returns their results."""
+    def update_state(self, y, y_pred, sample_weight, loss):
+        """Updates every metric and the loss tracker with one batch."""
         if self._metrics is None:
             self._build(y, y_pred)
         predictions = _flatten(y_pred)
@@ -126,9 +126,9 @@ class CompiledLossAndMetrics:
                 prediction = prediction._value
             metric.update_state(targets[index], prediction, sample_weight if weighted else None)
         batch_size = len(predictions[0]) if np.ndim(predictions[0]) else 1
-        self.loss_tracker.update_state(loss._value if isinstance(loss, Tensor) else loss,
-                                       sample_weight=batch_size)
-        return self.results()
+        # Keras's tracker: the batch-size-weighted mean of the batch losses.
+        self.loss_tracker.accumulate(float(loss._value if isinstance(loss, Tensor) else loss) * batch_size,
+                                     batch_size)
 
     def results(self):
         logs = {display: metric.result() for _, display, metric, _ in self._metrics or []}

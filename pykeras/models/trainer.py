@@ -93,7 +93,16 @@ class Trainer:
         return any(layer._losses for layer in self._flatten_layers())
 
     def train_step(self, data):
-        """One optimizer step on ``(x, y, sample_weight)``; returns the logs."""
+        """One optimizer step on ``(x, y, sample_weight)``; returns the logs.
+
+        Override it to customise training, as in Keras; the built-in one runs
+        ``_fit_batch`` and reads the metrics.
+        """
+        self._fit_batch(data)
+        return self._compiled.results()
+
+    def _fit_batch(self, data):
+        """Forward, loss, backward, update and metric accumulation; no logs."""
         x, y, sample_weight = data
         variables = self._trainable_variables_cached()
         with GradientTape() as tape:
@@ -102,13 +111,14 @@ class Trainer:
         self._check_loss(loss)
         grads = tape._backward(loss, variables)
         self.optimizer.apply(grads, variables)
-        return self._compiled.update(y, y_pred, sample_weight, loss)
+        self._compiled.update_state(y, y_pred, sample_weight, loss)
 
     def test_step(self, data):
         x, y, sample_weight = data
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        return self._compiled.update(y, y_pred, sample_weight, loss)
+        self._compiled.update_state(y, y_pred, sample_weight, loss)
+        return self._compiled.results()
 
     def predict_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
@@ -179,6 +189,9 @@ class Trainer:
         )
         self.stop_training = False
         self._train_variables = None
+        # The built-in step skips reading metrics after a batch nobody looks at.
+        builtin_step = type(self).train_step is Trainer.train_step
+        batch_logs = callback_list.needs_train_batch_logs or not builtin_step
         callback_list.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -191,10 +204,16 @@ class Trainer:
                 callback_list.on_train_batch_begin(step)
                 batch = (data_utils.take(x, index), data_utils.take(y, index),
                          data_utils.take(sample_weight, index))
-                logs = _to_floats(self.train_step(batch))
+                if builtin_step:
+                    self._fit_batch(batch)
+                    logs = _to_floats(self._compiled.results()) if batch_logs else None
+                else:
+                    logs = _to_floats(self.train_step(batch))
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if builtin_step:
+                logs = _to_floats(self._compiled.results())
             epoch_logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_arrays(
