@@ -173,6 +173,8 @@ def _as_list(outputs):
     return [np.asarray(o) for o in outputs] if isinstance(outputs, (list, tuple)) else [np.asarray(outputs)]
 
 
+# Keras's own variables warn about numpy 2's __array__ copy keyword; nothing of pykeras's.
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 def test_pykeras_files_load_in_keras_3(reference_keras, tmp_path):
     for name, model, x in _pykeras_models():
         model.save(tmp_path / f"{name}.keras")
