@@ -46,7 +46,7 @@ def standardize_reduction(reduction):
 def _float(x):
     """A float32 Tensor; a float32 Tensor comes back unchanged (tape identity)."""
     if isinstance(x, Tensor) and x._value.dtype.kind == "f":
-        return ops.cast(x, "float32") if x.dtype != "float32" else x
+        return x if x._value.dtype == np.float32 else ops.cast(x, "float32")
     return ops.convert_to_tensor(np.asarray(x if not isinstance(x, Tensor) else x._value,
                                             dtype=np.float32))
 
@@ -443,9 +443,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
                 and self.reduction in ("sum_over_batch_size", "mean")):
             logits = _float(y_pred)
             if len(logits.shape) == 2 and logits.shape[0] > 0:
-                labels = _sparse_labels(y_true, logits)
-                _check_label_range(labels, logits.shape[1])
-                return ops.sparse_softmax_cross_entropy(labels, logits)
+                # The native op checks the label range itself.
+                return ops.sparse_softmax_cross_entropy(_sparse_labels(y_true, logits), logits)
         return super().__call__(y_true, y_pred, sample_weight)
 
     def get_config(self):

@@ -135,20 +135,26 @@ def dense(x, kernel, bias=None, activation="linear"):
             f"dense: x's last dimension must equal kernel's first. "
             f"Received: x.shape={vx.shape}, kernel.shape={vw.shape}"
         )
-    rows = vx.reshape(-1, vw.shape[0])
+    flat = vx.ndim == 2
+    rows = vx if flat else vx.reshape(-1, vw.shape[0])
     out = np.empty((rows.shape[0], vw.shape[1]), dtype=FLOAT)
     _core.dense_forward(rows, vw, vb, activation, out)
-    result = wrap(out.reshape(vx.shape[:-1] + (vw.shape[1],)))
+    result = wrap(out if flat else out.reshape(vx.shape[:-1] + (vw.shape[1],)))
     if state.tapes and (tx is not None or tw is not None or tb is not None):
         need_dx = tx is not None and any(t._is_watched(tx) for t in state.tapes)
 
         def backward(g):
-            g = np.ascontiguousarray(g, dtype=FLOAT).reshape(out.shape)
+            if g.dtype != FLOAT or not g.flags.c_contiguous:
+                g = np.ascontiguousarray(g, dtype=FLOAT)
+            if not flat:
+                g = g.reshape(out.shape)
             dx = np.empty_like(rows) if need_dx else None
             dw = np.empty_like(vw)
             db = np.empty_like(vb) if vb is not None else None
             _core.dense_backward(rows, vw, out, g, activation, dx, dw, db)
-            return (None if dx is None else dx.reshape(vx.shape), dw, db)
+            if dx is not None and not flat:
+                dx = dx.reshape(vx.shape)
+            return (dx, dw, db)
 
         record(result, (tx, tw, tb), backward)
     return result

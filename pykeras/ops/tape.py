@@ -79,9 +79,15 @@ class GradientTape:
         )
 
     def _record(self, output, inputs, backward):
-        if any(t is not None and self._is_watched(t) for t in inputs):
-            self._records.append((output, inputs, backward))
-            self._watched.add(id(output))
+        watched = self._watched
+        auto = self.watch_accessed_variables
+        for tensor in inputs:
+            if tensor is not None and (
+                id(tensor) in watched or (auto and type(tensor) is Variable and tensor.trainable)
+            ):
+                self._records.append((output, inputs, backward))
+                watched.add(id(output))
+                return
 
     def gradient(self, target, sources, output_gradients=None):
         """Returns d(target)/d(sources), in the structure of ``sources``.
