@@ -263,7 +263,7 @@ def test_a_save_killed_midway_leaves_the_old_file_whole(tmp_path):
     script.write_text(_SAVER)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
     chooser = random.Random(1234)
-    for attempt in range(4):
+    for attempt in range(5):
         ready = tmp_path / f"ready{attempt}"
         child = subprocess.Popen([sys.executable, str(script), str(path), str(ready)], env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
