@@ -341,12 +341,15 @@ class Layer:
                 return call_symbolically(self, args, kwargs)
             args = (_to_tensors(inputs),) + args[1:]
         outer_training = getattr(_call_context, "training", None)
-        training = kwargs.get("training")
-        if _accepts_training(type(self)):
+        accepts = _TRAINING_ARGUMENT.get(type(self))
+        if accepts is None:
+            accepts = _accepts_training(type(self))
+        if accepts:
+            training = kwargs.get("training")
             if training is None:
                 kwargs["training"] = training = outer_training
-        elif "training" in kwargs:
-            del kwargs["training"]
+        else:
+            training = kwargs.pop("training", None) if kwargs else None
         if self.built and (training is None or training == outer_training):
             return self.call(*args, **kwargs)  # the hot path: no context to switch
         _call_context.training = training if training is not None else outer_training

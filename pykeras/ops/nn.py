@@ -6,7 +6,7 @@ from pykeras import _core
 from pykeras.ops.core import _operand, _unary, add, exp, log, squeeze, subtract, wrap
 from pykeras.ops.core import sum as reduce_sum
 from pykeras.ops.tape import record, state
-from pykeras.tensor import FLOAT
+from pykeras.tensor import FLOAT, Tensor
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu",
@@ -125,9 +125,13 @@ def dense(x, kernel, bias=None, activation="linear"):
         raise ValueError(
             f"dense: activation must be one of {FUSED_ACTIVATIONS}. Received: {activation!r}"
         )
-    tx, vx = _operand(x)
-    tw, vw = _operand(kernel)
-    tb, vb = _operand(bias) if bias is not None else (None, None)
+    # Tensors and Variables are unwrapped inline: this op runs once per Dense call.
+    tx, vx = (x, x._value) if isinstance(x, Tensor) else _operand(x)
+    tw, vw = (kernel, kernel._value) if isinstance(kernel, Tensor) else _operand(kernel)
+    if bias is None:
+        tb = vb = None
+    else:
+        tb, vb = (bias, bias._value) if isinstance(bias, Tensor) else _operand(bias)
     if vx.dtype != FLOAT:
         vx = vx.astype(FLOAT)
     if vx.ndim < 1 or vw.ndim != 2 or vx.shape[-1] != vw.shape[0]:
