@@ -216,3 +216,24 @@ def test_learning_rate_can_be_changed_between_epochs():
     model.fit(x, y, epochs=2, verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_predict_never_returns_the_callers_array_or_a_variables_storage():
+    x = np.ones((2, 3), np.float32)
+    identity = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Flatten()])
+    out = identity.predict(x, verbose=0)
+    out[...] = 7
+    np.testing.assert_array_equal(x, np.ones((2, 3)))
+
+    class Stateful(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.state = keras.Variable(np.zeros(3, np.float32), trainable=False)
+
+        def call(self, inputs):
+            return self.state
+
+    model = keras.Sequential([keras.Input(shape=(3,)), Stateful()])
+    result = model.predict(x, verbose=0)
+    result[...] = 5
+    np.testing.assert_array_equal(model.layers[0].state.numpy(), np.zeros(3))

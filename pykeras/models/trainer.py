@@ -2,10 +2,12 @@
 import numpy as np
 
 from pykeras import config
+from pykeras.callbacks import CallbackList
 from pykeras.models import data as data_utils
 from pykeras.models.compiled import CompiledLossAndMetrics
 from pykeras.ops.core import convert_to_tensor
 from pykeras.ops.tape import GradientTape
+from pykeras.tensor import Variable
 
 
 def _not_compiled_error(method):
@@ -164,8 +166,6 @@ class Trainer:
         shuffling; the logged loss and metrics are running means over the epoch
         weighted by batch size; ``val_`` entries come from ``validation_data``.
         """
-        from pykeras.callbacks import CallbackList
-
         if not self.compiled:
             raise _not_compiled_error("fit")
         batch_size = data_utils.check_batch_size(batch_size)
@@ -242,8 +242,6 @@ class Trainer:
         return_dict=False,
     ):
         """Loss and metrics on ``(x, y)``: a scalar, a list ``[loss, *metrics]``, or a dict."""
-        from pykeras.callbacks import CallbackList
-
         if not self.compiled:
             raise _not_compiled_error("evaluate")
         batch_size = data_utils.check_batch_size(batch_size)
@@ -283,12 +281,14 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Runs the model on ``x`` in batches; returns numpy (a list for several outputs)."""
-        from pykeras.callbacks import CallbackList
-
         batch_size = data_utils.check_batch_size(batch_size)
         x = data_utils.to_arrays(x, "x")
         total = data_utils.num_samples(("x", x))
         verbose = 1 if verbose == "auto" else int(verbose)
+        if not callbacks and not verbose and total <= batch_size and steps is None:
+            # One batch, nothing to report: no loop, and no copy unless the
+            # result would alias the caller's input or a variable.
+            return _owned(_to_numpy(self.predict_step(x)), x)
         callback_list = None
         if callbacks or verbose:
             callback_list = CallbackList(
@@ -368,7 +368,19 @@ def _to_numpy(outputs):
         return [_to_numpy(o) for o in outputs]
     if isinstance(outputs, dict):
         return {key: _to_numpy(o) for key, o in outputs.items()}
+    if isinstance(outputs, Variable):
+        return outputs.numpy()  # a copy: the caller must not hold the variable's storage
     return np.asarray(convert_to_tensor(outputs)._value)
+
+
+def _owned(outputs, inputs):
+    if isinstance(outputs, list):
+        return [_owned(o, inputs) for o in outputs]
+    if isinstance(outputs, dict):
+        return {key: _owned(o, inputs) for key, o in outputs.items()}
+    if outputs.base is not None or any(np.may_share_memory(outputs, a) for a in data_utils.flatten(inputs)):
+        return outputs.copy()
+    return outputs
 
 
 def _concatenate(outputs):
