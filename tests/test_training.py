@@ -237,3 +237,14 @@ def test_predict_never_returns_the_callers_array_or_a_variables_storage():
     result = model.predict(x, verbose=0)
     result[...] = 5
     np.testing.assert_array_equal(model.layers[0].state.numpy(), np.zeros(3))
+
+
+def test_a_flat_metric_list_applies_to_every_output():
+    a = keras.Input(shape=(3,))
+    model = keras.Model(a, [keras.layers.Dense(1, name="first")(a), keras.layers.Dense(1, name="second")(a)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x, y = _regression_data(6)
+    logs = model.evaluate(x, [y, 2 * y], verbose=0, return_dict=True)
+    first, second = model.predict(x, verbose=0)
+    assert logs["first_mae"] == pytest.approx(np.mean(np.abs(first - y)), rel=1e-5)
+    assert logs["second_mae"] == pytest.approx(np.mean(np.abs(second - 2 * y)), rel=1e-5)

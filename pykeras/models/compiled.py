@@ -66,9 +66,12 @@ class CompiledLossAndMetrics:
         for weighted, spec in ((False, self._metric_spec), (True, self._weighted_spec)):
             if not spec:
                 continue
-            per_output = _as_list(spec, names, "metrics")
-            if len(names) == 1 and isinstance(spec, (list, tuple)):
-                per_output = [list(spec)]
+            flat = isinstance(spec, (list, tuple)) and not any(
+                isinstance(entry, (list, tuple, dict)) or entry is None for entry in spec)
+            if flat:
+                per_output = [list(spec)] * len(names)  # as Keras: every output gets them
+            else:
+                per_output = _as_list(spec, names, "metrics")
             for index, entries in enumerate(per_output):
                 if entries is None:
                     continue
