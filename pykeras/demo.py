@@ -1,6 +1,8 @@
 """The main job: train a spiral classifier, report it, save it."""
 import os
 
+import numpy as np
+
 import pykeras as keras
 from pykeras.datasets import spirals
 
@@ -32,7 +34,8 @@ def main(epochs=40, path="spiral_classifier.keras"):
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"\nTest accuracy: {accuracy:.4f} (loss {loss:.4f}) on {len(x_test)} held-out points\n")
     model.summary()
-    if hasattr(model, "save"):
-        model.save(path)
-        print(f"\nSaved to {os.path.abspath(path)}")
+    model.save(path)
+    restored = keras.models.load_model(path)
+    same = np.array_equal(restored.predict(x_test, verbose=0), model.predict(x_test, verbose=0))
+    print(f"\nSaved to {os.path.abspath(path)} (Keras 3 format); reloaded, predictions identical: {same}")
     return accuracy
