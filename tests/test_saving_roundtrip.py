@@ -323,3 +323,33 @@ def test_model_checkpoint_saves_best_only_weights_only_and_epoch_paths(tmp_path)
     best_model = keras.models.load_model(tmp_path / "best.keras")
     assert_bitwise(predictions(restored), predictions(best_model))
     assert int(best_model.optimizer.iterations.numpy()) > 0
+
+
+def test_subclasses_without_get_config_round_trip_by_their_constructor_arguments(tmp_path):
+    class Block(keras.layers.Layer):
+        def __init__(self, units, scale=1.0, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.scale = units, scale
+            self.inner = keras.layers.Dense(units)
+
+        def call(self, x):
+            return self.inner(x) * self.scale
+
+    class Net(keras.Model):
+        def __init__(self, width):
+            super().__init__()
+            self.block = Block(width, scale=0.5)
+            self.head = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.head(self.block(x))
+
+    model = Net(6)
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    expected = model.predict(x, verbose=0)
+    assert model.get_config() == {"width": 6}  # Net takes only `width`
+    assert Block(3, scale=2.0, name="b").get_config()["scale"] == 2.0
+    path = tmp_path / "net.keras"
+    model.save(path)
+    restored = keras.models.load_model(path, custom_objects={"Net": Net, "Block": Block})
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), expected)

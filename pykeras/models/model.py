@@ -1,5 +1,5 @@
 """Model: a Layer with training, evaluation, prediction and saving on top."""
-from pykeras.layers.layer import Layer
+from pykeras.layers.layer import Layer, capture_init_arguments, with_auto_config
 from pykeras.models.trainer import Trainer
 
 
@@ -27,7 +27,9 @@ class Model(Trainer, Layer):
             from pykeras.models.functional import Functional
 
             return object.__new__(Functional)
-        return object.__new__(cls)
+        instance = object.__new__(cls)
+        capture_init_arguments(instance, cls, args, kwargs)
+        return instance
 
     def __init__(self, *args, **kwargs):
         if args:
@@ -126,7 +128,11 @@ class Model(Trainer, Layer):
         load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        """A subclassed model's config: its plain constructor arguments, as Keras captures them."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if type(self).get_config is Model.get_config:
+            config = with_auto_config(self, config)
+        return config
 
     @classmethod
     def from_config(cls, config):
