@@ -151,6 +151,11 @@ py::array matmul(py::object a_obj, py::object b_obj, bool trans_a, bool trans_b,
          trans_a ? "True" : "False", ", trans_b=", trans_b ? "True" : "False");
   py::array out;
   if (out_obj.is_none()) {
+    // Empty operands can describe an enormous result: refuse what cannot even be addressed before
+    // asking numpy for it (numpy itself raises MemoryError for merely too large ones).
+    if (m && n && (checked_mul(fn, m, n) > PTRDIFF_MAX / static_cast<int64_t>(sizeof(float))))
+      fail(fn, ": the result of shape (", m, ", ", n, ") is too large to allocate. Received: a.shape=",
+           shape_str(a), ", b.shape=", shape_str(b));
     out = py::array(py::dtype::of<float>(), std::vector<py::ssize_t>{m, n});
   } else {
     out = f32(fn, "out", out_obj, true);
