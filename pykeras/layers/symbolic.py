@@ -6,6 +6,7 @@ functional Model walks these nodes from its outputs back to its inputs.
 """
 import numpy as np
 
+from pykeras.nest import flatten, map_structure
 from pykeras.tensor import Tensor
 
 
@@ -20,7 +21,7 @@ class Node:
 
     @property
     def input_tensors(self):
-        return [x for x in _flatten(self.args) if isinstance(x, KerasTensor)]
+        return [x for x in flatten(self.args) if isinstance(x, KerasTensor)]
 
 
 class KerasTensor:
@@ -55,22 +56,6 @@ def Input(shape=None, batch_size=None, dtype="float32", name=None, batch_shape=N
     return layer.output
 
 
-def _flatten(structure):
-    if isinstance(structure, (list, tuple)):
-        return [leaf for x in structure for leaf in _flatten(x)]
-    if isinstance(structure, dict):
-        return [leaf for x in structure.values() for leaf in _flatten(x)]
-    return [structure]
-
-
-def _map(function, structure):
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_map(function, x) for x in structure)
-    if isinstance(structure, dict):
-        return {key: _map(function, x) for key, x in structure.items()}
-    return function(structure)
-
-
 def _concrete(structure, batch):
     """Zeros standing in for symbolic tensors, unknown sizes set to ``batch``."""
 
@@ -80,7 +65,7 @@ def _concrete(structure, batch):
             return Tensor(np.zeros(shape, dtype=x.dtype))
         return x
 
-    return _map(make, structure)
+    return map_structure(make, structure)
 
 
 def _run(layer, args, kwargs, batch):
@@ -110,7 +95,7 @@ def call_symbolically(layer, args, kwargs):
     running it on zeros with two batch sizes, and records the Node."""
     outputs = _merge_shapes(_run(layer, args, kwargs, 1), _run(layer, args, kwargs, 2))
     node = Node(layer, args, kwargs, outputs)
-    for index, output in enumerate(_flatten(outputs)):
+    for index, output in enumerate(flatten(outputs)):
         output.node = node
         output.name = layer.name if index == 0 else f"{layer.name}_{index}"
     return outputs
@@ -127,4 +112,4 @@ def infer_output_shape(layer, input_shape):
     else:
         inputs = spec(input_shape)
     outputs = _merge_shapes(_run(layer, (inputs,), {}, 1), _run(layer, (inputs,), {}, 2))
-    return _map(lambda t: t.shape, outputs)
+    return map_structure(lambda t: t.shape, outputs)

@@ -4,27 +4,7 @@ import numpy as np
 from pykeras.layers.input_layer import InputLayer
 from pykeras.layers.symbolic import KerasTensor
 from pykeras.models.model import Model
-
-
-def _flatten(structure):
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _flatten(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for value in structure for leaf in _flatten(value)]
-    return [structure]
-
-
-def _pack_like(structure, flat):
-    iterator = iter(flat)
-
-    def pack(node):
-        if isinstance(node, dict):
-            return {key: pack(value) for key, value in node.items()}
-        if isinstance(node, (list, tuple)):
-            return type(node)(pack(value) for value in node)
-        return next(iterator)
-
-    return pack(structure)
+from pykeras.nest import flatten, pack_like
 
 
 def _topological_nodes(outputs, inputs):
@@ -68,7 +48,7 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        flat_inputs, flat_outputs = _flatten(inputs), _flatten(outputs)
+        flat_inputs, flat_outputs = flatten(inputs), flatten(outputs)
         for tensor in flat_inputs:
             if not isinstance(tensor, KerasTensor) or not isinstance(tensor.node.layer, InputLayer):
                 raise ValueError(
@@ -116,9 +96,9 @@ class Functional(Model):
             if training is not None:
                 kwargs.setdefault("training", training)
             result = node.layer(*args, **kwargs)
-            for symbolic, concrete in zip(_flatten(node.outputs), _flatten(result)):
+            for symbolic, concrete in zip(flatten(node.outputs), flatten(result)):
                 values[id(symbolic)] = concrete
-        return _pack_like(self._outputs_structure, [values[id(t)] for t in self._flat_outputs])
+        return pack_like(self._outputs_structure, [values[id(t)] for t in self._flat_outputs])
 
     def _match_inputs(self, inputs):
         if isinstance(inputs, dict):
@@ -129,7 +109,7 @@ class Functional(Model):
                 )
             flat = [inputs[name] for name in self.input_names]
         else:
-            flat = _flatten(inputs)
+            flat = flatten(inputs)
         if len(flat) != len(self._flat_inputs):
             raise ValueError(
                 f"Model '{self.name}' expects {len(self._flat_inputs)} input(s), "
@@ -154,7 +134,7 @@ class Functional(Model):
     def output_shape_of(self, layer):
         for node in self._nodes:
             if node.layer is layer:
-                outputs = _flatten(node.outputs)
+                outputs = flatten(node.outputs)
                 return outputs[0].shape if len(outputs) == 1 else [t.shape for t in outputs]
         if isinstance(layer, InputLayer):
             return layer.batch_shape

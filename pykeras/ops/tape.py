@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 
+from pykeras.nest import flatten, pack_like
 from pykeras.tensor import Tensor, Variable
 
 
@@ -57,7 +58,7 @@ class GradientTape:
 
     def watch(self, tensor):
         """Marks a tensor (or a nested list of them) as a source to differentiate."""
-        for item in _flatten(tensor):
+        for item in flatten(tensor):
             if not isinstance(item, Tensor):
                 raise TypeError(
                     f"GradientTape.watch: expected a Tensor or Variable. Received: {type(item).__name__}"
@@ -105,14 +106,14 @@ class GradientTape:
             raise TypeError(
                 f"GradientTape.gradient: target must be a Tensor. Received: {type(target).__name__}"
             )
-        flat_sources = _flatten(sources)
+        flat_sources = flatten(sources)
         grads = self._backward(target, flat_sources, output_gradients)
         if not self.persistent:
             self._records = []
             self._watched = set()
             self._keep_alive = []
         results = [None if g is None else Tensor(g) for g in grads]
-        return _pack_like(sources, results)
+        return pack_like(sources, results)
 
     def _backward(self, target, flat_sources, output_gradients=None):
         """Returns a list of numpy gradients (or None), one per flat source."""
@@ -154,24 +155,3 @@ class _Paused:
     def __exit__(self, *exc_info):
         self._tape._recording = True
         return False
-
-
-def _flatten(structure):
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _flatten(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for value in structure for leaf in _flatten(value)]
-    return [structure]
-
-
-def _pack_like(structure, flat):
-    iterator = iter(flat)
-
-    def pack(node):
-        if isinstance(node, dict):
-            return {key: pack(value) for key, value in node.items()}
-        if isinstance(node, (list, tuple)):
-            return type(node)(pack(value) for value in node)
-        return next(iterator)
-
-    return pack(structure)

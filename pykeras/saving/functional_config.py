@@ -5,23 +5,8 @@ symbolic tensors written as ``__keras_tensor__`` entries whose
 ``keras_history`` is ``[layer name, node index, tensor index]``.
 """
 from pykeras.layers.symbolic import KerasTensor
+from pykeras.nest import flatten, map_structure
 from pykeras.saving.serialization import deserialize_layer, serialize_layer
-
-
-def _flatten(structure):
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _flatten(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for value in structure for leaf in _flatten(value)]
-    return [structure]
-
-
-def _map(function, structure):
-    if isinstance(structure, dict):
-        return {key: _map(function, value) for key, value in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return [_map(function, value) for value in structure]
-    return function(structure)
 
 
 def functional_config(model):
@@ -33,7 +18,7 @@ def functional_config(model):
     for node in model._nodes:
         index = node_counts.get(id(node.layer), 0)
         node_counts[id(node.layer)] = index + 1
-        for position, tensor in enumerate(_flatten(node.outputs)):
+        for position, tensor in enumerate(flatten(node.outputs)):
             histories[id(tensor)] = [node.layer.name, index, position]
 
     def encode(value):
@@ -50,7 +35,7 @@ def functional_config(model):
         entry = serialize_layer(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = [
-            {"args": _map(encode, list(node.args)), "kwargs": _map(encode, dict(node.kwargs))}
+            {"args": map_structure(encode, list(node.args)), "kwargs": map_structure(encode, dict(node.kwargs))}
             for node in model._nodes
             if node.layer is layer
         ]
@@ -59,7 +44,7 @@ def functional_config(model):
     def endpoints(structure):
         if isinstance(structure, KerasTensor):
             return [histories[id(structure)]]
-        return _map(lambda tensor: histories[id(tensor)], structure)
+        return map_structure(lambda tensor: histories[id(tensor)], structure)
 
     return {
         "name": model.name,
@@ -130,7 +115,7 @@ def functional_from_config(cls, config, custom_objects=None):
                 remaining.append((name, index, node))
                 continue
             result = layers[name](*args, **_accepted_kwargs(layers[name], kwargs))
-            produced[(name, index)] = _flatten(result)
+            produced[(name, index)] = flatten(result)
         if len(remaining) == len(pending):
             raise ValueError(
                 "Functional config is inconsistent: some layers' inputs are never produced "
@@ -163,7 +148,7 @@ def functional_from_config(cls, config, custom_objects=None):
 
 def _node_inputs(node):
     """The symbolic tensors a node consumed (positional, then keyword), as Keras lists them."""
-    return [t for t in _flatten([list(node.args), dict(node.kwargs)]) if isinstance(t, KerasTensor)]
+    return [t for t in flatten([list(node.args), dict(node.kwargs)]) if isinstance(t, KerasTensor)]
 
 
 def keras_layer_order(inputs, outputs):
