@@ -24,8 +24,8 @@ __all__ = [
 def wrap(array):
     """Makes a Tensor from an array the caller guarantees is contiguous."""
     tensor = Tensor.__new__(Tensor)
-    if array.dtype == np.float64:
-        array = array.astype(FLOAT)
+    if array.dtype != FLOAT and array.dtype.kind == "f":
+        array = array.astype(FLOAT)  # float64 from numpy, float16 from math on small ints
     tensor._value = array if array.flags.c_contiguous else np.ascontiguousarray(array)
     return tensor
 
@@ -44,6 +44,12 @@ def _operand(x):
     if isinstance(x, (bool, int, float)):
         return None, x  # Python scalars keep the tensor's dtype under numpy's rules
     return None, as_array(x)
+
+
+def _array_operand(x):
+    """Like ``_operand``, but a Python scalar becomes a 0-d array (for ops that read dtype/ndim)."""
+    tx, vx = _operand(x)
+    return tx, vx if isinstance(vx, np.ndarray) else as_array(vx)
 
 
 def unbroadcast(grad, shape):
@@ -161,8 +167,8 @@ def clip(x, x_min, x_max):
 
 def matmul(a, b):
     """Matrix product; 2-D float32 operands run on the native SGEMM."""
-    ta, va = _operand(a)
-    tb, vb = _operand(b)
+    ta, va = _array_operand(a)
+    tb, vb = _array_operand(b)
     native = va.ndim == 2 and vb.ndim == 2 and va.dtype == FLOAT and vb.dtype == FLOAT
     if native:
         if va.shape[1] != vb.shape[0]:
@@ -171,11 +177,11 @@ def matmul(a, b):
             )
         out = wrap(_core.matmul(va, vb))
     else:
-        out = wrap(np.matmul(va, vb))
+        out = wrap(np.asarray(np.matmul(va, vb)))  # vector @ vector is a numpy scalar
     if state.tapes and (ta is not None or tb is not None):
 
         def grads(g):
-            g = np.ascontiguousarray(g, dtype=FLOAT)
+            g = np.asarray(g, dtype=FLOAT, order="C")  # ascontiguousarray makes 0-d (1,)
             if native:
                 ga = None if ta is None else _core.matmul(g, vb, trans_b=True)
                 gb = None if tb is None else _core.matmul(va, g, trans_a=True)
@@ -217,7 +223,13 @@ def mean(x, axis=None, keepdims=False):
         count = x.size // y.size if y.size else 1
         return _expand_reduced(g, x.shape, axis, keepdims) / count
 
-    return _unary(x, lambda v: np.mean(v, axis=axis, keepdims=keepdims), backward)
+    def forward(v):
+        if v.size:
+            return np.mean(v, axis=axis, keepdims=keepdims)
+        # numpy warns "Mean of empty slice"; the mean of nothing is NaN, quietly, as in Keras
+        return np.sum(v, axis=axis, keepdims=keepdims) * np.nan
+
+    return _unary(x, forward, backward)
 
 
 def _extremum(x, axis, keepdims, reduce):

@@ -3,7 +3,7 @@ cross-entropy ops the layers and losses run on."""
 import numpy as np
 
 from pykeras import _core
-from pykeras.ops.core import _operand, _unary, add, exp, log, squeeze, subtract, wrap
+from pykeras.ops.core import _array_operand, _operand, _unary, add, exp, log, squeeze, subtract, wrap
 from pykeras.ops.core import sum as reduce_sum
 from pykeras.ops.tape import record, state
 from pykeras.tensor import FLOAT, Tensor
@@ -18,7 +18,7 @@ FUSED_ACTIVATIONS = ("linear", "relu")
 
 def relu(x):
     """max(x, 0); the gradient at exactly 0 is 0 (the mask is taken from the output)."""
-    tx, vx = _operand(x)
+    tx, vx = _array_operand(x)
     if vx.dtype != FLOAT:
         vx = vx.astype(FLOAT)
     out = np.empty_like(vx)
@@ -27,7 +27,7 @@ def relu(x):
     if state.tapes and tx is not None:
 
         def backward(g):
-            g = np.ascontiguousarray(g, dtype=FLOAT)
+            g = np.asarray(g, dtype=FLOAT, order="C")  # ascontiguousarray would make 0-d (1,)
             grad = np.empty_like(g)
             _core.relu_backward(g, out, grad)
             return (grad,)
@@ -37,6 +37,8 @@ def relu(x):
 
 
 def _stable_sigmoid(v):
+    if v.dtype.kind != "f":
+        v = v.astype(FLOAT)  # -abs() of unsigned or bool input would wrap or fail
     # Split by sign so neither branch overflows exp.
     z = np.exp(-np.abs(v))
     return np.where(v >= 0, 1 / (1 + z), z / (1 + z))
@@ -126,12 +128,12 @@ def dense(x, kernel, bias=None, activation="linear"):
             f"dense: activation must be one of {FUSED_ACTIVATIONS}. Received: {activation!r}"
         )
     # Tensors and Variables are unwrapped inline: this op runs once per Dense call.
-    tx, vx = (x, x._value) if isinstance(x, Tensor) else _operand(x)
-    tw, vw = (kernel, kernel._value) if isinstance(kernel, Tensor) else _operand(kernel)
+    tx, vx = (x, x._value) if isinstance(x, Tensor) else _array_operand(x)
+    tw, vw = (kernel, kernel._value) if isinstance(kernel, Tensor) else _array_operand(kernel)
     if bias is None:
         tb = vb = None
     else:
-        tb, vb = (bias, bias._value) if isinstance(bias, Tensor) else _operand(bias)
+        tb, vb = (bias, bias._value) if isinstance(bias, Tensor) else _array_operand(bias)
     if vx.dtype != FLOAT:
         vx = vx.astype(FLOAT)
     if vx.ndim < 1 or vw.ndim != 2 or vx.shape[-1] != vw.shape[0]:
@@ -169,8 +171,8 @@ def sparse_softmax_cross_entropy(labels, logits):
 
     While a tape records, the gradient is produced in the same pass.
     """
-    _, labels = _operand(labels)
-    tl, vl = _operand(logits)
+    _, labels = _array_operand(labels)
+    tl, vl = _array_operand(logits)
     if vl.dtype != FLOAT:
         vl = vl.astype(FLOAT)
     labels = np.ascontiguousarray(labels.reshape(-1))
