@@ -224,7 +224,7 @@ def mean(x, axis=None, keepdims=False):
         return _expand_reduced(g, x.shape, axis, keepdims) / count
 
     def forward(v):
-        if v.size:
+        if np.size(v):  # v may be a Python number
             return np.mean(v, axis=axis, keepdims=keepdims)
         # numpy warns "Mean of empty slice"; the mean of nothing is NaN, quietly, as in Keras
         return np.sum(v, axis=axis, keepdims=keepdims) * np.nan
