@@ -5,6 +5,7 @@ from pykeras import config
 from pykeras.callbacks import CallbackList
 from pykeras.models import data as data_utils
 from pykeras.models.compiled import CompiledLossAndMetrics
+from pykeras.models.weights_lock import WeightsLock
 from pykeras.ops.core import convert_to_tensor
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import Variable
@@ -25,6 +26,8 @@ class Trainer:
         self._compiled = None
         self._compile_config = None
         self._train_variables = None
+        # Training steps write the weights alone; predict calls read them together.
+        self._weights_lock = WeightsLock()
 
     # ------------------------------------------------------------------ compile
 
@@ -205,10 +208,13 @@ class Trainer:
                 batch = (data_utils.take(x, index), data_utils.take(y, index),
                          data_utils.take(sample_weight, index))
                 if builtin_step:
-                    self._fit_batch(batch)
+                    with self._weights_lock.write():
+                        self._fit_batch(batch)
                     logs = _to_floats(self._compiled.results()) if batch_logs else None
                 else:
-                    logs = _to_floats(self.train_step(batch))
+                    with self._weights_lock.write():
+                        step_logs = self.train_step(batch)
+                    logs = _to_floats(step_logs)
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -280,7 +286,16 @@ class Trainer:
     # ------------------------------------------------------------------ predict
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Runs the model on ``x`` in batches; returns numpy (a list for several outputs)."""
+        """Runs the model on ``x`` in batches; returns numpy (a list for several outputs).
+
+        Thread-safe: several threads may predict at once, and a thread may predict while another
+        runs ``fit``; each prediction then sees the weights between two training steps.
+        (``evaluate`` is not: it shares the model's compiled metrics with ``fit``.)
+        """
+        with self._weights_lock.read():
+            return self._predict(x, batch_size, verbose, steps, callbacks)
+
+    def _predict(self, x, batch_size, verbose, steps, callbacks):
         batch_size = data_utils.check_batch_size(batch_size)
         x = data_utils.to_arrays(x, "x")
         total = data_utils.num_samples(("x", x))
@@ -321,7 +336,9 @@ class Trainer:
             sample_weight = data_utils.class_weights_to_sample_weights(y, class_weight, sample_weight)
         self.reset_metrics()
         self._train_variables = None
-        logs = _to_floats(self.train_step((x, y, sample_weight)))
+        with self._weights_lock.write():
+            step_logs = self.train_step((x, y, sample_weight))
+        logs = _to_floats(step_logs)
         return _format_batch_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -334,7 +351,8 @@ class Trainer:
         return _format_batch_logs(logs, return_dict)
 
     def predict_on_batch(self, x):
-        return _to_numpy(self.predict_step(data_utils.to_arrays(x, "x")))
+        with self._weights_lock.read():
+            return _to_numpy(self.predict_step(data_utils.to_arrays(x, "x")))
 
 
 def _unpack_validation(validation_data):
