@@ -1,6 +1,7 @@
 """Adam, with Keras 3's bias correction folded into the step size."""
 import numpy as np
 
+from pykeras import _core
 from pykeras.optimizers.optimizer import Optimizer
 
 
@@ -84,6 +85,11 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= alpha
         value -= tmp
+
+    def _update_native(self, values, grads, slot_lists, lr, step, options):
+        v_hat = slot_lists[2] if self.amsgrad else None
+        _core.adam_update(values, grads, slot_lists[0], slot_lists[1], v_hat, lr, float(self.beta_1),
+                          float(self.beta_2), float(self.epsilon), step, **options)
 
     def get_config(self):
         config = super().get_config()

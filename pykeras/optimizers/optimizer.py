@@ -2,10 +2,14 @@
 decay, EMA, gradient accumulation and the apply loop.
 
 A subclass is only its update rule: ``build`` creates its slots (in Keras 3's
-order and names) and ``_update`` changes one variable's numpy array in place.
-Everything runs on float32 numpy arrays with in-place ufuncs and a shared
-scratch buffer per shape, so a step allocates almost nothing; a fused native
-kernel can later replace a ``_update`` without touching the rest.
+order and names) and ``_update`` changes one variable's numpy array in place,
+with in-place float32 ufuncs and a shared scratch buffer per shape. That numpy
+code is the reference. The built-in rules also define ``_update_native``: one
+call into the fused multi-tensor kernels of ``_core`` that updates every
+variable in one pass over its memory (with clipping and weight decay folded
+in), giving the same bits as the numpy code. It is used whenever the class's
+``_update`` is the one defined beside it, so a subclass that overrides
+``_update`` keeps its own rule.
 
 ``optimizer.variables`` follows Keras 3: ``iteration`` (int64), ``learning_rate``
 (float32, absent when the learning rate is a schedule or a callable), then, per
@@ -21,12 +25,26 @@ import warnings
 
 import numpy as np
 
+from pykeras import _core
 from pykeras.naming import name_scope, to_snake_case, unique_name
 from pykeras.tensor import FLOAT, Tensor, Variable
 
 
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+_FLOAT_DTYPE = np.dtype(FLOAT)
+
+# Per optimizer class: whether its ``_update`` has a native twin (see ``_uses_native_rule``).
+_NATIVE_CLASSES = {}
+
+
+def _defining_class(cls, name):
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass
+    return None
 
 
 class Optimizer:
@@ -58,6 +76,9 @@ class Optimizer:
         >>> opt = keras.optimizers.SGD(learning_rate=0.1)
         >>> opt.apply_gradients(zip(grads, layer.trainable_weights))
     """
+
+    # The fused native update path (see the module docstring); False forces the numpy reference.
+    use_native_updates = True
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
@@ -112,6 +133,7 @@ class Optimizer:
         self._averages = []
         self._accumulated_gradients = []
         self._scratch_buffers = {}
+        self._native_plans = {}
         self._exclude_ids = set()
         self._exclude_pattern = None
 
@@ -245,6 +267,7 @@ class Optimizer:
             tuple(slots[i]._value for slots in slot_lists)
             for i in range(len(self._trainable_variables))
         ]
+        self._native_plans = {}
 
     def _scratch(self, shape, which=0):
         """A reusable float32 buffer; valid only until the next ``_update``."""
@@ -287,7 +310,12 @@ class Optimizer:
             if grad is None:
                 missing.append(variable.path)
                 continue
-            arrays.append(self._gradient_array(grad, variable))
+            # The common case inline: a float32 Tensor or array of the variable's shape.
+            array = grad._value if isinstance(grad, Tensor) else grad
+            if not (type(array) is np.ndarray and array.dtype is _FLOAT_DTYPE
+                    and array.shape == variable._value.shape):
+                array = self._gradient_array(grad, variable)
+            arrays.append(array)
             kept.append(variable)
         if not kept:
             raise ValueError(f"{type(self).__name__}: no gradients provided for any variable.")
@@ -298,12 +326,17 @@ class Optimizer:
             )
         if self.loss_scale_factor is not None:
             arrays = [g / self.loss_scale_factor for g in arrays]
-        with np.errstate(all="ignore"):  # a diverged step yields inf/nan, not a warning
-            self._apply_updates(arrays, kept)
+        if self._native_step_possible():
+            # One native call, numpy not involved (so nothing to silence).
+            self._update_variables_native(arrays, kept, self._current_learning_rate(),
+                                          int(self._iterations._value) + 1)
+        else:
+            with np.errstate(all="ignore"):  # a diverged step yields inf/nan, not a warning
+                self._apply_updates(arrays, kept)
         for variable in kept:
             if variable.constraint is not None:
                 variable.assign(variable.constraint(variable))
-        self._iterations._value += 1
+        self._iterations._value[()] += 1  # in place; a 0-d `+=` is ten times slower
 
     def _prepare_variables(self, grads, trainable_variables):
         cls_name = type(self).__name__
@@ -375,18 +408,87 @@ class Optimizer:
         if self.use_ema:
             self._update_moving_averages()
 
+    def _native_step_possible(self):
+        """Whether ``apply`` can go straight to one native call: a built-in rule
+        and no loss scaling, gradient accumulation or EMA around it."""
+        return (self._uses_native_rule() and self.loss_scale_factor is None
+                and not self.gradient_accumulation_steps and not self.use_ema)
+
+    def _uses_native_rule(self):
+        if not self.use_native_updates:
+            return False
+        cls = type(self)
+        native = _NATIVE_CLASSES.get(cls)
+        if native is None:
+            owner = _defining_class(cls, "_update_native")
+            native = _NATIVE_CLASSES[cls] = (
+                owner is not Optimizer and owner is _defining_class(cls, "_update"))
+        return native
+
     def _update_variables(self, grads, variables):
-        grads = self._clip_gradients(grads)
         learning_rate = self._current_learning_rate()
-        self._apply_weight_decay(variables, learning_rate)
         step = int(self._iterations._value)
         if self.gradient_accumulation_steps:
             step //= self.gradient_accumulation_steps
         step += 1
+        if self._uses_native_rule():
+            self._update_variables_native(grads, variables, learning_rate, step)
+            return
+        grads = self._clip_gradients(grads)
+        self._apply_weight_decay(variables, learning_rate)
         indices = self._trainable_variables_indices
         for grad, variable in zip(grads, variables):
             slots = self._slot_values[indices[id(variable)]]
             self._update(variable._value, grad, slots, learning_rate, step)
+
+    def _native_plan(self, variables):
+        """Per list of variables: the slot arrays as one list per slot (the
+        layout of the multi-tensor kernels) and the weight-decay mask."""
+        key = tuple(map(id, variables))
+        plan = self._native_plans.get(key)
+        if plan is None:
+            indices = self._trainable_variables_indices
+            per_variable = [self._slot_values[indices[id(v)]] for v in variables]
+            count = len(per_variable[0]) if per_variable else 0
+            slot_lists = tuple([slots[j] for slots in per_variable] for j in range(count))
+            decay = [self._use_weight_decay(v) for v in variables]
+            plan = self._native_plans[key] = (slot_lists, None if all(decay) else decay)
+        return plan
+
+    def _update_variables_native(self, grads, variables, learning_rate, step):
+        slot_lists, decay = self._native_plan(variables)
+        options = {}
+        if self.clipnorm and self.clipnorm > 0:
+            options["grad_scales"] = [self._clip_norm_scale(g) for g in grads]
+        elif self.global_clipnorm and self.global_clipnorm > 0:
+            scale = _global_clip_scale(grads, self.global_clipnorm)
+            if scale is not None:
+                options["grad_scales"] = [scale] * len(grads)
+        elif self.clipvalue and self.clipvalue > 0:
+            options["clipvalue"] = float(self.clipvalue)
+        if self.weight_decay is not None:
+            options["weight_decay"] = self.weight_decay * learning_rate
+            options["decay"] = decay
+        values = [v._value for v in variables]
+        try:
+            self._update_native(values, grads, slot_lists, learning_rate, step, options)
+        except ValueError:
+            # Nothing was written (arguments are checked before any update). A gradient that shares
+            # memory with a variable or slot is legal here, if unusual: retry on private copies.
+            self._update_native(values, [np.array(g) for g in grads], slot_lists, learning_rate, step,
+                                options)
+
+    def _update_native(self, values, grads, slot_lists, lr, step, options):
+        """The fused form of ``_update`` for all variables at once (optional).
+
+        Args:
+            values, grads: one float32 array per variable.
+            slot_lists: per slot the subclass binds, the list of its arrays.
+            lr, step: as for ``_update``.
+            options: keyword arguments for the ``_core`` update (clipping and
+                weight decay), to pass through.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no native update.")
 
     def _update(self, value, grad, slots, lr, step):
         """The update rule: changes ``value`` (and ``slots``) in place.
@@ -412,8 +514,12 @@ class Optimizer:
         return grads
 
     def _clip_by_norm(self, grad):
-        norm = math.sqrt(float(np.sum(np.square(grad, dtype=np.float64))))
-        return grad * np.float32(self.clipnorm / max(norm, self.clipnorm))
+        return grad * self._clip_norm_scale(grad)
+
+    def _clip_norm_scale(self, grad):
+        with np.errstate(all="ignore"):
+            norm = math.sqrt(float(np.sum(np.square(grad, dtype=np.float64))))
+        return np.float32(self.clipnorm / max(norm, self.clipnorm))
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Excludes variables, or variables whose name contains one of
@@ -581,14 +687,25 @@ def _takes_an_argument(function):
     )
 
 
+def _global_clip_scale(grads, clip_norm):
+    """The float32 factor ``clip_norm / global_norm`` when the global norm
+    exceeds ``clip_norm``, NaN when it is not finite, else None."""
+    with np.errstate(all="ignore"):
+        total = sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)
+    norm = math.sqrt(total)
+    if not math.isfinite(norm):
+        return np.float32(np.nan)
+    if norm <= clip_norm:
+        return None
+    return np.float32(clip_norm / norm)
+
+
 def _clip_by_global_norm(grads, clip_norm):
     """Scales every gradient by ``clip_norm / max(global_norm, clip_norm)``;
     a non-finite global norm makes every gradient NaN, as in Keras."""
-    total = sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)
-    norm = math.sqrt(total)
-    if not math.isfinite(norm):
-        return [np.full_like(g, np.nan) for g in grads]
-    if norm <= clip_norm:
+    scale = _global_clip_scale(grads, clip_norm)
+    if scale is None:
         return grads
-    scale = np.float32(clip_norm / norm)
+    if np.isnan(scale):
+        return [np.full_like(g, np.nan) for g in grads]
     return [g * scale for g in grads]

@@ -1,6 +1,7 @@
 """RMSprop, Keras 3's rule (plain momentum, optional centering)."""
 import numpy as np
 
+from pykeras import _core
 from pykeras.optimizers.optimizer import Optimizer
 
 
@@ -90,6 +91,12 @@ class RMSprop(Optimizer):
             value -= momentum
         else:
             value -= tmp
+
+    def _update_native(self, values, grads, slot_lists, lr, step, options):
+        momentums = slot_lists[1] if self.momentum > 0 else None
+        averages = slot_lists[-1] if self.centered else None
+        _core.rmsprop_update(values, grads, slot_lists[0], momentums, averages, lr, float(self.rho),
+                             float(self.momentum), float(self.epsilon), **options)
 
     def get_config(self):
         config = super().get_config()

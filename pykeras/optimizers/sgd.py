@@ -1,6 +1,7 @@
 """SGD: gradient descent with optional (Nesterov) momentum, Keras 3's rule."""
 import numpy as np
 
+from pykeras import _core
 from pykeras.optimizers.optimizer import Optimizer
 
 
@@ -65,6 +66,10 @@ class SGD(Optimizer):
             value += look_ahead
         else:
             value += m
+
+    def _update_native(self, values, grads, slot_lists, lr, step, options):
+        momentums = slot_lists[0] if slot_lists else None
+        _core.sgd_update(values, grads, momentums, lr, self.momentum, self.nesterov, **options)
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,142 @@
+// The multi-tensor driver: rule dispatch, gradient transforms chunk by chunk, threads for big variables.
+#include "optim/optim.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "common/check.hpp"
+#include "common/threads.hpp"
+#include "gemm/dispatch.hpp"
+#include "optim/rules.hpp"
+
+namespace pykeras::optim {
+namespace {
+
+// Transformed gradients go through a stack buffer of this many floats (8 KiB, in L1 with the chunk
+// of every other stream it meets), so a clipped update still reads and writes each array once.
+constexpr int64_t kChunk = 2048;
+// Threads split a variable at multiples of this many floats: whole 64-byte lines per thread.
+constexpr int64_t kSplitAlign = 16;
+
+// The rules follow the GEMM's ISA choice, so set_isa("portable") selects the portable rules too.
+const RuleTable& active_rules() {
+#if defined(PYKERAS_X86_KERNELS)
+  const char* isa = gemm::active_kernel().name;
+  if (std::strcmp(isa, kRulesAvx512.isa) == 0) return kRulesAvx512;
+  if (std::strcmp(isa, kRulesAvx2.isa) == 0) return kRulesAvx2;
+#endif
+  return kRulesPortable;
+}
+
+void check_variables(const char* op, const std::vector<Variable>& vars, const Transforms& tf, int nslots) {
+  check(!(tf.scale && tf.clip), op, ": at most one of scale and clip may be set. Received: both");
+  for (size_t i = 0; i < vars.size(); ++i) {
+    const Variable& x = vars[i];
+    check(x.size >= 0, op, ": sizes must be >= 0. Received: size=", x.size, " for variable ", i);
+    if (x.size == 0) continue;
+    bool ok = x.value != nullptr && x.grad != nullptr;
+    for (int s = 0; s < nslots; ++s) ok = ok && x.slot[s] != nullptr;
+    check(ok, op, ": variable ", i, " has a null value, gradient or slot pointer. Received: nullptr");
+  }
+}
+
+// Runs rule(offset, count, grad) over one variable: split between threads when it is big, and in
+// chunks through the transform buffer when the gradient is scaled or clipped or the value decayed.
+template <typename Rule>
+void run(const RuleTable& rt, const Variable& x, const Transforms& tf, const Rule& rule) {
+  const int64_t size = x.size;
+  if (size == 0) return;
+  const bool transform = tf.scale || tf.clip || x.decay;
+  const auto range = [&](int64_t lo, int64_t hi) {
+    if (!transform) {
+      rule(lo, hi - lo, x.grad + lo);
+      return;
+    }
+    alignas(64) float buf[kChunk];
+    for (int64_t i0 = lo; i0 < hi; i0 += kChunk) {
+      const int64_t n = hi - i0 < kChunk ? hi - i0 : kChunk;
+      const float* g = x.grad + i0;
+      if (tf.scale) {
+        rt.scale(n, g, x.grad_scale, buf);
+        g = buf;
+      } else if (tf.clip) {
+        rt.clip(n, g, tf.clip_value, buf);
+        g = buf;
+      }
+      if (x.decay) rt.decay(n, x.value + i0, tf.decay_factor);
+      rule(i0, n, g);
+    }
+  };
+  const int nt = threads_for_elements(size);
+  if (nt <= 1) {
+    range(0, size);
+    return;
+  }
+  // Elementwise work: any split gives the same bits, so threads only change the speed.
+  const int64_t per = (size / nt + kSplitAlign - 1) / kSplitAlign * kSplitAlign;
+#pragma omp parallel for num_threads(nt) schedule(static, 1)
+  for (int t = 0; t < nt; ++t) {
+    const int64_t lo = t * per < size ? t * per : size;
+    const int64_t hi = t == nt - 1 ? size : (lo + per < size ? lo + per : size);
+    if (lo < hi) range(lo, hi);
+  }
+}
+
+}  // namespace
+
+float adam_step_size(double lr, double beta_1, double beta_2, int64_t step) {
+  // adam.py: np.float32(lr) * np.sqrt(1 - np.float32(beta_2) ** t) / (1 - np.float32(beta_1) ** t),
+  // every operation on float32 scalars (numpy's float32 power is powf).
+  const float t = static_cast<float>(step);
+  const float b1t = std::pow(static_cast<float>(beta_1), t);
+  const float b2t = std::pow(static_cast<float>(beta_2), t);
+  return static_cast<float>(lr) * std::sqrt(1.0f - b2t) / (1.0f - b1t);
+}
+
+void sgd_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double momentum, bool nesterov) {
+  const bool with_momentum = momentum != 0.0;
+  check_variables("sgd_update", vars, tf, with_momentum ? 1 : 0);
+  const RuleTable& rt = active_rules();
+  const SgdScalars s{static_cast<float>(lr), static_cast<float>(momentum)};
+  const auto fn = rt.sgd[with_momentum ? (nesterov ? 2 : 1) : 0];
+  for (const Variable& x : vars)
+    run(rt, x, tf, [&](int64_t i, int64_t n, const float* g) {
+      fn(n, x.value + i, g, with_momentum ? x.slot[0] + i : nullptr, s);
+    });
+}
+
+void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double beta_1, double beta_2,
+                 double epsilon, int64_t step, bool amsgrad) {
+  check(step >= 1, "adam_update: step must be >= 1. Received: step=", step);
+  check_variables("adam_update", vars, tf, amsgrad ? 3 : 2);
+  const RuleTable& rt = active_rules();
+  const AdamScalars s{adam_step_size(lr, beta_1, beta_2, step), static_cast<float>(1.0 - beta_1),
+                      static_cast<float>(1.0 - beta_2), static_cast<float>(epsilon)};
+  const auto fn = rt.adam[amsgrad ? 1 : 0];
+  for (const Variable& x : vars)
+    run(rt, x, tf, [&](int64_t i, int64_t n, const float* g) {
+      fn(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, amsgrad ? x.slot[2] + i : nullptr, s);
+    });
+}
+
+void rmsprop_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double rho, double momentum,
+                    double epsilon, bool centered) {
+  const bool with_momentum = momentum > 0.0;
+  check_variables("rmsprop_update", vars, tf, 1);
+  for (size_t i = 0; i < vars.size(); ++i)
+    check(vars[i].size == 0 || ((vars[i].slot[1] != nullptr) == with_momentum &&
+                                (vars[i].slot[2] != nullptr) == centered),
+          "rmsprop_update: variable ", i, " must have a momentum slot iff momentum > 0 and an average slot iff "
+          "centered. Received: momentum=", momentum, ", centered=", centered);
+  const RuleTable& rt = active_rules();
+  const RmspropScalars s{static_cast<float>(rho), static_cast<float>(1.0 - rho), static_cast<float>(epsilon),
+                         static_cast<float>(lr), static_cast<float>(momentum)};
+  const auto fn = rt.rmsprop[(centered ? 2 : 0) + (with_momentum ? 1 : 0)];
+  for (const Variable& x : vars)
+    run(rt, x, tf, [&](int64_t i, int64_t n, const float* g) {
+      fn(n, x.value + i, g, x.slot[0] + i, with_momentum ? x.slot[1] + i : nullptr,
+         centered ? x.slot[2] + i : nullptr, s);
+    });
+}
+
+}  // namespace pykeras::optim

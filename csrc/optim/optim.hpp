@@ -1,0 +1,51 @@
+// Fused optimizer updates (Keras 3's SGD, Adam and RMSprop), multi-tensor: one call updates every
+// variable of a model in one pass over each variable's memory.
+//
+// The base optimizer's gradient transforms ride along in the same pass, in the order
+// pykeras/optimizers/optimizer.py applies them: the gradient is scaled (clip by norm; the norm itself
+// is computed by the caller) or clipped by value, then the variable is decayed (w -= w * decay), then
+// the rule runs. Results are bitwise identical to the numpy reference, for every ISA and thread count.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace pykeras::optim {
+
+// One variable: its value, its gradient and the rule's slots, all `size` floats, none overlapping
+// (gradients may overlap other gradients: they are only read).
+struct Variable {
+  int64_t size = 0;
+  float* value = nullptr;
+  const float* grad = nullptr;
+  float* slot[3] = {nullptr, nullptr, nullptr};  // rule-specific, see each entry point
+  float grad_scale = 1.0f;  // used when Transforms::scale
+  bool decay = false;       // apply Transforms::decay_factor to this variable
+};
+
+struct Transforms {
+  bool scale = false;        // g = g * Variable::grad_scale
+  bool clip = false;         // g = clip(g, -clip_value, clip_value)
+  float clip_value = 0.0f;
+  float decay_factor = 0.0f; // w = w - w * decay_factor where Variable::decay
+};
+
+// Hyperparameters arrive as the Python floats the optimizer holds; each is rounded to float32 the
+// way the numpy code's ufuncs round it (1 - beta is formed in double, then rounded).
+
+// slot[0] = momentum (null iff momentum == 0).
+void sgd_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double momentum, bool nesterov);
+
+// slot[0] = m, slot[1] = v, slot[2] = v_hat (non-null iff amsgrad). step >= 1.
+void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double beta_1, double beta_2,
+                 double epsilon, int64_t step, bool amsgrad);
+
+// slot[0] = velocity, slot[1] = momentum (non-null iff momentum > 0), slot[2] = average gradient
+// (non-null iff centered).
+void rmsprop_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double rho, double momentum,
+                    double epsilon, bool centered);
+
+// Keras's Adam step size lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), in float32 scalars.
+float adam_step_size(double lr, double beta_1, double beta_2, int64_t step);
+
+}  // namespace pykeras::optim

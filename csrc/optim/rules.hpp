@@ -1,0 +1,60 @@
+// The per-ISA part of the optimizer updates: one function per update rule over a chunk of elements.
+//
+// Every rule is Keras 3's formula in float32, written as the same sequence of correctly rounded
+// operations (+, -, *, /, sqrt; no fused multiply-add) as pykeras's numpy reference, so the AVX-512,
+// AVX2 and portable builds agree bit for bit with each other and with the numpy code. The translation
+// units that instantiate these rules are compiled with -ffp-contract=off for that reason.
+//
+// Arguments are raw pointers to `n` floats; nothing overlaps except where stated. Scalars arrive as the
+// float32 values the numpy code would use (see optim.cpp for how they are derived).
+#pragma once
+
+#include <cstdint>
+
+namespace pykeras::optim {
+
+struct SgdScalars {
+  float lr;        // g * lr is the step
+  float momentum;  // m = m * momentum - step
+};
+
+struct AdamScalars {
+  float alpha;          // lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), in float32 as Keras computes it
+  float one_minus_b1;   // float32(1 - beta_1)
+  float one_minus_b2;   // float32(1 - beta_2)
+  float epsilon;
+};
+
+struct RmspropScalars {
+  float rho;
+  float one_minus_rho;  // float32(1 - rho)
+  float epsilon;
+  float lr;
+  float momentum;
+};
+
+// One ISA's rules. `g` is never written. Slots the variant does not use may be null.
+struct RuleTable {
+  const char* isa;
+  // out = g * s (clip by norm; out may not be g)
+  void (*scale)(int64_t n, const float* g, float s, float* out);
+  // out = min(max(g, -c), c), NaN stays NaN (numpy.clip)
+  void (*clip)(int64_t n, const float* g, float c, float* out);
+  // w = w - w * f (decoupled weight decay)
+  void (*decay)(int64_t n, float* w, float f);
+  // SGD: momentum 0 / heavy ball / Nesterov. m is unused by the first.
+  void (*sgd[3])(int64_t n, float* w, const float* g, float* m, const SgdScalars& s);
+  // Adam: [amsgrad]. vh is unused without amsgrad.
+  void (*adam[2])(int64_t n, float* w, const float* g, float* m, float* v, float* vh, const AdamScalars& s);
+  // RMSprop: [centered * 2 + with_momentum]. v always, mom if with_momentum, avg if centered.
+  void (*rmsprop[4])(int64_t n, float* w, const float* g, float* v, float* mom, float* avg,
+                     const RmspropScalars& s);
+};
+
+extern const RuleTable kRulesPortable;
+#if defined(PYKERAS_X86_KERNELS)
+extern const RuleTable kRulesAvx2;
+extern const RuleTable kRulesAvx512;
+#endif
+
+}  // namespace pykeras::optim
