@@ -37,8 +37,8 @@ def relu(x):
 
 
 def _stable_sigmoid(v):
-    if v.dtype.kind != "f":
-        v = v.astype(FLOAT)  # -abs() of unsigned or bool input would wrap or fail
+    if not isinstance(v, np.ndarray) or v.dtype.kind != "f":
+        v = np.asarray(v, dtype=FLOAT)  # Python numbers; -abs() of unsigned or bool would wrap or fail
     # Split by sign so neither branch overflows exp.
     z = np.exp(-np.abs(v))
     return np.where(v >= 0, 1 / (1 + z), z / (1 + z))
