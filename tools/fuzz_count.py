@@ -51,7 +51,7 @@ def targets(only):
     return found
 
 
-def run_chunk(module, name, examples):
+def run_chunk(module, name, examples, retries=2):
     env = dict(os.environ, PYKERAS_FUZZ_EXAMPLES=str(examples), PYKERAS_FUZZ_RANDOM="1")
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     code = CHILD.format(tests=os.path.join(ROOT, "tests"), module=module, name=name)
@@ -63,9 +63,14 @@ def run_chunk(module, name, examples):
             result = json.loads(line[len("FUZZ-RESULT "):])
             result.update(test=name, seconds=seconds, returncode=proc.returncode)
             return result
-    # No result line: the child died (signal, sanitizer abort) before reporting.
-    return {"test": name, "cases": None, "status": "crash", "returncode": proc.returncode,
-            "seconds": seconds, "detail": (proc.stderr or "")[-4000:]}
+    # No result line. Killed by a signal or a sanitizer report: a crash. Otherwise the child
+    # never ran a case (e.g. the module failed to import while being rebuilt): an error, retried.
+    stderr = proc.stderr or ""
+    crashed = proc.returncode < 0 or "Sanitizer" in stderr or "runtime error:" in stderr
+    if not crashed and retries:
+        return run_chunk(module, name, examples, retries - 1)
+    return {"test": name, "cases": None, "status": "crash" if crashed else "error",
+            "returncode": proc.returncode, "seconds": seconds, "detail": stderr[-4000:]}
 
 
 def main():
@@ -98,6 +103,7 @@ def main():
         "cases": sum(r["cases"] or 0 for r in results),
         "crashes": sum(r["status"] == "crash" for r in results),
         "failures": sum(r["status"] == "failure" for r in results),
+        "errors": sum(r["status"] == "error" for r in results),
         "chunks": len(results),
         "tests": len(tests),
         "seconds": round(time.time() - start),
@@ -108,7 +114,7 @@ def main():
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"summary": summary, "chunks": results}, handle, indent=2)
-    return 1 if summary["crashes"] or summary["failures"] else 0
+    return 1 if summary["crashes"] or summary["failures"] or summary["errors"] else 0
 
 
 if __name__ == "__main__":
