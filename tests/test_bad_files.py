@@ -186,9 +186,6 @@ def test_config_bomb_is_refused_by_its_size_limit(saved, tmp_path):
     assert peak < 16 << 20
 
 
-@pytest.mark.xfail(strict=True, reason="saving: the bomb rule (Keras's) only applies above 4 GiB, "
-                   "so a 64 MiB (or 3.9 GiB) weights member stored in ~100 KB (4 MB) is decompressed "
-                   "into memory, twice (bytes + BytesIO), before h5py looks at it")
 def test_weights_bomb_is_refused_before_decompressing(saved, tmp_path):
     path = _bomb(saved, tmp_path, 64 << 20)
     assert os.path.getsize(path) < 1 << 20

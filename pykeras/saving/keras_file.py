@@ -136,6 +136,10 @@ class KerasArchive:
             raise ValueError(f"The file {self.filepath} is not a Keras model: '{name}' is not a JSON object.")
         return value
 
-    def weights_file(self):
-        """``model.weights.h5`` as an in-memory file for h5py."""
-        return io.BytesIO(self.read(WEIGHTS_NAME))
+    def weights_file(self, limit=None):
+        """``model.weights.h5`` as an in-memory file for h5py, at most ``limit`` bytes.
+
+        The zip reader never inflates more than a member declares, so refusing a
+        declared size beyond what the model could need bounds memory for any file.
+        """
+        return io.BytesIO(self.read(WEIGHTS_NAME, limit=limit))

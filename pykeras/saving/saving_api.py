@@ -186,9 +186,19 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     with keras_file.KerasArchive(filepath_str) as archive:
         config = archive.read_json(keras_file.CONFIG_NAME)
         model = _build_model(config, custom_objects, compile, safe_mode, f"{filepath_str} (config.json)")
-        weights = archive.weights_file()
+        weights = archive.weights_file(limit=_weights_size_limit(model))
     _read_weights(model, weights, f"{filepath_str} (model.weights.h5)")
     return model
+
+
+def _weights_size_limit(model):
+    """The most bytes a weights file for ``model`` could hold: its variables, up to
+    five optimizer slots per trainable one (AMSGrad, EMA, accumulation), and
+    generous HDF5 bookkeeping per dataset and group."""
+    variables = model.weights
+    data = sum(v._value.nbytes for v in variables) + 5 * sum(v._value.nbytes for v in model.trainable_weights)
+    datasets = 6 * len(variables) + 64
+    return data + 8192 * datasets + (1 << 20)
 
 
 def _load_model_from_dir(dirpath, custom_objects, compile, safe_mode):
@@ -255,7 +265,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         )
     if filepath_str.endswith(".keras"):
         with keras_file.KerasArchive(filepath_str) as archive:
-            weights = archive.weights_file()
+            weights = archive.weights_file(limit=_weights_size_limit(model))
         _read_weights(model, weights, f"{filepath_str} (model.weights.h5)", skip_mismatch)
         return
     _read_weights(model, filepath_str, filepath_str, skip_mismatch)
