@@ -183,6 +183,66 @@ def test_one_and_two_threads_bitwise_equal(isa):
         np.testing.assert_array_equal(first, second)
 
 
+# Shapes of the no-packing path (m <= 4 rows, or n below one register tile) and its blocking: column
+# blocks of 256 / 160 / 112 / 96 floats for 1 / 2 / 3 / 4 rows, row blocks of 12.
+SMALL_M_SHAPES = [(m, k, n) for m in (1, 2, 3, 4) for k in (0, 1, 7, 128, 784)
+                  for n in (1, 10, 16, 17, 95, 96, 97, 112, 160, 255, 256, 257, 300, 513)]
+SMALL_N_SHAPES = [(m, k, n) for m in (5, 11, 12, 13, 24, 32, 100) for k in (1, 9, 256) for n in (1, 10, 15, 16, 17, 31)]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("trans_a", [False, True])
+def test_small_matrix_shapes(isa, trans_a):
+    _core.set_isa(isa)
+    rng = np.random.default_rng(13)
+    for i, (m, k, n) in enumerate(SMALL_M_SHAPES + SMALL_N_SHAPES):
+        alpha, beta = [(1.0, 0.0), (-0.5, 0.25), (2.0, 1.0)][i % 3]
+        c, ref, _ = run_sgemm(rng, trans_a, False, m, n, k, alpha, beta, pad=(i % 3, i % 5, i % 2),
+                              nan_c=beta == 0.0)
+        np.testing.assert_allclose(c, ref, **gemm_tolerance(k), equal_nan=True, err_msg=str((m, k, n)))
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_small_matrix_dense_epilogue(isa):
+    _core.set_isa(isa)
+    rng = np.random.default_rng(14)
+    for m, k, n in [(1, 784, 256), (1, 256, 128), (1, 128, 10), (4, 784, 10), (32, 256, 10), (3, 50, 300),
+                    (2, 7, 17), (13, 5, 31)]:
+        x, w, b = rand(rng, m, k), rand(rng, k, n), rand(rng, n)
+        for activation in ("linear", "relu"):
+            out = np.full((m, n), np.nan, np.float32)
+            _core.dense_forward(x, w, b, activation, out)
+            np.testing.assert_allclose(out, dense_reference(x, w, b, activation), **gemm_tolerance(k))
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_small_matrix_isa_matches_portable(isa):
+    rng = np.random.default_rng(15)
+    for m, k, n in [(1, 784, 256), (4, 300, 33), (32, 256, 10), (2, 1030, 5)]:
+        a, b = rand(rng, m, k), rand(rng, k, n)
+        _core.set_isa("portable")
+        want = _core.matmul(a, b)
+        _core.set_isa(isa)
+        np.testing.assert_allclose(_core.matmul(a, b), want, **gemm_tolerance(k))
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_small_matrix_one_and_two_threads_bitwise_equal(isa):
+    # (1, 784, 256) and (2, 1000, 300) stream enough of B that two threads split the columns.
+    _core.set_isa(isa)
+    rng = np.random.default_rng(16)
+    for m, k, n in [(1, 784, 256), (2, 1000, 300), (4, 784, 1000), (1, 128, 10), (32, 256, 10)]:
+        x, w, b = rand(rng, m, k), rand(rng, k, n), rand(rng, n)
+        results = []
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            out = np.empty((m, n), np.float32)
+            _core.dense_forward(x, w, b, "relu", out)
+            results.append((out, _core.matmul(x, w), _core.matmul(np.ascontiguousarray(x.T), w, True, False)))
+        for first, second in zip(*results):
+            np.testing.assert_array_equal(first, second)
+
+
 # ---------------------------------------------------------------------------------------- matmul
 
 
@@ -311,6 +371,56 @@ def test_dense_forward_matches_composed_ops():
     _core.bias_add(composed, b)
     _core.relu(composed, composed)
     np.testing.assert_allclose(fused, composed, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("m", [1, 5, 32, 128])
+def test_dense_backward_relu_mask_equals_masked_dy(isa, m):
+    # The mask is applied while packing dy: bitwise the same as a linear backward on dy * (y > 0),
+    # including NaN in y (no gradient) and NaN in dy where y masks it out.
+    _core.set_isa(isa)
+    rng = np.random.default_rng(17 + m)
+    for k, n in [(784, 256), (256, 128), (128, 10), (33, 47)]:
+        x, w = rand(rng, m, k), rand(rng, k, n)
+        y, dy = rand(rng, m, n), rand(rng, m, n)
+        y[0, 0], dy.flat[-1], y.flat[-1] = np.nan, np.nan, -1.0
+        got = [np.empty_like(x), np.empty_like(w), np.empty(n, np.float32)]
+        want = [np.empty_like(x), np.empty_like(w), np.empty(n, np.float32)]
+        _core.dense_backward(x, w, y, dy, "relu", *got)
+        _core.dense_backward(x, w, y, np.where(y > 0, dy, 0).astype(np.float32), "linear", *want)
+        for g, e in zip(got, want):
+            np.testing.assert_array_equal(g, e)
+        assert not np.isnan(got[1]).any()
+
+
+def test_dense_backward_without_dx_or_db():
+    rng = np.random.default_rng(18)
+    x, w, y, dy = rand(rng, 32, 784), rand(rng, 784, 256), rand(rng, 32, 256), rand(rng, 32, 256)
+    full = [np.empty_like(x), np.empty_like(w), np.empty(256, np.float32)]
+    _core.dense_backward(x, w, y, dy, "relu", *full)
+    dw = np.empty_like(w)
+    _core.dense_backward(x, w, y, dy, "relu", None, dw, None)
+    np.testing.assert_array_equal(dw, full[1])
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_dense_backward_mlp_shapes_one_and_two_threads_bitwise_equal(isa):
+    _core.set_isa(isa)
+    rng = np.random.default_rng(19)
+    for m in (32, 128):
+        for k, n in [(784, 256), (256, 128), (128, 10)]:
+            x, w, y, dy = rand(rng, m, k), rand(rng, k, n), rand(rng, m, n), rand(rng, m, n)
+            results = []
+            for threads in (1, 2):
+                _core.set_num_threads(threads)
+                outs = [np.empty_like(x), np.empty_like(w), np.empty(n, np.float32)]
+                _core.dense_backward(x, w, y, dy, "relu", *outs)
+                results.append(outs)
+            for first, second in zip(*results):
+                np.testing.assert_array_equal(first, second)
+            dz = dy.astype(np.float64) * (y > 0)
+            np.testing.assert_allclose(results[0][1], x.T.astype(np.float64) @ dz, **gemm_tolerance(m))
+            np.testing.assert_allclose(results[0][0], dz @ w.T, **gemm_tolerance(n))
 
 
 # ------------------------------------------------------------------------------------------- loss

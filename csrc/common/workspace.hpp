@@ -1,4 +1,4 @@
-// Scratch memory reused across kernel calls: packing buffers for GEMM, temporaries for fused ops.
+// Scratch memory reused across kernel calls: the GEMM packing buffers.
 //
 // Each calling thread (each Python thread that released the GIL) owns one Workspace, so concurrent
 // calls never share scratch memory; the OpenMP team of a call shares its caller's buffers. Buffers only
@@ -27,7 +27,6 @@ class AlignedBuffer {
 struct Workspace {
   AlignedBuffer pack_a;  // GEMM: packed MC x KC block of op(A)
   AlignedBuffer pack_b;  // GEMM: packed KC x NC block of op(B)
-  AlignedBuffer temp;    // fused ops: e.g. dz in dense_backward (never used by GEMM itself)
 };
 
 // The calling thread's workspace.

@@ -1,7 +1,6 @@
 #include "dense/dense.hpp"
 
 #include "common/check.hpp"
-#include "common/workspace.hpp"
 #include "elementwise/elementwise.hpp"
 #include "gemm/sgemm.hpp"
 
@@ -24,17 +23,15 @@ void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float
   check_nonnegative("dense_backward", "m", m);
   check_nonnegative("dense_backward", "k", k);
   check_nonnegative("dense_backward", "n", n);
-  const float* dz = dy;
-  if (act == Activation::relu && m > 0 && n > 0) {
-    float* tmp = thread_workspace().temp.get(static_cast<size_t>(m) * static_cast<size_t>(n));
-    relu_backward(m * n, dy, y, tmp);
-    dz = tmp;
-  }
+  // dz = dy * (y > 0) is never written out: every reader of dz applies the mask as it reads dy (the
+  // GEMMs while packing it, the bias gradient while summing), so dy is read where it lies.
+  const float* mask = act == Activation::relu ? y : nullptr;
   // dw = x^T dz: x is stored m x k, so op(A) = x^T is k x m (trans_a, lda = k).
-  gemm::sgemm(true, false, k, n, m, 1.0f, x, ld(k), dz, ld(n), 0.0f, dw, ld(n));
-  if (db != nullptr) bias_grad(m, n, dz, db);
-  // dx = dz w^T: w is stored k x n, so op(B) = w^T is n x k (trans_b, ldb = n).
-  if (dx != nullptr) gemm::sgemm(false, true, m, k, n, 1.0f, dz, ld(n), w, ld(n), 0.0f, dx, ld(k));
+  gemm::sgemm_masked(true, false, k, n, m, 1.0f, x, ld(k), nullptr, dy, ld(n), mask, 0.0f, dw, ld(n));
+  if (db != nullptr) bias_grad(m, n, dy, db, mask);
+  // dx = dz w^T: w is stored k x n, so op(B) = w^T is n x k (trans_b, ldb = n). Skipped when the
+  // caller does not need it (the first layer of a model).
+  if (dx != nullptr) gemm::sgemm_masked(false, true, m, k, n, 1.0f, dy, ld(n), mask, w, ld(n), nullptr, 0.0f, dx, ld(k));
 }
 
 }  // namespace pykeras

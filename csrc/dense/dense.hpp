@@ -15,7 +15,7 @@ void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float*
 // Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):
 //   dz = act == relu ? dy * (y > 0) : dy
 //   dw (k x n) = x^T dz;  db (n) = column sums of dz (if db);  dx (m x k) = dz w^T (if dx).
-// dy is not modified; dz lives in the calling thread's reused workspace.
+// dy is not modified and dz is never materialised: the mask is applied as dy is read.
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,
                     const float* dy, Activation act, float* dx, float* dw, float* db);
 

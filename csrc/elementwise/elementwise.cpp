@@ -33,7 +33,7 @@ void relu_backward(int64_t size, const float* dy, const float* y, float* out) {
   for (int64_t i = 0; i < size; ++i) out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-void bias_grad(int64_t m, int64_t n, const float* dy, float* out) {
+void bias_grad(int64_t m, int64_t n, const float* dy, float* out, const float* relu_y) {
   check_nonnegative("bias_grad", "m", m);
   check_nonnegative("bias_grad", "n", n);
   if (n == 0) return;
@@ -47,9 +47,17 @@ void bias_grad(int64_t m, int64_t n, const float* dy, float* out) {
     const int64_t j0 = ch * kChunk;
     const int64_t w = std::min(kChunk, n - j0);
     double acc[kChunk] = {};
-    for (int64_t i = 0; i < m; ++i) {
-      const float* row = dy + i * n + j0;
-      for (int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(row[j]);
+    if (relu_y == nullptr) {
+      for (int64_t i = 0; i < m; ++i) {
+        const float* row = dy + i * n + j0;
+        for (int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(row[j]);
+      }
+    } else {
+      for (int64_t i = 0; i < m; ++i) {
+        const float* row = dy + i * n + j0;
+        const float* yrow = relu_y + i * n + j0;
+        for (int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(yrow[j] > 0.0f ? row[j] : 0.0f);
+      }
     }
     for (int64_t j = 0; j < w; ++j) out[j0 + j] = static_cast<float>(acc[j]);
   }

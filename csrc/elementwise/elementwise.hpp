@@ -16,7 +16,8 @@ void relu(int64_t size, const float* x, float* out);
 void relu_backward(int64_t size, const float* dy, const float* y, float* out);
 
 // out[j] = sum_i dy[i*n + j] for an m x n row-major dy, each column summed in row order (in double),
-// so the result does not depend on the thread count.
-void bias_grad(int64_t m, int64_t n, const float* dy, float* out);
+// so the result does not depend on the thread count. With relu_y (m x n, the forward output), each
+// term is taken as relu_y > 0 ? dy : 0 (the ReLU gradient), without writing it out.
+void bias_grad(int64_t m, int64_t n, const float* dy, float* out, const float* relu_y = nullptr);
 
 }  // namespace pykeras

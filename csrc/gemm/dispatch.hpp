@@ -7,6 +7,7 @@
 
 #include "gemm/blocking.hpp"
 #include "gemm/microkernel.hpp"
+#include "gemm/small.hpp"
 
 namespace pykeras::gemm {
 
@@ -15,6 +16,7 @@ struct KernelSpec {
   Blocking blocking;
   MicroKernelFn kernel;
   PartialKernelFn part = nullptr;  // optional partial-tile kernels (see microkernel.hpp)
+  SmallGemmFn small = nullptr;     // optional no-packing path for small problems (see small.hpp)
 };
 
 // The kernel in use (the best supported one unless set_isa was called).

@@ -3,16 +3,25 @@
 #include <cstring>
 
 namespace pykeras::gemm {
+namespace {
 
-void pack_a_panel(bool trans, const float* a, int64_t lda, int64_t i0, int mr, int64_t p0, int64_t kc,
-                  int MR, float* dst) {
+// The value an operand element is packed as: itself, or 0 where a ReLU mask is given and not > 0.
+template <bool kMasked>
+inline float element(const float* src, const float* mask, int64_t offset) {
+  if constexpr (kMasked) return mask[offset] > 0.0f ? src[offset] : 0.0f;
+  return src[offset];
+}
+
+template <bool kMasked>
+void pack_a(bool trans, const float* a, int64_t lda, int64_t i0, int mr, int64_t p0, int64_t kc, int MR,
+            float* dst, const float* mask) {
   if (trans) {
     // op(A) column p is stored contiguously: a row of the stored k x m matrix.
     for (int64_t p = 0; p < kc; ++p) {
-      const float* src = a + (p0 + p) * lda + i0;
+      const int64_t row = (p0 + p) * lda + i0;
       float* d = dst + p * MR;
       int i = 0;
-      for (; i < mr; ++i) d[i] = src[i];
+      for (; i < mr; ++i) d[i] = element<kMasked>(a, mask, row + i);
       for (; i < MR; ++i) d[i] = 0.0f;
     }
     return;
@@ -21,25 +30,26 @@ void pack_a_panel(bool trans, const float* a, int64_t lda, int64_t i0, int mr, i
   // sequentially (writing one row at a time would scatter with a stride of MR floats over a panel
   // larger than L1).
   constexpr int kMaxRows = 16;
-  const float* rows[kMaxRows];
-  for (int i = 0; i < mr; ++i) rows[i] = a + (i0 + i) * lda + p0;
+  int64_t rows[kMaxRows];
+  for (int i = 0; i < mr; ++i) rows[i] = (i0 + i) * lda + p0;
   for (int64_t p = 0; p < kc; ++p) {
     float* d = dst + p * MR;
     int i = 0;
-    for (; i < mr; ++i) d[i] = rows[i][p];
+    for (; i < mr; ++i) d[i] = element<kMasked>(a, mask, rows[i] + p);
     for (; i < MR; ++i) d[i] = 0.0f;
   }
 }
 
-void pack_b_panel(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr,
-                  int NR, float* dst) {
+template <bool kMasked>
+void pack_b(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr, int NR,
+            float* dst, const float* mask) {
   if (!trans) {
     // op(B) row p is stored contiguously.
     for (int64_t p = 0; p < kc; ++p) {
-      const float* src = b + (p0 + p) * ldb + j0;
+      const int64_t row = (p0 + p) * ldb + j0;
       float* d = dst + p * NR;
       int j = 0;
-      for (; j < nr; ++j) d[j] = src[j];
+      for (; j < nr; ++j) d[j] = element<kMasked>(b, mask, row + j);
       for (; j < NR; ++j) d[j] = 0.0f;
     }
     return;
@@ -47,10 +57,28 @@ void pack_b_panel(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t k
   // op(B) column j is row j of the stored n x k matrix.
   if (nr < NR) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(kc) * NR);
   for (int j = 0; j < nr; ++j) {
-    const float* src = b + (j0 + j) * ldb + p0;
+    const int64_t row = (j0 + j) * ldb + p0;
     float* d = dst + j;
-    for (int64_t p = 0; p < kc; ++p) d[p * NR] = src[p];
+    for (int64_t p = 0; p < kc; ++p) d[p * NR] = element<kMasked>(b, mask, row + p);
   }
+}
+
+}  // namespace
+
+void pack_a_panel(bool trans, const float* a, int64_t lda, int64_t i0, int mr, int64_t p0, int64_t kc,
+                  int MR, float* dst, const float* mask) {
+  if (mask != nullptr)
+    pack_a<true>(trans, a, lda, i0, mr, p0, kc, MR, dst, mask);
+  else
+    pack_a<false>(trans, a, lda, i0, mr, p0, kc, MR, dst, nullptr);
+}
+
+void pack_b_panel(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr,
+                  int NR, float* dst, const float* mask) {
+  if (mask != nullptr)
+    pack_b<true>(trans, b, ldb, p0, kc, j0, nr, NR, dst, mask);
+  else
+    pack_b<false>(trans, b, ldb, p0, kc, j0, nr, NR, dst, nullptr);
 }
 
 }  // namespace pykeras::gemm

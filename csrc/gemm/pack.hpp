@@ -1,6 +1,11 @@
 // Packing: copy a block of op(A) or op(B) into the micro-panel layout the micro-kernels read
 // (see microkernel.hpp). Transposes are absorbed here, so the kernels see one layout only.
 // Panels past the matrix edge are zero padded, so edge tiles need no special kernel.
+//
+// Optionally an operand is read through a ReLU mask: `mask` has the operand's stored layout (same
+// leading dimension) and an element counts as 0 wherever its mask element is not > 0 (NaN included).
+// The dense backward uses it to apply the ReLU derivative while packing dY, instead of writing a
+// masked copy first.
 #pragma once
 
 #include <cstdint>
@@ -10,11 +15,11 @@ namespace pykeras::gemm {
 // One A micro-panel: rows [i0, i0 + mr) and columns [p0, p0 + kc) of op(A), mr <= MR, written as
 // kc groups of MR floats (rows mr..MR-1 zero); MR <= 16. op(A)(i, p) = trans ? a[p*lda + i] : a[i*lda + p].
 void pack_a_panel(bool trans, const float* a, int64_t lda, int64_t i0, int mr, int64_t p0, int64_t kc,
-                  int MR, float* dst);
+                  int MR, float* dst, const float* mask = nullptr);
 
 // One B micro-panel: rows [p0, p0 + kc) and columns [j0, j0 + nr) of op(B), nr <= NR, written as
 // kc rows of NR floats (columns nr..NR-1 zero). op(B)(p, j) = trans ? b[j*ldb + p] : b[p*ldb + j].
 void pack_b_panel(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr,
-                  int NR, float* dst);
+                  int NR, float* dst, const float* mask = nullptr);
 
 }  // namespace pykeras::gemm

@@ -25,6 +25,13 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // place instead: measured on Zen 4, +15% at (32, 784, 256), +3% at 512^3, neutral above.
 constexpr int64_t kDirectBMaxRows = 512;
 
+// The no-packing path (small.hpp), where packing costs more than it saves: few rows of C (m <= 4, a
+// GEMV-like product: one-sample inference) or an output narrower than one register tile (n < NR, where
+// a packed B panel would be mostly zero padding), and always below the threads' threshold (2 MFLOP),
+// so it never runs where the blocked path would use threads. The choice depends on the shape only.
+constexpr int64_t kSmallMaxRows = 4;
+constexpr double kSmallMaxFlops = 2.0e6;
+
 // C = beta * C, then the epilogue; for k == 0 or alpha == 0, when A and B are not read.
 void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const Epilogue& ep) {
   for (int64_t i = 0; i < m; ++i) {
@@ -38,6 +45,31 @@ void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc,
   }
 }
 
+// The small path. With few rows the product is a stream over B (k x n floats, 800 KB for a 784 x 256
+// layer): memory-bound, so threads are chosen by B's size like any streaming kernel, and each takes a
+// slice of the columns, which puts its part of B in its own core's L2. Every element of C is computed
+// by the same chain whatever the split, so any thread count gives the same bits.
+void small_path(SmallGemmFn fn, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t sai,
+           int64_t sap, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
+  constexpr int64_t kColumnAlign = 64;  // slices of whole zmm vectors and cache lines
+  const int nt = m <= kSmallMaxRows ? static_cast<int>(std::min<int64_t>(threads_for_elements(k * n),
+                                                                          ceil_div(n, kColumnAlign)))
+                                    : 1;
+  if (nt <= 1) {
+    fn(m, n, k, alpha, a, sai, sap, b, ldb, beta, c, ldc, ep);
+    return;
+  }
+  const int64_t per = ceil_div(ceil_div(n, nt), kColumnAlign) * kColumnAlign;
+#pragma omp parallel for num_threads(nt) schedule(static, 1)
+  for (int t = 0; t < nt; ++t) {
+    const int64_t j0 = std::min(n, t * per), j1 = std::min(n, j0 + per);
+    if (j0 >= j1) continue;
+    Epilogue e = ep;
+    if (e.bias != nullptr) e.bias += j0;
+    fn(m, j1 - j0, k, alpha, a, sai, sap, b + j0, ldb, beta, c + j0, ldc, e);
+  }
+}
+
 struct Problem {
   bool trans_a, trans_b;
   int64_t m, n, k;
@@ -47,6 +79,8 @@ struct Problem {
   const float* b;
   int64_t ldb;
   float beta;
+  const float* mask_a;  // ReLU masks applied while packing, or null
+  const float* mask_b;
   float* c;
   int64_t ldc;
   Epilogue ep;
@@ -81,7 +115,7 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_b, float* ap
           const int64_t j0 = jc + jp * NR;
           const int nr = static_cast<int>(std::min<int64_t>(NR, n - j0));
           if (direct_b && nr == NR) continue;
-          pack_b_panel(trans_b, b, ldb, pc, kc, j0, nr, NR, bpack + jp * NR * kc);
+          pack_b_panel(trans_b, b, ldb, pc, kc, j0, nr, NR, bpack + jp * NR * kc, pb.mask_b);
         }
 
         for (int64_t ic = 0; ic < m; ic += MC) {
@@ -92,7 +126,7 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_b, float* ap
           for (int64_t ip = 0; ip < m_panels; ++ip) {
             const int64_t i0 = ic + ip * MR;
             pack_a_panel(trans_a, a, lda, i0, static_cast<int>(std::min<int64_t>(MR, m - i0)), pc, kc, MR,
-                         apack + ip * MR * kc);
+                         apack + ip * MR * kc, pb.mask_a);
           }
 
           // Tiles in jr-major order: a thread's tiles share B micro-panels (which stay in L1).
@@ -131,7 +165,7 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
   const int64_t kc_max = std::min(KC, pb.k);
   // B read in place (see kDirectBMaxRows); only the ragged last panel of each block is packed.
-  const bool direct_b = !pb.trans_b && pb.m <= kDirectBMaxRows;
+  const bool direct_b = !pb.trans_b && pb.m <= kDirectBMaxRows && pb.mask_b == nullptr;
   Workspace& ws = thread_workspace();
   float* const apack = ws.pack_a.get(static_cast<size_t>(ceil_div(std::min(MC, pb.m), MR) * MR * kc_max));
   float* const bpack = ws.pack_b.get(static_cast<size_t>(ceil_div(std::min(NC, pb.n), NR) * NR * kc_max));
@@ -148,6 +182,12 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
            const Epilogue& ep) {
+  sgemm_masked(trans_a, trans_b, m, n, k, alpha, a, lda, nullptr, b, ldb, nullptr, beta, c, ldc, ep);
+}
+
+void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  int64_t lda, const float* mask_a, const float* b, int64_t ldb, const float* mask_b, float beta,
+                  float* c, int64_t ldc, const Epilogue& ep) {
   const char* op = "sgemm";
   check_nonnegative(op, "m", m);
   check_nonnegative(op, "n", n);
@@ -164,8 +204,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   check(a != nullptr && b != nullptr, op, ": a and b must not be null. Received: a=",
         static_cast<const void*>(a), ", b=", static_cast<const void*>(b));
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const Problem pb{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep};
-  blocked(active_kernel(), pb, threads_for_flops(flops));
+  const KernelSpec& ks = active_kernel();
+  const bool masked = mask_a != nullptr || mask_b != nullptr;
+  if (ks.small != nullptr && !masked && !trans_b && flops < kSmallMaxFlops &&
+      (m <= kSmallMaxRows || n < ks.blocking.nr)) {
+    small_path(ks.small, m, n, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, ldb, beta, c, ldc, ep);
+    return;
+  }
+  const Problem pb{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, mask_a, mask_b, c, ldc, ep};
+  blocked(ks, pb, threads_for_flops(flops));
 }
 
 }  // namespace pykeras::gemm

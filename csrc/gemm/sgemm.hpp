@@ -20,4 +20,11 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
            const Epilogue& ep = Epilogue{});
 
+// sgemm with ReLU-masked operands (see pack.hpp): where mask_a (laid out like a, leading dimension
+// lda) is not > 0 the element of a counts as 0; likewise mask_b for b. Either mask may be null.
+// The masks are applied while packing, so a masked operand is always packed.
+void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  int64_t lda, const float* mask_a, const float* b, int64_t ldb, const float* mask_b, float beta,
+                  float* c, int64_t ldc, const Epilogue& ep = Epilogue{});
+
 }  // namespace pykeras::gemm
