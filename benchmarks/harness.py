@@ -263,18 +263,19 @@ def _fmt(value):
 
 def table(rows, markdown=False):
     """The results as text: one line per (workload, case, implementation)."""
-    head = ["workload", "case", "thr", "implementation", "median", "unit", "pykeras/peer", "spread"]
+    head = ["workload", "case", "thr", "implementation", "median", "unit", "pykeras/peer", "spread", "note"]
     lines = []
     for r in rows:
         if r.get("median") is None:
             cells = [r["workload"], r["case"], str(r["threads"]), r["impl"], r.get("status", "-"),
-                     r["unit"], "", ""]
+                     r["unit"], "", "", ""]
         else:
             q = ratio(r)
             arrow = "↑" if r["better"] == "higher" else "↓"
             spread = f"{_fmt(r['min'])}–{_fmt(r['max'])} (n={r['n']})"
             cells = [r["workload"], r["case"], str(r["threads"]), r["impl"], _fmt(r["median"]),
-                     f"{r['unit']} {arrow}", "" if q is None else f"{q:.3g}", spread]
+                     f"{r['unit']} {arrow}", "" if q is None else f"{q:.3g}", spread,
+                     r.get("note", "")]
         lines.append(cells)
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -37,7 +37,10 @@ def main(argv=None):
     parser.add_argument("--wait-quiet", type=float, default=None, metavar="S",
                         help="wait up to S seconds for other load to stop before each workload "
                              "(default 0 in --quick mode, 120 otherwise)")
+    parser.add_argument("--report", metavar="JSON", help="print a saved run as a markdown table and exit")
     opts = parser.parse_args(argv)
+    if opts.report:
+        return report(opts.report)
     chosen = [w.strip().upper() for w in opts.only.split(",") if w.strip()] or list(WORKLOADS)
     unknown = [w for w in chosen if w not in WORKLOADS]
     if unknown:
@@ -61,15 +64,34 @@ def main(argv=None):
         module = __import__(module_name, fromlist=["run"])
         rows = module.run(opts, info)
         elapsed = time.perf_counter() - t0
-        print(harness.table(rows), flush=True)
         payload["workloads"][key] = {"title": title, "seconds": elapsed, "other_load_before": busy,
                                      "loadavg_after": os.getloadavg()}
         payload["rows"] += rows
         os.makedirs(os.path.dirname(os.path.abspath(opts.json)), exist_ok=True)
         harness.write_json(opts.json, payload)  # after every workload, so a stop loses little
+        print(harness.table(rows), flush=True)
     payload["seconds"] = time.perf_counter() - started
     harness.write_json(opts.json, payload)
     print(f"\nall: {payload['seconds']:.0f} s; JSON: {opts.json}")
+
+
+def report(path):
+    """A saved run as markdown: the machine line, then the table (for benchmarks/README.md)."""
+    import json
+
+    with open(path) as f:
+        payload = json.load(f)
+    m = payload["machine"]
+    libs = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    print(f"Measured {m['date']} at commit `{m['commit'][:10]}`"
+          f"{' with local changes in csrc/ or pykeras/' if m['pykeras_tree_dirty'] else ''}, "
+          f"{payload['mode']} mode: {m['cpu_model']}, {m['cores']} cores, {m['peak_basis']} "
+          f"= {m['peak_gflops_per_core']:.0f} GFLOPS/core; pykeras {m['pykeras'].get('isa')} kernels; "
+          f"Python {m['python']}; {libs}.\n")
+    busy = {k: w.get("other_load_before") for k, w in payload["workloads"].items()}
+    print("Other load on the machine just before each workload (share of both cores): "
+          + ", ".join(f"{k} {100 * (v or 0):.0f}%" for k, v in busy.items()) + ".\n")
+    print(harness.table(payload["rows"], markdown=True))
 
 
 if __name__ == "__main__":
