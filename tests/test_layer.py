@@ -172,3 +172,29 @@ def test_variable_assign_checks_shapes_and_repr_names_the_path():
 def test_float64_dtype_is_refused_clearly():
     with pytest.raises(ValueError, match="float32 only"):
         keras.layers.Dense(2, dtype="float64")
+
+
+def test_a_nested_list_of_numbers_is_one_tensor_input():
+    layer = keras.layers.Dense(2, kernel_initializer="ones")
+    np.testing.assert_array_equal(layer([[1.0, 2.0, 3.0]]).numpy(), [[6.0, 6.0]])
+
+
+def test_calling_build_directly_marks_the_layer_built_and_keeps_set_weights():
+    layer = keras.layers.Dense(2)
+    layer.build((None, 3))
+    assert layer.built
+    layer.set_weights([np.ones((3, 2)), np.zeros(2)])
+    np.testing.assert_array_equal(layer(np.ones((1, 3), np.float32)).numpy(), [[3.0, 3.0]])
+
+    class Custom(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="zeros")
+
+        def call(self, x):
+            return x * self.w
+
+    custom = Custom()
+    custom.build((None, 4))
+    assert custom.built and custom.w.shape == (4,)
+    custom.w.assign(np.full(4, 2.0))
+    np.testing.assert_array_equal(custom(np.ones((1, 4), np.float32)).numpy(), [[2.0] * 4])

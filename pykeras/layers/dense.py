@@ -2,6 +2,7 @@
 from pykeras import activations, initializers
 from pykeras.layers.layer import Layer
 from pykeras.ops import nn
+from pykeras.tensor import Tensor
 
 _FUSED = {activations.linear: "linear", activations.relu: "relu"}
 
@@ -66,6 +67,10 @@ class Dense(Layer):
         self.bias = None
 
     def build(self, input_shape):
+        if isinstance(input_shape, dict) or any(isinstance(d, (list, tuple, dict)) for d in input_shape):
+            raise TypeError(
+                f"Layer '{self.name}' expects one tensor as input. Received: several, of shapes {input_shape}"
+            )
         if len(input_shape) < 1 or input_shape[-1] is None:
             raise ValueError(
                 f"Dense '{self.name}': the last dimension of the input must be known. "
@@ -88,6 +93,10 @@ class Dense(Layer):
             )
 
     def call(self, inputs):
+        if not isinstance(inputs, Tensor):
+            raise TypeError(
+                f"Layer '{self.name}' expects one tensor as input. Received: {type(inputs).__name__}"
+            )
         shape = inputs.shape
         if len(shape) < 1 or shape[-1] != self.kernel.shape[0]:
             raise ValueError(

@@ -1,4 +1,5 @@
 """The Layer: weights plus a ``call``, built lazily, composed recursively."""
+import functools
 import inspect
 import threading
 
@@ -38,14 +39,53 @@ def shape_of(inputs):
     return tuple(np.shape(inputs))
 
 
-def _to_tensors(inputs):
-    if isinstance(inputs, (list, tuple)):
-        return type(inputs)(_to_tensors(x) for x in inputs)
-    if isinstance(inputs, dict):
-        return {key: _to_tensors(x) for key, x in inputs.items()}
-    if isinstance(inputs, (np.ndarray, np.generic, float, int)):
+def _marking_built(build):
+    """Wraps a subclass's ``build`` so that calling it directly, as Keras users
+    do before ``set_weights``, also marks the layer built (once, not again on
+    the first call)."""
+
+    @functools.wraps(build)
+    def build_and_mark(self, *args, **kwargs):
+        if self.__dict__.get("_building"):  # inside _build_once or a super().build()
+            return build(self, *args, **kwargs)
+        object.__setattr__(self, "_building", True)
+        try:
+            with _layer_scope(self):
+                result = build(self, *args, **kwargs)
+        finally:
+            object.__setattr__(self, "_building", False)
+        object.__setattr__(self, "_build_input_shape", args[0] if args else kwargs.get("input_shape"))
+        object.__setattr__(self, "built", True)
+        return result
+
+    build_and_mark._marks_built = True
+    return build_and_mark
+
+
+def _is_number_tree(value):
+    if isinstance(value, (list, tuple)):
+        return all(_is_number_tree(item) for item in value)
+    return isinstance(value, (bool, int, float, np.number))
+
+
+def _to_tensors(inputs, owner="layer"):
+    """A call's inputs as tensors: arrays and numbers convert, a nested list of
+    numbers is one tensor, lists/tuples/dicts of arrays stay structures (several
+    inputs); anything else is refused with a clear error."""
+    if isinstance(inputs, Tensor):
+        return inputs
+    if isinstance(inputs, (np.ndarray, np.generic, bool, int, float)):
         return convert_to_tensor(inputs)
-    return inputs
+    if isinstance(inputs, (list, tuple)):
+        if inputs and _is_number_tree(inputs):
+            return convert_to_tensor(np.asarray(inputs))
+        return type(inputs)(_to_tensors(item, owner) for item in inputs)
+    if isinstance(inputs, dict):
+        return {key: _to_tensors(item, owner) for key, item in inputs.items()}
+    raise TypeError(
+        f"Layer '{owner}' expects tensors as inputs: numpy arrays, pykeras tensors, numbers, "
+        f"or lists/dicts of them. Received: {type(inputs).__name__}"
+    )
 
 
 class Layer:
@@ -72,6 +112,12 @@ class Layer:
         ...     def call(self, inputs):
         ...         return ops.matmul(inputs, self.w)
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            cls.build = _marking_built(build)
 
     def __init__(self, *, trainable=True, dtype=None, name=None, **kwargs):
         unknown = {k: v for k, v in kwargs.items() if k not in _LEGACY_KWARGS}
@@ -339,7 +385,7 @@ class Layer:
         if kind is not Tensor and kind is not Variable:
             if any(isinstance(x, KerasTensor) for x in _flat_inputs(inputs)):
                 return call_symbolically(self, args, kwargs)
-            args = (_to_tensors(inputs),) + args[1:]
+            args = (_to_tensors(inputs, self.name),) + args[1:]
         outer_training = getattr(_call_context, "training", None)
         accepts = _TRAINING_ARGUMENT.get(type(self))
         if accepts is None:
