@@ -289,3 +289,12 @@ def test_a_save_killed_midway_leaves_the_old_file_whole(tmp_path):
         old.save_weights(path_text.replace(".keras", ".weights.h5"))
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert all(name.startswith(".model.") for name in leftovers)  # only a killed save's temporary files
+
+
+def test_import_does_not_load_h5py():
+    import subprocess
+    import sys
+
+    code = "import sys, pykeras; print('h5py' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -24,10 +24,8 @@ from pykeras.layers.layer import Layer
 from pykeras.naming import to_snake_case
 from pykeras.optimizers.optimizer import Optimizer
 
-try:
-    import h5py
-except ImportError:  # pragma: no cover - h5py is a dependency
-    h5py = None
+# Imported on first use: h5py costs ~30 ms and ~20 MB, which `import pykeras` should not pay.
+h5py = None
 
 # pykeras's own bookkeeping attributes: never part of the saved tree
 # (Keras skips the attributes every Layer has in the same way).
@@ -49,8 +47,13 @@ class CorruptWeightsError(ValueError):
 
 
 def _require_h5py():
+    global h5py
     if h5py is None:
-        raise ImportError("Saving and loading weights needs h5py: `pip install h5py`.")
+        try:
+            import h5py as module
+        except ImportError:  # pragma: no cover - h5py is a dependency
+            raise ImportError("Saving and loading weights needs h5py: `pip install h5py`.") from None
+        h5py = module
 
 
 def _is_saveable(value):
