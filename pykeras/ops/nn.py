@@ -188,5 +188,10 @@ def sparse_softmax_cross_entropy(labels, logits):
     loss = _core.softmax_cross_entropy(vl, labels, dlogits, 1.0)
     result = wrap(np.asarray(loss, dtype=FLOAT))
     if recording:
-        record(result, (tl,), lambda g: (dlogits if g == 1 else dlogits * g,))
+
+        def backward(g):
+            scale = float(g)  # the loss is a scalar, so is its upstream gradient
+            return (dlogits if scale == 1.0 else dlogits * np.float32(scale),)
+
+        record(result, (tl,), backward)
     return result
