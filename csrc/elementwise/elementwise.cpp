@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/check.hpp"
+#include "common/relu_mask.hpp"
 #include "common/threads.hpp"
 
 namespace pykeras {
@@ -30,7 +31,7 @@ void relu_backward(int64_t size, const float* dy, const float* y, float* out) {
   check_nonnegative("relu_backward", "size", size);
   const int nt = threads_for_elements(size);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-  for (int64_t i = 0; i < size; ++i) out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  for (int64_t i = 0; i < size; ++i) out[i] = relu_mask(dy[i], y[i]);  // branch-free: vectorises
 }
 
 void bias_grad(int64_t m, int64_t n, const float* dy, float* out, const float* relu_y) {
@@ -56,7 +57,7 @@ void bias_grad(int64_t m, int64_t n, const float* dy, float* out, const float* r
       for (int64_t i = 0; i < m; ++i) {
         const float* row = dy + i * n + j0;
         const float* yrow = relu_y + i * n + j0;
-        for (int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(yrow[j] > 0.0f ? row[j] : 0.0f);
+        for (int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(relu_mask(row[j], yrow[j]));
       }
     }
     for (int64_t j = 0; j < w; ++j) out[j0 + j] = static_cast<float>(acc[j]);

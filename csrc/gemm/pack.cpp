@@ -2,13 +2,15 @@
 
 #include <cstring>
 
+#include "common/relu_mask.hpp"
+
 namespace pykeras::gemm {
 namespace {
 
 // The value an operand element is packed as: itself, or 0 where a ReLU mask is given and not > 0.
 template <bool kMasked>
 inline float element(const float* src, const float* mask, int64_t offset) {
-  if constexpr (kMasked) return mask[offset] > 0.0f ? src[offset] : 0.0f;
+  if constexpr (kMasked) return relu_mask(src[offset], mask[offset]);
   return src[offset];
 }
 
