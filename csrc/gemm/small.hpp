@@ -17,6 +17,8 @@ using SmallGemmFn = void (*)(int64_t m, int64_t n, int64_t k, float alpha, const
 #if defined(PYKERAS_X86_KERNELS)
 void small_gemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t sai, int64_t sap,
                        const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep);
+void small_gemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t sai, int64_t sap,
+                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep);
 #endif
 
 }  // namespace pykeras::gemm
