@@ -1,5 +1,7 @@
 """Neural-network ops: activations, softmax, and the fused dense and
 cross-entropy ops the layers and losses run on."""
+import math
+
 import numpy as np
 
 from pykeras import _core
@@ -142,7 +144,8 @@ def dense(x, kernel, bias=None, activation="linear"):
             f"Received: x.shape={vx.shape}, kernel.shape={vw.shape}"
         )
     flat = vx.ndim == 2
-    rows = vx if flat else vx.reshape(-1, vw.shape[0])
+    # Explicit row count: reshape(-1, 0) is ambiguous for empty inputs.
+    rows = vx if flat else vx.reshape(math.prod(vx.shape[:-1]), vw.shape[0])
     out = np.empty((rows.shape[0], vw.shape[1]), dtype=FLOAT)
     _core.dense_forward(rows, vw, vb, activation, out)
     result = wrap(out if flat else out.reshape(vx.shape[:-1] + (vw.shape[1],)))
