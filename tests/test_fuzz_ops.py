@@ -67,7 +67,7 @@ def operand(data, shape=None):
     if kind == "list":
         listed = array.tolist()
         if not isinstance(listed, list):  # a 0-d array lists as a Python number: weakly typed
-            return listed, listed
+            return listed, None if isinstance(listed, complex) else listed
         return listed, reference(np.asarray(listed))
     seen = reference(array)
     if kind == "tensor":
