@@ -192,3 +192,19 @@ def main():
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def test_a_later_save_removes_temporary_files_of_killed_writers(tmp_path):
+    import pykeras as keras
+
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+    target = tmp_path / "m.keras"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = tmp_path / f".m.keras.{dead.pid}.abc123.tmp"
+    orphan.write_bytes(b"half a zip")
+    live = tmp_path / f".m.keras.{os.getpid()}.def456.tmp"  # this process is alive: not touched
+    live.write_bytes(b"being written")
+    model.save(target)
+    assert not orphan.exists() and live.exists()
+    keras.models.load_model(target)

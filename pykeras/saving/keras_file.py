@@ -36,7 +36,11 @@ def atomic_write(filepath, write):
     """
     filepath = os.fspath(filepath)
     directory = os.path.dirname(os.path.abspath(filepath))
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=directory)
+    prefix = f".{os.path.basename(filepath)}."
+    _remove_orphans(directory, prefix)
+    # The writer's pid is in the name, so a later save can tell an orphan
+    # (its writer was killed) from a file another live process is writing.
+    fd, temporary = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -51,6 +55,32 @@ def atomic_write(filepath, write):
             pass
         raise
     _fsync_directory(directory)
+
+
+def _remove_orphans(directory, prefix):
+    """Deletes temporary files of earlier saves to the same target whose writer died."""
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or _process_alive(int(pid)):
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _fsync_directory(directory):
