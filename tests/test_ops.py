@@ -209,3 +209,12 @@ def test_a_tape_records_only_its_own_thread():
         worker.join()
     assert len(tape._records) == 2  # multiply and sum from this thread only
     np.testing.assert_allclose(tape.gradient(loss, v).numpy(), 2 * v.numpy(), rtol=1e-6)
+
+
+def test_errors_raised_inside_an_op_name_it():
+    with pytest.raises(ValueError, match=r"^add: operands could not be broadcast.*Received: shape=\(2,\)"):
+        ops.add(np.ones(2, np.float32), np.ones(3, np.float32))
+    with pytest.raises(ValueError, match=r"^reshape: cannot reshape"):
+        ops.reshape(np.ones(6, np.float32), (4,))
+    with pytest.raises(ValueError, match=r"^sum: axis 5"):
+        ops.sum(np.ones(3, np.float32), axis=5)

@@ -6,6 +6,7 @@ returns a Tensor. Backward rules receive and return numpy arrays.
 import numpy as np
 
 from pykeras import _core
+from pykeras.ops.errors import name_errors
 from pykeras.ops.tape import record, state
 from pykeras.tensor import FLOAT, Tensor, as_array
 
@@ -379,3 +380,6 @@ round = _non_differentiable(np.round)  # noqa: A001 - the Keras name
 floor = _non_differentiable(np.floor)
 isnan = _non_differentiable(np.isnan)
 isfinite = _non_differentiable(np.isfinite)
+
+for _name in __all__:
+    globals()[_name] = name_errors(globals()[_name])

@@ -7,6 +7,7 @@ import numpy as np
 from pykeras import _core
 from pykeras.ops.core import _array_operand, _operand, _unary, add, exp, log, squeeze, subtract, wrap
 from pykeras.ops.core import sum as reduce_sum
+from pykeras.ops.errors import name_errors
 from pykeras.ops.tape import record, state
 from pykeras.tensor import FLOAT, Tensor
 
@@ -198,3 +199,6 @@ def sparse_softmax_cross_entropy(labels, logits):
 
         record(result, (tl,), backward)
     return result
+
+for _name in __all__:
+    globals()[_name] = name_errors(globals()[_name])
