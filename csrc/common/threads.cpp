@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 
 #include "common/check.hpp"
 
@@ -17,6 +18,21 @@ constexpr int64_t kElementsPerThread = 1 << 15;
 constexpr int64_t kMinParallelElements = 1 << 16;
 // A sanity bound: a typo such as set_num_threads(10**6) must not try to start a million threads.
 constexpr int kMaxThreads = 1024;
+
+// Contention guard settings: a parallel run slower than kSlowdown x the single-thread estimate
+// turns parallelism off for kBackoff; single-thread speed starts at a modest guess and follows
+// measured serial runs of at least kMinTimedFlops.
+constexpr double kSlowdown = 3.0;
+constexpr auto kBackoff = std::chrono::milliseconds(200);
+constexpr double kMinTimedFlops = 1.0e6;
+
+using Clock = std::chrono::steady_clock;
+std::atomic<int64_t> serial_until{0};           // Clock ticks; parallel kernels run alone until then
+std::atomic<double> serial_flops_per_s{4.0e10};  // recent single-thread speed
+
+bool parallel_allowed() {
+  return Clock::now().time_since_epoch().count() >= serial_until.load(std::memory_order_relaxed);
+}
 
 std::atomic<int>& user_threads() {
   // omp_get_max_threads() honours OMP_NUM_THREADS and defaults to the number of cores.
@@ -35,17 +51,31 @@ void set_num_threads(int n) {
 }
 
 int threads_for_flops(double flops) {
-  if (!(flops >= kMinParallelFlops)) return 1;
+  if (!(flops >= kMinParallelFlops) || !parallel_allowed()) return 1;
   const double want = flops / kFlopsPerThread;
   const int cap = num_threads();
   return want >= cap ? cap : std::max(1, static_cast<int>(want));
 }
 
 int threads_for_elements(int64_t elements) {
-  if (elements < kMinParallelElements) return 1;
+  if (elements < kMinParallelElements || !parallel_allowed()) return 1;
   const int64_t want = elements / kElementsPerThread;
   const int cap = num_threads();
   return want >= cap ? cap : static_cast<int>(std::max<int64_t>(1, want));
+}
+
+void note_run(double flops, int threads, double seconds) {
+  if (!(flops >= kMinTimedFlops) || !(seconds > 0.0)) return;
+  const double serial_rate = serial_flops_per_s.load(std::memory_order_relaxed);
+  if (threads <= 1) {
+    // An exponential average, so one descheduled serial run does not skew the estimate.
+    serial_flops_per_s.store(0.875 * serial_rate + 0.125 * (flops / seconds), std::memory_order_relaxed);
+    return;
+  }
+  if (seconds > kSlowdown * flops / serial_rate) {
+    const auto until = Clock::now() + kBackoff;
+    serial_until.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+  }
 }
 
 }  // namespace pykeras

@@ -19,4 +19,11 @@ int threads_for_flops(double flops);
 // Threads for a memory-bound kernel touching `elements` floats (elementwise ops, reductions).
 int threads_for_elements(int64_t elements);
 
+// Contention guard. An OpenMP team assumes a free core per thread; when another process holds the
+// other core, every barrier waits out a scheduler slice (milliseconds, not microseconds), and a
+// 100 us GEMM takes 10 ms. Kernels report how long their runs took; a parallel run slower than the
+// work would have taken on one thread switches parallelism off for a short while, after which it
+// is tried again. Results do not depend on the thread count, so this never changes an answer.
+void note_run(double flops, int threads, double seconds);
+
 }  // namespace pykeras

@@ -7,6 +7,7 @@
 #include "gemm/sgemm.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/check.hpp"
 #include "common/threads.hpp"
@@ -190,7 +191,10 @@ void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
     return;
   }
   const Problem pb{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, mask_a, mask_b, c, ldc, ep};
-  blocked(ks, pb, threads_for_flops(flops));
+  const int nthreads = threads_for_flops(flops);
+  const auto start = std::chrono::steady_clock::now();
+  blocked(ks, pb, nthreads);
+  note_run(flops, nthreads, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace pykeras::gemm

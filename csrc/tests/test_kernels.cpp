@@ -1,8 +1,10 @@
 // C++ kernel test: every compiled ISA the CPU supports against a naive triple loop in double, over
 // shapes around the blocking boundaries, all transposes, alpha/beta, padded leading dimensions and the
-// bias/relu epilogue. Exit status 0 when all pass.
+// bias/relu epilogue, and the thread policy's contention guard. Exit status 0 when all pass.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -65,7 +67,25 @@ void run_case(std::mt19937& rng, bool ta, bool tb, int64_t m, int64_t n, int64_t
 
 }  // namespace
 
+// A parallel run far slower than one thread would be turns parallelism off, for a while only.
+void check_contention_guard() {
+  pykeras::set_num_threads(2);
+  const double flops = 1.0e8;
+  const bool parallel_at_first = pykeras::threads_for_flops(flops) == 2;
+  pykeras::note_run(flops, 1, flops / 5.0e10);  // one thread: 50 GFLOPS
+  pykeras::note_run(flops, 2, 1.0);             // two threads: 0.1 GFLOPS, a starved team
+  const bool serial_after_slow_run = pykeras::threads_for_flops(flops) == 1;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const bool parallel_again = pykeras::threads_for_flops(flops) == 2;
+  if (!(parallel_at_first && serial_after_slow_run && parallel_again)) {
+    ++failures;
+    std::printf("contention guard: first=%d after_slow=%d later=%d\n", parallel_at_first, serial_after_slow_run,
+                parallel_again);
+  }
+}
+
 int main() {
+  check_contention_guard();
   std::mt19937 rng(1234);
   const int64_t sizes[] = {0, 1, 2, 3, 5, 11, 12, 13, 31, 32, 33, 97, 121, 241, 513};
   int cases = 0;
