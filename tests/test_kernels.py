@@ -6,38 +6,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pykeras import _core
+from kernel_paths import supported_isas
 
 HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def _supported_isas():
-    current = _core.selected_isa()
-    supported = []
-    for name in _core.compiled_isas():
-        try:
-            _core.set_isa(name)
-        except ValueError:
-            continue
-        supported.append(name)
-    _core.set_isa(current)
-    return supported
-
-
-ISAS = _supported_isas()
+ISAS = supported_isas()
 
 # Sizes on both sides of the register tiles (MR 4/6/12, NR 8/16/32) and the cache blocks
 # (MC 120/128, KC 512/1024, NC 2048; B read in place up to 512 rows), plus 0, 1 and primes.
 EDGE_SIZES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 37, 47, 48, 49, 64, 65]
 BLOCK_SIZES = [119, 120, 121, 127, 128, 129, 241, 511, 512, 513, 1023, 1024, 1025]
-
-
-@pytest.fixture(autouse=True)
-def restore_core():
-    """Every test leaves the ISA and the thread count as it found them."""
-    isa, threads = _core.selected_isa(), _core.get_num_threads()
-    yield
-    _core.set_isa(isa)
-    _core.set_num_threads(threads)
 
 
 def rand(rng, *shape):

@@ -8,31 +8,17 @@ from hypothesis import strategies as st
 import pykeras as keras
 from pykeras import _core, optimizers
 from pykeras.optimizers.optimizer import Optimizer
+from kernel_paths import supported_isas
 
 HYPOTHESIS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def _supported_isas():
-    current, supported = _core.selected_isa(), []
-    for name in _core.compiled_isas():
-        try:
-            _core.set_isa(name)
-        except ValueError:
-            continue
-        supported.append(name)
-    _core.set_isa(current)
-    return supported
-
-
-ISAS = _supported_isas()
+ISAS = supported_isas()
 
 
 @pytest.fixture(autouse=True)
-def restore_core():
-    isa, threads = _core.selected_isa(), _core.get_num_threads()
+def restore_native_updates():
     yield
-    _core.set_isa(isa)
-    _core.set_num_threads(threads)
     Optimizer.use_native_updates = True
 
 
