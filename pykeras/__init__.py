@@ -5,6 +5,7 @@
 """
 __version__ = "0.1.0"
 
+from pykeras import _openmp_env  # noqa: F401  (must run before the native module loads)
 from pykeras import (
     activations,
     callbacks,

@@ -19,16 +19,19 @@ constexpr int64_t kMinParallelElements = 1 << 16;
 // A sanity bound: a typo such as set_num_threads(10**6) must not try to start a million threads.
 constexpr int kMaxThreads = 1024;
 
-// Contention guard settings: a parallel run slower than kSlowdown x the single-thread estimate
-// turns parallelism off for kBackoff; single-thread speed starts at a modest guess and follows
-// measured serial runs of at least kMinTimedFlops.
+// Contention guard settings: kSlowStreak parallel runs in a row, each slower than kSlowdown x the
+// single-thread estimate, turn parallelism off for kBackoff (one slow run is noise; a starved team
+// is slow every time); single-thread speed starts at a modest guess and follows measured serial
+// runs of at least kMinTimedFlops.
 constexpr double kSlowdown = 3.0;
+constexpr int kSlowStreak = 3;
 constexpr auto kBackoff = std::chrono::milliseconds(200);
 constexpr double kMinTimedFlops = 1.0e6;
 
 using Clock = std::chrono::steady_clock;
 std::atomic<int64_t> serial_until{0};           // Clock ticks; parallel kernels run alone until then
 std::atomic<double> serial_flops_per_s{4.0e10};  // recent single-thread speed
+std::atomic<int> slow_streak{0};                 // consecutive slow parallel runs
 
 bool parallel_allowed() {
   return Clock::now().time_since_epoch().count() >= serial_until.load(std::memory_order_relaxed);
@@ -72,7 +75,12 @@ void note_run(double flops, int threads, double seconds) {
     serial_flops_per_s.store(0.875 * serial_rate + 0.125 * (flops / seconds), std::memory_order_relaxed);
     return;
   }
-  if (seconds > kSlowdown * flops / serial_rate) {
+  if (!(seconds > kSlowdown * flops / serial_rate)) {
+    slow_streak.store(0, std::memory_order_relaxed);
+    return;
+  }
+  if (slow_streak.fetch_add(1, std::memory_order_relaxed) + 1 >= kSlowStreak) {
+    slow_streak.store(0, std::memory_order_relaxed);
     const auto until = Clock::now() + kBackoff;
     serial_until.store(until.time_since_epoch().count(), std::memory_order_relaxed);
   }
