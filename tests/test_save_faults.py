@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from child_process import child_env
 
 import pykeras as keras
 from pykeras.saving import keras_file
@@ -67,12 +68,13 @@ def kill_during_saves(directory, runs, seed=0):
     outputs = _outputs()
     path = os.path.join(directory, "model.keras")
     _model(1).save(path)
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = child_env()
     code = CHILD.format(tests=os.path.join(ROOT, "tests"))
     chooser = random.Random(seed)
     held = [0, 0]
     for _ in range(runs):
-        with subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE, env=env) as child:
+        with subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE, env=env,
+                              cwd=directory) as child:
             assert child.stdout.readline().strip() == b"ready"
             time.sleep(chooser.uniform(0.0, 0.25))  # a save of this model takes ~10-30 ms
             child.send_signal(signal.SIGKILL)
@@ -115,8 +117,8 @@ def test_full_disk_gives_a_clear_error_and_keeps_the_old_file(tmp_path):
             sys.exit(0)
         print("saved")
     """)
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env(),
+                            cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"OSError {errno.EFBIG}"), result.stdout + result.stderr
     _assert_old_file_intact(path, expected)

@@ -12,6 +12,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from child_process import child_env
 
 import pykeras as keras
 
@@ -261,11 +262,11 @@ def test_a_save_killed_midway_leaves_the_old_file_whole(tmp_path):
     expected = old.predict(X, verbose=0)
     script = tmp_path / "saver.py"
     script.write_text(_SAVER)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    env = child_env()
     chooser = random.Random(1234)
     for attempt in range(5):
         ready = tmp_path / f"ready{attempt}"
-        child = subprocess.Popen([sys.executable, str(script), str(path), str(ready)], env=env,
+        child = subprocess.Popen([sys.executable, str(script), str(path), str(ready)], env=env, cwd=tmp_path,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while not ready.exists() and time.monotonic() < deadline and child.poll() is None:
@@ -291,10 +292,8 @@ def test_a_save_killed_midway_leaves_the_old_file_whole(tmp_path):
     assert all(name.startswith(".model.") for name in leftovers)  # only a killed save's temporary files
 
 
-def test_import_does_not_load_h5py():
-    import subprocess
-    import sys
-
+def test_import_does_not_load_h5py(tmp_path):
     code = "import sys, pykeras; print('h5py' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=child_env(), cwd=tmp_path)
     assert out.stdout.strip() == "False"
