@@ -17,6 +17,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 stage="${PYKERAS_SANITIZE_DIR:-$root/build/sanitize}"
 python="${PYTHON:-python3}"
+# The tests run from the mirror's folder: a relative interpreter path must be made absolute first.
+if [[ "$python" == */* ]]; then python="$(cd "$(dirname "$python")" && pwd)/$(basename "$python")"; fi
 
 mkdir -p "$stage/src"
 # Mirror the sources (not the development module). tar keeps timestamps, so ninja rebuilds only
