@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import pykeras as keras
-from pykeras import ops
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(10, 8)).astype(np.float32)

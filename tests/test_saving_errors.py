@@ -1,7 +1,6 @@
 """Saving and loading refuse what they cannot do safely, with Keras's errors,
 and a save killed half-way leaves the previous file whole."""
 import json
-import os
 import random
 import signal
 import subprocess

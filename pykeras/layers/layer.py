@@ -7,9 +7,10 @@ import numpy as np
 
 from pykeras import initializers
 from pykeras.layers import tracking
+from pykeras.layers.auto_config import capture_init_arguments, with_auto_config
+from pykeras.layers.call_inputs import flat_inputs, shape_of, to_tensors
 from pykeras.layers.symbolic import KerasTensor, call_symbolically, infer_output_shape
 from pykeras.naming import name_scope, to_snake_case, unique_name
-from pykeras.ops.core import convert_to_tensor
 from pykeras.tensor import Tensor, Variable
 
 # Keyword arguments every layer accepts besides trainable/dtype/name; the
@@ -28,15 +29,6 @@ def _accepts_training(cls):
     if accepts is None:
         accepts = _TRAINING_ARGUMENT[cls] = "training" in inspect.signature(cls.call).parameters
     return accepts
-
-
-def shape_of(inputs):
-    """The shape, or nested list of shapes, of a call's first argument."""
-    if isinstance(inputs, (list, tuple)):
-        return [shape_of(x) for x in inputs]
-    if isinstance(inputs, dict):
-        return {key: shape_of(x) for key, x in inputs.items()}
-    return tuple(np.shape(inputs))
 
 
 def _marking_built(build):
@@ -60,32 +52,6 @@ def _marking_built(build):
 
     build_and_mark._marks_built = True
     return build_and_mark
-
-
-def _is_number_tree(value):
-    if isinstance(value, (list, tuple)):
-        return all(_is_number_tree(item) for item in value)
-    return isinstance(value, (bool, int, float, np.number))
-
-
-def _to_tensors(inputs, owner="layer"):
-    """A call's inputs as tensors: arrays and numbers convert, a nested list of
-    numbers is one tensor, lists/tuples/dicts of arrays stay structures (several
-    inputs); anything else is refused with a clear error."""
-    if isinstance(inputs, Tensor):
-        return inputs
-    if isinstance(inputs, (np.ndarray, np.generic, bool, int, float)):
-        return convert_to_tensor(inputs)
-    if isinstance(inputs, (list, tuple)):
-        if inputs and _is_number_tree(inputs):
-            return convert_to_tensor(np.asarray(inputs))
-        return type(inputs)(_to_tensors(item, owner) for item in inputs)
-    if isinstance(inputs, dict):
-        return {key: _to_tensors(item, owner) for key, item in inputs.items()}
-    raise TypeError(
-        f"Layer '{owner}' expects tensors as inputs: numpy arrays, pykeras tensors, numbers, "
-        f"or lists/dicts of them. Received: {type(inputs).__name__}"
-    )
 
 
 class Layer:
@@ -383,9 +349,9 @@ class Layer:
         inputs = args[0]
         kind = type(inputs)
         if kind is not Tensor and kind is not Variable:
-            if any(isinstance(x, KerasTensor) for x in _flat_inputs(inputs)):
+            if any(isinstance(x, KerasTensor) for x in flat_inputs(inputs)):
                 return call_symbolically(self, args, kwargs)
-            args = (_to_tensors(inputs, self.name),) + args[1:]
+            args = (to_tensors(inputs, self.name),) + args[1:]
         outer_training = getattr(_call_context, "training", None)
         accepts = _TRAINING_ARGUMENT.get(type(self))
         if accepts is None:
@@ -456,51 +422,6 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _is_plain(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_plain(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(key, str) and _is_plain(item) for key, item in value.items())
-    return False
-
-
-def capture_init_arguments(instance, cls, args, kwargs):
-    """Keeps the constructor's arguments when they are plain values (Keras's auto-config)."""
-    try:
-        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
-    except (TypeError, ValueError):
-        return  # __init__ raises its own error
-    arguments = {}
-    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    for parameter in parameters:
-        if parameter.name not in bound.arguments:
-            continue
-        value = bound.arguments[parameter.name]
-        if parameter.kind is parameter.VAR_POSITIONAL:
-            return  # positional extras cannot be replayed by name
-        if parameter.kind is parameter.VAR_KEYWORD:
-            arguments.update(value)
-        else:
-            arguments[parameter.name] = value
-    if _is_plain(arguments):
-        object.__setattr__(instance, "_auto_config", arguments)
-
-
-def with_auto_config(layer, config):
-    """``config`` plus the captured constructor arguments, keeping only keys
-    the constructor accepts (unless it takes ``**kwargs``)."""
-    auto = layer.__dict__.get("_auto_config")
-    if auto is None:
-        return config
-    config = {**config, **auto}
-    parameters = inspect.signature(type(layer).__init__).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
-        config = {key: value for key, value in config.items() if key in parameters}
-    return config
-
-
 def unique_variable_name(layer):
     taken = {v.name for v in layer._own_variables()}
     name, index = "variable", 0
@@ -508,14 +429,6 @@ def unique_variable_name(layer):
         index += 1
         name = f"variable_{index}"
     return name
-
-
-def _flat_inputs(inputs):
-    if isinstance(inputs, (list, tuple)):
-        return [leaf for x in inputs for leaf in _flat_inputs(x)]
-    if isinstance(inputs, dict):
-        return [leaf for x in inputs.values() for leaf in _flat_inputs(x)]
-    return [inputs]
 
 
 class _layer_scope:
@@ -538,4 +451,4 @@ class _layer_scope:
         return False
 
 
-__all__ = ["Layer", "Tensor"]
+__all__ = ["Layer", "capture_init_arguments", "shape_of", "to_tensors", "with_auto_config"]

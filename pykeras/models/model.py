@@ -1,5 +1,6 @@
 """Model: a Layer with training, evaluation, prediction and saving on top."""
-from pykeras.layers.layer import Layer, capture_init_arguments, with_auto_config
+from pykeras.layers.auto_config import capture_init_arguments, with_auto_config
+from pykeras.layers.layer import Layer
 from pykeras.models.trainer import Trainer
 
 
@@ -84,9 +85,9 @@ class Model(Trainer, Layer):
         object.__setattr__(self, "_building", True)
         try:
             with _layer_scope(self):
-                from pykeras.layers.layer import _to_tensors
+                from pykeras.layers.call_inputs import to_tensors
 
-                self.call(_to_tensors(zeros), **kwargs)
+                self.call(to_tensors(zeros), **kwargs)
         finally:
             object.__setattr__(self, "_building", False)
         object.__setattr__(self, "_build_input_shape", input_shape)

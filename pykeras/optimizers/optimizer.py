@@ -25,7 +25,6 @@ import warnings
 
 import numpy as np
 
-from pykeras import _core
 from pykeras.naming import name_scope, to_snake_case, unique_name
 from pykeras.tensor import FLOAT, Tensor, Variable
 

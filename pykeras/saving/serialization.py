@@ -197,7 +197,8 @@ def build_from_config(layer, build_config):
 def _run_on_zeros(layer, shape):
     import numpy as np
 
-    from pykeras.layers.layer import _layer_scope, _to_tensors
+    from pykeras.layers.call_inputs import to_tensors
+    from pykeras.layers.layer import _layer_scope
 
     def zeros(s):
         return np.zeros(tuple(1 if d is None else d for d in s), np.float32)
@@ -205,4 +206,4 @@ def _run_on_zeros(layer, shape):
     inputs = [zeros(s) for s in shape] if isinstance(shape, list) else zeros(shape)
     kwargs = {"training": False} if layer._accepts_training() else {}
     with _layer_scope(layer):
-        layer.call(_to_tensors(inputs), **kwargs)
+        layer.call(to_tensors(inputs), **kwargs)
