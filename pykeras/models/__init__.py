@@ -2,7 +2,6 @@
 from pykeras.models.functional import Functional
 from pykeras.models.model import Model
 from pykeras.models.sequential import Sequential
-from pykeras.saving.saving_api import load_model, save_model
 from pykeras.saving.serialization import register_builtin
 
 __all__ = ["Functional", "Model", "Sequential", "load_model", "save_model"]
@@ -10,3 +9,12 @@ __all__ = ["Functional", "Model", "Sequential", "load_model", "save_model"]
 register_builtin("keras", Model)
 register_builtin("keras", Sequential)
 register_builtin("keras", Functional)
+
+
+def __getattr__(name):
+    # keras.models.load_model / save_model, loaded on first use like pykeras.saving's.
+    if name in ("load_model", "save_model"):
+        from pykeras.saving import saving_api
+
+        return getattr(saving_api, name)
+    raise AttributeError(f"module 'pykeras.models' has no attribute {name!r}")
