@@ -181,3 +181,25 @@ def test_fit_steps_bitwise_across_thread_counts():
     for result in results[1:]:
         for got, want in zip(result, results[0]):
             np.testing.assert_array_equal(got, want)
+
+
+def test_import_sets_an_openmp_spin_only_when_the_user_set_no_wait_policy(tmp_path):
+    import subprocess
+    import sys
+
+    from child_process import child_env
+
+    code = "import os, pykeras; print(os.environ.get('GOMP_SPINCOUNT'))"
+
+    def spin_after_import(**extra):
+        env = child_env()
+        for key in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"):
+            env.pop(key, None)
+        env.update(extra)
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    assert spin_after_import() == "100000"
+    assert spin_after_import(GOMP_SPINCOUNT="7") == "7"
+    assert spin_after_import(OMP_WAIT_POLICY="passive") == "None"
