@@ -184,6 +184,52 @@ void dense_forward(py::object x_obj, py::object w_obj, py::object b_obj, const s
   pykeras::dense_forward(m, k, n, xp, wp, bp, act, op);
 }
 
+// layers: a sequence of (w, b, activation) tuples, applied in order; returns a new (m, n_last) array.
+py::array dense_chain_forward(py::object x_obj, py::sequence layers) {
+  const char* fn = "dense_chain_forward";
+  py::array x = f32(fn, "x", x_obj);
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
+  const int64_t m = x.shape(0), k = x.shape(1);
+  const py::ssize_t count = py::len(layers);
+  if (count < 1) fail(fn, ": argument 'layers' must hold at least one (w, b, activation). Received: none");
+  std::vector<py::array> keep;  // the checked arrays, alive while the GIL is released
+  std::vector<pykeras::DenseStep> steps;
+  int64_t width = k;
+  for (py::ssize_t i = 0; i < count; ++i) {
+    py::object item = layers[i];
+    if (!py::isinstance<py::tuple>(item) || py::len(item) != 3)
+      fail(fn, ": layers[", i, "] must be a tuple (w, b, activation). Received: an object of type ",
+           type_name(item));
+    py::tuple t = item.cast<py::tuple>();
+    if (!py::isinstance<py::str>(t[2]))
+      fail(fn, ": layers[", i, "] activation must be a str. Received: an object of type ", type_name(t[2]));
+    const pykeras::Activation act = parse_activation(fn, t[2].cast<std::string>());
+    py::array w = f32(fn, "w", t[0]);
+    if (w.ndim() != 2 || w.shape(0) != width)
+      fail(fn, ": layers[", i, "] w must have shape (", width, ", n). Received: w.shape=", shape_str(w));
+    const int64_t n = w.shape(1);
+    const float* bp = nullptr;
+    if (!t[1].is_none()) {
+      py::array b = f32(fn, "b", t[1]);
+      if (b.ndim() != 1 || b.shape(0) != n)
+        fail(fn, ": layers[", i, "] b must have shape (", n, ",). Received: b.shape=", shape_str(b));
+      bp = cptr(b);
+      keep.push_back(b);
+    }
+    steps.push_back({n, cptr(w), bp, act});
+    keep.push_back(w);
+    width = n;
+  }
+  py::array_t<float> out({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(width)});
+  float* op = out.mutable_data();
+  const float* xp = cptr(x);
+  {
+    py::gil_scoped_release release;
+    pykeras::dense_chain_forward(m, k, xp, steps.data(), static_cast<int64_t>(steps.size()), op);
+  }
+  return out;
+}
+
 void dense_backward(py::object x_obj, py::object w_obj, py::object y_obj, py::object dy_obj,
                     const std::string& activation, py::object dx_obj, py::object dw_obj,
                     py::object db_obj) {
@@ -295,6 +341,8 @@ PYBIND11_MODULE(_core, mod) {
           "out (n,) = column sums of dy (m, n), in a fixed order.");
   mod.def("dense_forward", &dense_forward, py::arg("x"), py::arg("w"), py::arg("b"), py::arg("activation"),
           py::arg("out"), "out = act(x @ w + b), activation in {'linear', 'relu'}; b may be None.");
+  mod.def("dense_chain_forward", &dense_chain_forward, py::arg("x"), py::arg("layers"),
+          "Inference through dense layers [(w, b, activation), ...] in one call; returns a new array.");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

@@ -1,4 +1,5 @@
-// Scratch memory reused across kernel calls: the GEMM packing buffers.
+// Scratch memory reused across kernel calls: the GEMM packing buffers and the hidden activations of
+// a dense chain.
 //
 // Each calling thread (each Python thread that released the GIL) owns one Workspace, so concurrent
 // calls never share scratch memory; the OpenMP team of a call shares its caller's buffers. Buffers only
@@ -27,6 +28,7 @@ class AlignedBuffer {
 struct Workspace {
   AlignedBuffer pack_a;  // GEMM: packed MC x KC block of op(A)
   AlignedBuffer pack_b;  // GEMM: packed KC x NC block of op(B)
+  AlignedBuffer hidden[2];  // dense_chain_forward: the hidden activations, alternately
 };
 
 // The calling thread's workspace.

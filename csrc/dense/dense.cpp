@@ -1,6 +1,7 @@
 #include "dense/dense.hpp"
 
 #include "common/check.hpp"
+#include "common/workspace.hpp"
 #include "elementwise/elementwise.hpp"
 #include "gemm/sgemm.hpp"
 
@@ -16,6 +17,22 @@ void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float*
   ep.bias = b;
   ep.relu = act == Activation::relu;
   gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep);
+}
+
+void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count, float* out) {
+  check_nonnegative("dense_chain_forward", "m", m);
+  check(count >= 1, "dense_chain_forward: at least one layer is needed. Received: count=", count);
+  Workspace& ws = thread_workspace();
+  const float* h = x;
+  int64_t width = k;
+  for (int64_t i = 0; i < count; ++i) {
+    const DenseStep& s = steps[i];
+    // Layer i writes the buffer layer i - 1 read from, which layer i + 1 no longer needs.
+    float* dst = i + 1 == count ? out : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
+    dense_forward(m, width, s.n, h, s.w, s.b, s.act, dst);
+    h = dst;
+    width = s.n;
+  }
 }
 
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,

@@ -12,6 +12,19 @@ enum class Activation { linear, relu };
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
                    Activation act, float* out);
 
+// One layer of a dense chain: act(h @ w + b), w of shape (width of h) x n.
+struct DenseStep {
+  int64_t n;
+  const float* w;
+  const float* b;  // may be null
+  Activation act;
+};
+
+// out (m x steps[count-1].n) = the layers applied in order to x (m x k), for inference: the hidden
+// activations live in the calling thread's workspace, so a whole model is one call that allocates
+// nothing once warm. Each layer is dense_forward, so results equal calling the layers one by one.
+void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count, float* out);
+
 // Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):
 //   dz = act == relu ? dy * (y > 0) : dy
 //   dw (k x n) = x^T dz;  db (n) = column sums of dz (if db);  dx (m x k) = dz w^T (if dx).

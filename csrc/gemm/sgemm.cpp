@@ -49,6 +49,28 @@ void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc,
   }
 }
 
+// The small path on a few rows streams B once and is bound by memory. Split by columns, each core
+// streams its own part of B, which then stays in that core's L2 from one call to the next (static
+// split: the same thread gets the same columns every time). Column blocks of 16 floats; each element
+// of C keeps its one FMA chain, so the split never changes a result.
+void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t sai,
+                 int64_t sap, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
+  const int nthreads = m <= kSmallMaxRows ? std::min<int>(threads_for_elements(k * n), static_cast<int>(n / 64)) : 1;
+  if (nthreads <= 1) {
+    ks.small(m, n, k, alpha, a, sai, sap, b, ldb, beta, c, ldc, ep);
+    return;
+  }
+  const int64_t vectors = ceil_div(n, 16);
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+  for (int t = 0; t < nthreads; ++t) {
+    const int64_t j0 = 16 * (vectors * t / nthreads), j1 = std::min(n, 16 * (vectors * (t + 1) / nthreads));
+    if (j1 <= j0) continue;
+    Epilogue e = ep;
+    if (e.bias != nullptr) e.bias += j0;
+    ks.small(m, j1 - j0, k, alpha, a, sai, sap, b + j0, ldb, beta, c + j0, ldc, e);
+  }
+}
+
 struct Problem {
   bool trans_a, trans_b;
   int64_t m, n, k;
@@ -187,7 +209,7 @@ void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
   const bool masked = mask_a != nullptr || mask_b != nullptr;
   if (ks.small != nullptr && !masked && !trans_b && flops < kSmallMaxFlops &&
       (m <= kSmallMaxRows || n < ks.blocking.nr)) {
-    ks.small(m, n, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, ldb, beta, c, ldc, ep);
+    small_split(ks, m, n, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, ldb, beta, c, ldc, ep);
     return;
   }
   const Problem pb{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, mask_a, mask_b, c, ldc, ep};

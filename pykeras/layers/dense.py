@@ -4,7 +4,7 @@ from pykeras.layers.layer import Layer
 from pykeras.ops import nn
 from pykeras.tensor import Tensor
 
-_FUSED = {activations.linear: "linear", activations.relu: "relu"}
+FUSED_ACTIVATION_NAMES = {activations.linear: "linear", activations.relu: "relu"}
 
 
 class Dense(Layer):
@@ -104,7 +104,7 @@ class Dense(Layer):
                 f"of input shape to have value {self.kernel.shape[0]}, but received input with "
                 f"shape {tuple(shape)}"
             )
-        fused = _FUSED.get(self.activation)
+        fused = FUSED_ACTIVATION_NAMES.get(self.activation)
         if fused is not None:
             return nn.dense(inputs, self.kernel, self.bias, fused)
         return self.activation(nn.dense(inputs, self.kernel, self.bias, "linear"))

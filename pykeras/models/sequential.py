@@ -1,8 +1,13 @@
 """Sequential: a plain stack of layers, each feeding the next."""
+import numpy as np
+
 from pykeras.layers.input_layer import InputLayer
-from pykeras.layers.layer import Layer, _layer_scope
+from pykeras.layers.layer import Layer, _call_context, _layer_scope
 from pykeras.layers.symbolic import KerasTensor
+from pykeras.models.inference_chain import CachedChain
 from pykeras.models.model import Model
+from pykeras.ops.tape import state as tape_state
+from pykeras.tensor import FLOAT, Tensor
 
 
 class Sequential(Model):
@@ -27,6 +32,7 @@ class Sequential(Model):
         self._stack = []
         self._input_layer = None
         self._output_shapes = {}
+        object.__setattr__(self, "_chain_cache", CachedChain())
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._build_from_declared_input()
@@ -108,6 +114,22 @@ class Sequential(Model):
 
     def _build_once(self, input_shape):
         self.build(input_shape)
+
+    def __call__(self, *args, **kwargs):
+        # Inference on float32 rows through plain Dense layers: one native call (inference_chain.py).
+        if len(args) == 1 and self.built and not tape_state.tapes and type(self).call is Sequential.call:
+            x = args[0]
+            kind = type(x)
+            if (kind is np.ndarray and x.dtype == FLOAT) or kind is Tensor:
+                training = kwargs.pop("training", None) if kwargs else None
+                if training is None:
+                    training = getattr(_call_context, "training", None)
+                chain = None if kwargs or training else self._chain_cache.get(self._stack)
+                if chain is not None and x.ndim == 2 and x.shape[1] == chain.input_width:
+                    return chain(x)
+                if training is not None:
+                    kwargs["training"] = training
+        return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None):
         x = inputs

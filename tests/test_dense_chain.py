@@ -1,0 +1,219 @@
+"""DenseChain (one native call for a stack of dense layers) and the Sequential inference path on it.
+
+Every result is compared with the layers run one by one through ``ops.dense`` (bitwise: the same
+kernels in the same order) and with a float64 numpy forward pass.
+"""
+import numpy as np
+import pytest
+
+import pykeras as keras
+from kernel_paths import supported_isas
+from pykeras import _core, ops
+
+RNG = np.random.default_rng(7)
+
+
+def _layers(widths, biases=True):
+    layers = []
+    for index, (k, n) in enumerate(zip(widths[:-1], widths[1:])):
+        kernel = (RNG.normal(size=(k, n)) / np.sqrt(k)).astype(np.float32)
+        bias = RNG.normal(size=n).astype(np.float32) if biases else None
+        activation = "linear" if index == len(widths) - 2 else "relu"
+        layers.append((kernel, bias, activation))
+    return layers
+
+
+def _numpy_forward(x, layers):
+    h = x.astype(np.float64)
+    for kernel, bias, activation in layers:
+        h = h @ kernel.astype(np.float64) + (0 if bias is None else bias)
+        if activation == "relu":
+            h = np.maximum(h, 0)
+    return h
+
+
+def _one_by_one(x, layers):
+    for kernel, bias, activation in layers:
+        x = ops.dense(x, kernel, bias, activation)
+    return x.numpy()
+
+
+@pytest.mark.parametrize("isa", supported_isas())
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("rows", [0, 1, 3, 4, 5, 64])
+@pytest.mark.parametrize("widths", [(784, 256, 128, 10), (300, 129, 200), (17, 1)])
+def test_chain_equals_layer_by_layer_and_numpy(isa, threads, rows, widths):
+    _core.set_isa(isa)
+    _core.set_num_threads(threads)
+    layers = _layers(widths, biases=widths[0] != 17)
+    x = RNG.normal(size=(rows, widths[0])).astype(np.float32)
+    result = ops.DenseChain(layers)(x).numpy()
+    assert result.shape == (rows, widths[-1])
+    np.testing.assert_array_equal(result, _one_by_one(x, layers))
+    np.testing.assert_allclose(result, _numpy_forward(x, layers), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("isa", supported_isas())
+@pytest.mark.parametrize("rows", [1, 2, 4])
+@pytest.mark.parametrize("n", [128, 144, 256, 1000])
+def test_few_row_products_split_over_threads_give_the_same_bits(isa, rows, n):
+    # A few rows times a large B: the columns are split between threads (B >= 64K floats).
+    _core.set_isa(isa)
+    a = RNG.normal(size=(rows, 784)).astype(np.float32)
+    b = RNG.normal(size=(784, n)).astype(np.float32)
+    bias = RNG.normal(size=n).astype(np.float32)
+    outputs = []
+    for threads in (1, 2, 3):
+        _core.set_num_threads(threads)
+        out = np.empty((rows, n), np.float32)
+        _core.dense_forward(a, b, bias, "relu", out)
+        outputs.append(out)
+    for out in outputs[1:]:
+        np.testing.assert_array_equal(out, outputs[0])
+    expected = np.maximum(a.astype(np.float64) @ b + bias, 0)
+    np.testing.assert_allclose(outputs[0], expected, rtol=1e-4, atol=1e-3)
+
+
+def test_chain_sees_variable_updates_in_place():
+    kernel = keras.Variable(np.eye(3, dtype=np.float32))
+    chain = ops.DenseChain([(kernel, None, "linear")])
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(chain(x).numpy(), x)
+    kernel.assign(2 * np.eye(3, dtype=np.float32))
+    np.testing.assert_array_equal(chain(x).numpy(), 2 * x)
+
+
+def test_chain_under_a_tape_gives_the_composed_gradients():
+    layers = [(keras.Variable(k), keras.Variable(b), a) for k, b, a in _layers((5, 7, 3))]
+    x = RNG.normal(size=(4, 5)).astype(np.float32)
+    variables = [v for k, b, _ in layers for v in (k, b)]
+    with ops.GradientTape() as tape:
+        chained = ops.sum(ops.DenseChain(layers)(x))
+    with ops.GradientTape() as reference:
+        h = x
+        for kernel, bias, activation in layers:
+            h = ops.dense(h, kernel, bias, activation)
+        composed = ops.sum(h)
+    assert float(chained) == float(composed)
+    for got, want in zip(tape.gradient(chained, variables), reference.gradient(composed, variables)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_chain_accepts_other_inputs_through_dense():
+    layers = _layers((6, 4, 2))
+    chain = ops.DenseChain(layers)
+    x = RNG.normal(size=(3, 5, 6))
+    expected = _numpy_forward(x.reshape(15, 6), layers).reshape(3, 5, 2)
+    np.testing.assert_allclose(chain(x).numpy(), expected, rtol=1e-4, atol=1e-5)  # float64, 3-D
+    strided = np.asfortranarray(x[0].astype(np.float32))
+    np.testing.assert_allclose(chain(strided).numpy(), expected[0], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ([], "at least one"),
+        ([(np.ones((3, 2), np.float32), None, "tanh")], "activation must be one of"),
+        ([(np.ones((3, 2)), None, "relu")], "float32"),
+        ([(np.ones((3, 2), np.float32), None, "relu"), (np.ones((3, 2), np.float32), None, "relu")],
+         r"kernel must have shape \(2, units\)"),
+    ],
+)
+def test_chain_rejects_bad_layers(layers, message):
+    with pytest.raises(ValueError, match=message):
+        ops.DenseChain(layers)
+
+
+def test_chain_rejects_a_wrong_input_width():
+    chain = ops.DenseChain(_layers((4, 3)))
+    with pytest.raises(ValueError, match=r"dense_chain_forward: layers\[0\] w must have shape \(5, n\)"):
+        chain(np.ones((2, 5), np.float32))
+
+
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ([], "at least one"),
+        ([np.ones((2, 2), np.float32)], "must be a tuple"),
+        ([(np.ones((2, 2), np.float32), None, 3)], "activation must be a str"),
+        ([(np.ones((2, 2), np.float32), None, "gelu")], "must be one of 'linear', 'relu'"),
+        ([(np.ones((2, 2), np.float64), None, "relu")], "dtype float32"),
+        ([(np.ones((2, 3), np.float32), np.ones(2, np.float32), "relu")], r"b must have shape \(3,\)"),
+    ],
+)
+def test_native_chain_checks_its_arguments(layers, message):
+    with pytest.raises(ValueError, match=message):
+        _core.dense_chain_forward(np.ones((1, 2), np.float32), layers)
+
+
+# ------------------------------------------------------------------ Sequential
+
+
+def _mlp(dropout=False):
+    layers = [keras.Input(shape=(784,)), keras.layers.Dense(256, activation="relu")]
+    if dropout:
+        layers.append(keras.layers.Dropout(0.5, seed=1))
+    layers += [keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)]
+    return keras.Sequential(layers)
+
+
+def _layer_by_layer(model, x, training=None):
+    for layer in model.layers:
+        x = layer(x, training=training)
+    return x.numpy()
+
+
+@pytest.mark.parametrize("rows", [1, 32, 1024])
+def test_sequential_inference_equals_its_layers_called_one_by_one(rows):
+    model = _mlp(dropout=True)
+    x = RNG.normal(size=(rows, 784)).astype(np.float32)
+    expected = _layer_by_layer(model, x)
+    np.testing.assert_array_equal(model(x).numpy(), expected)
+    np.testing.assert_array_equal(model(keras.ops.convert_to_tensor(x), training=False).numpy(), expected)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
+
+
+def test_sequential_training_call_still_applies_dropout():
+    model = _mlp(dropout=True)
+    x = RNG.normal(size=(8, 784)).astype(np.float32)
+    assert not np.array_equal(model(x, training=True).numpy(), model(x).numpy())
+
+
+def test_sequential_inference_follows_changes_to_the_model():
+    model = _mlp()
+    x = RNG.normal(size=(2, 784)).astype(np.float32)
+    model(x)
+    model.layers[0].activation = keras.activations.linear
+    np.testing.assert_array_equal(model(x).numpy(), _layer_by_layer(model, x))
+    model.set_weights([w * 2 for w in model.get_weights()])
+    np.testing.assert_array_equal(model(x).numpy(), _layer_by_layer(model, x))
+    model.add(keras.layers.Dense(3, activation="tanh"))  # not fusable: the generic path
+    np.testing.assert_array_equal(model(x).numpy(), _layer_by_layer(model, x))
+    model.pop()
+    model.pop()
+    assert model(x).shape == (2, 128)
+
+
+def test_sequential_subclass_with_its_own_call_is_respected():
+    class Doubled(keras.Sequential):
+        def call(self, inputs, training=None):
+            return super().call(inputs, training=training) * 2.0
+
+    model = Doubled([keras.Input(shape=(4,)), keras.layers.Dense(3)])
+    x = RNG.normal(size=(2, 4)).astype(np.float32)
+    np.testing.assert_array_equal(model(x).numpy(), 2 * _layer_by_layer(model, x))
+
+
+def test_sequential_bad_width_still_names_the_layer():
+    model = _mlp()
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 784"):
+        model(np.ones((1, 783), np.float32))
+
+
+def test_sequential_under_a_tape_records_gradients():
+    model = _mlp()
+    x = RNG.normal(size=(3, 784)).astype(np.float32)
+    with keras.ops.GradientTape() as tape:
+        loss = keras.ops.sum(model(x))
+    grads = tape.gradient(loss, model.trainable_weights)
+    assert all(g is not None and np.any(g.numpy() != 0) for g in grads)
