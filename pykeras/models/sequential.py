@@ -119,16 +119,15 @@ class Sequential(Model):
         # Inference on float32 rows through plain Dense layers: one native call (inference_chain.py).
         if len(args) == 1 and self.built and not tape_state.tapes and type(self).call is Sequential.call:
             x = args[0]
-            kind = type(x)
-            if (kind is np.ndarray and x.dtype == FLOAT) or kind is Tensor:
-                training = kwargs.pop("training", None) if kwargs else None
+            rows = x if type(x) is np.ndarray else x._value if type(x) is Tensor else None
+            if rows is not None and rows.dtype == FLOAT and rows.ndim == 2 and rows.flags.c_contiguous:
+                training = kwargs.get("training") if kwargs else None
                 if training is None:
                     training = getattr(_call_context, "training", None)
-                chain = None if kwargs or training else self._chain_cache.get(self._stack)
-                if chain is not None and x.ndim == 2 and x.shape[1] == chain.input_width:
-                    return chain(x)
-                if training is not None:
-                    kwargs["training"] = training
+                if not training and (not kwargs or len(kwargs) == 1 and "training" in kwargs):
+                    chain = self._chain_cache.get(self._stack)
+                    if chain is not None and rows.shape[1] == chain.input_width:
+                        return chain.forward_rows(rows)
         return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None):

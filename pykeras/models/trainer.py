@@ -298,7 +298,8 @@ class Trainer:
     def _predict(self, x, batch_size, verbose, steps, callbacks):
         batch_size = data_utils.check_batch_size(batch_size)
         x = data_utils.to_arrays(x, "x")
-        total = data_utils.num_samples(("x", x))
+        single = type(x) is np.ndarray and x.ndim > 0
+        total = len(x) if single else data_utils.num_samples(("x", x))
         verbose = 1 if verbose == "auto" else int(verbose)
         if not callbacks and not verbose and total <= batch_size and steps is None:
             # One batch, nothing to report: no loop, and no copy unless the
@@ -392,6 +393,8 @@ def _to_numpy(outputs):
 
 
 def _owned(outputs, inputs):
+    if type(outputs) is np.ndarray and type(inputs) is np.ndarray:  # the common case, kept short
+        return outputs.copy() if outputs.base is not None or np.may_share_memory(outputs, inputs) else outputs
     if isinstance(outputs, list):
         return [_owned(o, inputs) for o in outputs]
     if isinstance(outputs, dict):

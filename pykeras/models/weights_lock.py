@@ -10,14 +10,27 @@ import threading
 
 
 class WeightsLock:
-    __slots__ = ("_cond", "_readers", "_writer", "_writers_waiting", "_local")
+    __slots__ = ("_mutex", "_cond", "_readers", "_writer", "_writers_waiting", "_sleepers", "_local")
 
     def __init__(self):
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()
+        self._cond = threading.Condition(self._mutex)
         self._local = threading.local()  # this thread's read depth: nested reads pass through
         self._readers = 0
         self._writer = None  # ident of the thread inside a training step
         self._writers_waiting = 0
+        self._sleepers = 0  # threads inside _cond.wait(): only then is a notify needed
+
+    def _sleep(self):
+        self._sleepers += 1
+        try:
+            self._cond.wait()
+        finally:
+            self._sleepers -= 1
+
+    def _wake(self):
+        if self._sleepers:
+            self._cond.notify_all()
 
     def read(self):
         return _Read(self)
@@ -38,9 +51,9 @@ class _Read:
         depth = getattr(local, "depth", 0)
         self._counted = not depth and lock._writer != threading.get_ident()
         if self._counted:
-            with lock._cond:
+            with lock._mutex:  # the Condition's own lock, taken without Condition's Python wrapper
                 while lock._writer is not None or lock._writers_waiting:
-                    lock._cond.wait()
+                    lock._sleep()
                 lock._readers += 1
         local.depth = depth + 1
 
@@ -48,10 +61,10 @@ class _Read:
         lock = self._lock
         lock._local.depth -= 1
         if self._counted:
-            with lock._cond:
+            with lock._mutex:
                 lock._readers -= 1
                 if not lock._readers:
-                    lock._cond.notify_all()
+                    lock._wake()
         return False
 
 
@@ -64,20 +77,20 @@ class _Write:
     def __enter__(self):
         lock = self._lock
         me = threading.get_ident()
-        with lock._cond:
+        with lock._mutex:
             if lock._writer == me:
                 raise RuntimeError("A training step of this model is already running in this thread.")
             lock._writers_waiting += 1
             try:
                 while lock._writer is not None or lock._readers:
-                    lock._cond.wait()
+                    lock._sleep()
             finally:
                 lock._writers_waiting -= 1
             lock._writer = me
 
     def __exit__(self, *exc_info):
         lock = self._lock
-        with lock._cond:
+        with lock._mutex:
             lock._writer = None
-            lock._cond.notify_all()
+            lock._wake()
         return False

@@ -67,3 +67,8 @@ class DenseChain:
                 x = dense(x, kernel, bias, activation)
             return x
         return wrap(_core.dense_chain_forward(array, self._steps))
+
+    def forward_rows(self, rows):
+        """Inference on ``rows``, a C-contiguous float32 (batch, input_width) array, with no
+        tape recording (the caller has checked both); returns a Tensor."""
+        return wrap(_core.dense_chain_forward(rows, self._steps))
