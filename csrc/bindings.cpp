@@ -184,17 +184,19 @@ void dense_forward(py::object x_obj, py::object w_obj, py::object b_obj, const s
   pykeras::dense_forward(m, k, n, xp, wp, bp, act, op);
 }
 
-// layers: a sequence of (w, b, activation) tuples, applied in order; returns a new (m, n_last) array.
-py::array dense_chain_forward(py::object x_obj, py::sequence layers) {
-  const char* fn = "dense_chain_forward";
-  py::array x = f32(fn, "x", x_obj);
-  expect_ndim(fn, "x", x, 2, "(batch, features)");
-  const int64_t m = x.shape(0), k = x.shape(1);
+// A dense chain's layers, checked: a sequence of (w, b, activation) tuples whose widths follow on
+// from k. `keep` holds the arrays alive while the GIL is released.
+struct Chain {
+  std::vector<py::array> keep;
+  std::vector<pykeras::DenseStep> steps;
+  int64_t width = 0;  // of the last layer's output
+};
+
+Chain parse_chain(const char* fn, const py::sequence& layers, int64_t k) {
   const py::ssize_t count = py::len(layers);
   if (count < 1) fail(fn, ": argument 'layers' must hold at least one (w, b, activation). Received: none");
-  std::vector<py::array> keep;  // the checked arrays, alive while the GIL is released
-  std::vector<pykeras::DenseStep> steps;
-  int64_t width = k;
+  Chain chain;
+  chain.width = k;
   for (py::ssize_t i = 0; i < count; ++i) {
     py::object item = layers[i];
     if (!py::isinstance<py::tuple>(item) || py::len(item) != 3)
@@ -205,8 +207,8 @@ py::array dense_chain_forward(py::object x_obj, py::sequence layers) {
       fail(fn, ": layers[", i, "] activation must be a str. Received: an object of type ", type_name(t[2]));
     const pykeras::Activation act = parse_activation(fn, t[2].cast<std::string>());
     py::array w = f32(fn, "w", t[0]);
-    if (w.ndim() != 2 || w.shape(0) != width)
-      fail(fn, ": layers[", i, "] w must have shape (", width, ", n). Received: w.shape=", shape_str(w));
+    if (w.ndim() != 2 || w.shape(0) != chain.width)
+      fail(fn, ": layers[", i, "] w must have shape (", chain.width, ", n). Received: w.shape=", shape_str(w));
     const int64_t n = w.shape(1);
     const float* bp = nullptr;
     if (!t[1].is_none()) {
@@ -214,20 +216,118 @@ py::array dense_chain_forward(py::object x_obj, py::sequence layers) {
       if (b.ndim() != 1 || b.shape(0) != n)
         fail(fn, ": layers[", i, "] b must have shape (", n, ",). Received: b.shape=", shape_str(b));
       bp = cptr(b);
-      keep.push_back(b);
+      chain.keep.push_back(b);
     }
-    steps.push_back({n, cptr(w), bp, act});
-    keep.push_back(w);
-    width = n;
+    chain.steps.push_back({n, cptr(w), bp, act});
+    chain.keep.push_back(w);
+    chain.width = n;
   }
-  py::array_t<float> out({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(width)});
+  return chain;
+}
+
+// A list of per-layer (m, n_i) float32 outputs for layers [0, count), checked, kept alive in `keep`.
+std::vector<float*> layer_outputs(const char* fn, const char* name, const py::handle& obj, int64_t m,
+                                  const Chain& chain, size_t count, std::vector<py::array>& keep) {
+  if (!py::isinstance<py::list>(obj) || py::len(obj) != count)
+    fail(fn, ": argument '", name, "' must be a list of ", count, " arrays. Received: ", type_name(obj),
+         py::isinstance<py::list>(obj) ? str_cat(" of length ", py::len(obj)) : std::string());
+  std::vector<float*> ptrs;
+  py::list items = py::reinterpret_borrow<py::list>(obj);
+  for (size_t i = 0; i < count; ++i) {
+    py::array a = f32(fn, name, items[i], true);
+    if (a.ndim() != 2 || a.shape(0) != m || a.shape(1) != chain.steps[i].n)
+      fail(fn, ": ", name, "[", i, "] must have shape (", m, ", ", chain.steps[i].n, "). Received: ",
+           shape_str(a));
+    for (const py::array& other : keep) expect_no_overlap(fn, name, a, "another argument", other);
+    keep.push_back(a);
+    ptrs.push_back(mptr(a));
+  }
+  return ptrs;
+}
+
+py::array dense_chain_forward(py::object x_obj, py::sequence layers, py::object hidden_obj) {
+  const char* fn = "dense_chain_forward";
+  py::array x = f32(fn, "x", x_obj);
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
+  const int64_t m = x.shape(0), k = x.shape(1);
+  Chain chain = parse_chain(fn, layers, k);
+  chain.keep.push_back(x);
+  std::vector<float*> hidden;
+  if (!hidden_obj.is_none())
+    hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, chain.keep);
+  py::array_t<float> out({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(chain.width)});
   float* op = out.mutable_data();
   const float* xp = cptr(x);
   {
     py::gil_scoped_release release;
-    pykeras::dense_chain_forward(m, k, xp, steps.data(), static_cast<int64_t>(steps.size()), op);
+    pykeras::dense_chain_forward(m, k, xp, chain.steps.data(), static_cast<int64_t>(chain.steps.size()),
+                                 hidden_obj.is_none() ? nullptr : hidden.data(), op);
   }
   return out;
+}
+
+void dense_chain_backward(py::object x_obj, py::sequence layers, py::object outputs_obj, py::object dy_obj,
+                          py::object dx_obj, py::object grads_obj) {
+  const char* fn = "dense_chain_backward";
+  py::array x = f32(fn, "x", x_obj);
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
+  const int64_t m = x.shape(0), k = x.shape(1);
+  Chain chain = parse_chain(fn, layers, k);
+  const size_t count = chain.steps.size();
+  std::vector<py::array> inputs = chain.keep;
+  inputs.push_back(x);
+  // The forward outputs are read only; checked like outputs for their shapes.
+  std::vector<py::array> read;
+  std::vector<float*> outs = layer_outputs(fn, "outputs", outputs_obj, m, chain, count, read);
+  py::array dy = f32(fn, "dy", dy_obj);
+  if (dy.ndim() != 2 || dy.shape(0) != m || dy.shape(1) != chain.width)
+    fail(fn, ": argument 'dy' must have shape (", m, ", ", chain.width, "). Received: dy.shape=", shape_str(dy));
+  inputs.insert(inputs.end(), read.begin(), read.end());
+  inputs.push_back(dy);
+  std::vector<py::array> written;
+  float* dxp = nullptr;
+  if (!dx_obj.is_none()) {
+    py::array dx = f32(fn, "dx", dx_obj, true);
+    if (dx.ndim() != 2 || dx.shape(0) != m || dx.shape(1) != k)
+      fail(fn, ": argument 'dx' must have shape (", m, ", ", k, "). Received: dx.shape=", shape_str(dx));
+    written.push_back(dx);
+    dxp = mptr(dx);
+  }
+  if (!py::isinstance<py::list>(grads_obj) || py::len(grads_obj) != count)
+    fail(fn, ": argument 'grads' must be a list of ", count, " (dw, db) tuples. Received: ", type_name(grads_obj));
+  py::list grads = py::reinterpret_borrow<py::list>(grads_obj);
+  std::vector<float*> dws, dbs;
+  for (size_t i = 0; i < count; ++i) {
+    if (!py::isinstance<py::tuple>(grads[i]) || py::len(grads[i]) != 2)
+      fail(fn, ": grads[", i, "] must be a tuple (dw, db). Received: an object of type ", type_name(grads[i]));
+    py::tuple pair = grads[i].cast<py::tuple>();
+    const int64_t width = i == 0 ? k : chain.steps[i - 1].n;
+    py::array dw = f32(fn, "dw", pair[0], true);
+    if (dw.ndim() != 2 || dw.shape(0) != width || dw.shape(1) != chain.steps[i].n)
+      fail(fn, ": grads[", i, "] dw must have shape (", width, ", ", chain.steps[i].n, "). Received: ",
+           shape_str(dw));
+    written.push_back(dw);
+    dws.push_back(mptr(dw));
+    float* dbp = nullptr;
+    if (!pair[1].is_none()) {
+      py::array db = f32(fn, "db", pair[1], true);
+      if (db.ndim() != 1 || db.shape(0) != chain.steps[i].n)
+        fail(fn, ": grads[", i, "] db must have shape (", chain.steps[i].n, ",). Received: ", shape_str(db));
+      written.push_back(db);
+      dbp = mptr(db);
+    }
+    dbs.push_back(dbp);
+  }
+  for (size_t i = 0; i < written.size(); ++i) {
+    for (const py::array& in : inputs) expect_no_overlap(fn, "a gradient", written[i], "an input", in);
+    for (size_t j = 0; j < i; ++j) expect_no_overlap(fn, "a gradient", written[i], "another gradient", written[j]);
+  }
+  const float* xp = cptr(x);
+  const float* dyp = cptr(dy);
+  std::vector<const float*> couts(outs.begin(), outs.end());
+  py::gil_scoped_release release;
+  pykeras::dense_chain_backward(m, k, xp, chain.steps.data(), static_cast<int64_t>(count), couts.data(), dyp,
+                                dxp, dws.data(), dbs.data());
 }
 
 void dense_backward(py::object x_obj, py::object w_obj, py::object y_obj, py::object dy_obj,
@@ -342,7 +442,13 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("dense_forward", &dense_forward, py::arg("x"), py::arg("w"), py::arg("b"), py::arg("activation"),
           py::arg("out"), "out = act(x @ w + b), activation in {'linear', 'relu'}; b may be None.");
   mod.def("dense_chain_forward", &dense_chain_forward, py::arg("x"), py::arg("layers"),
-          "Inference through dense layers [(w, b, activation), ...] in one call; returns a new array.");
+          py::arg("hidden") = py::none(),
+          "Dense layers [(w, b, activation), ...] applied in order; returns a new array. Layer i's output "
+          "goes to hidden[i] if given (all but the last layer), else to native scratch memory.");
+  mod.def("dense_chain_backward", &dense_chain_backward, py::arg("x"), py::arg("layers"), py::arg("outputs"),
+          py::arg("dy"), py::arg("dx"), py::arg("grads"),
+          "Backward of dense_chain_forward: outputs = hidden + [out]; writes grads[i] = (dw, db) and dx if "
+          "not None.");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

@@ -174,6 +174,11 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        if self._fn is sparse_categorical_accuracy and sample_weight is None:
+            counted = _count_sparse_matches(y_true, y_pred)
+            if counted is not None:
+                self.accumulate(*counted)
+                return
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         from pykeras.losses import _get_mask  # a loss function may mask entries (ignore_class)
 
@@ -251,6 +256,18 @@ def sparse_categorical_accuracy(y_true, y_pred):
     if matches.ndim > 1 and matches.shape[-1] == 1:
         matches = np.squeeze(matches, -1)
     return matches
+
+
+def _count_sparse_matches(y_true, y_pred):
+    """(matches, samples) for integer labels (batch,) and scores (batch, classes), or None for
+    other shapes. The same sums as averaging ``sparse_categorical_accuracy``, without its arrays."""
+    labels = y_true._value if isinstance(y_true, Tensor) else y_true
+    scores = y_pred._value if isinstance(y_pred, Tensor) else y_pred
+    if (type(labels) is not np.ndarray or type(scores) is not np.ndarray or labels.dtype.kind not in "iu"
+            or labels.ndim != 1 or scores.ndim != 2 or scores.shape[0] != labels.shape[0]
+            or scores.dtype != np.float32):
+        return None
+    return np.count_nonzero(scores.argmax(axis=-1) == labels), labels.shape[0]
 
 
 def mean_squared_error(y_true, y_pred):

@@ -217,3 +217,98 @@ def test_sequential_under_a_tape_records_gradients():
         loss = keras.ops.sum(model(x))
     grads = tape.gradient(loss, model.trainable_weights)
     assert all(g is not None and np.any(g.numpy() != 0) for g in grads)
+
+
+def test_chain_gradient_for_a_watched_input_equals_the_composed_one():
+    layers = [(keras.Variable(k), keras.Variable(b), a) for k, b, a in _layers((6, 5, 4, 3))]
+    x = keras.Variable(RNG.normal(size=(9, 6)).astype(np.float32))
+    with ops.GradientTape() as tape:
+        chained = ops.sum(ops.square(ops.DenseChain(layers)(x)))
+    with ops.GradientTape() as reference:
+        h = x
+        for kernel, bias, activation in layers:
+            h = ops.dense(h, kernel, bias, activation)
+        composed = ops.sum(ops.square(h))
+    np.testing.assert_array_equal(tape.gradient(chained, x).numpy(), reference.gradient(composed, x).numpy())
+    # and against central differences in float64 on one entry
+    w = [(k.numpy().astype(np.float64), b.numpy().astype(np.float64), a) for k, b, a in layers]
+    x64 = x.numpy().astype(np.float64)
+
+    def f(v):
+        for kernel, bias, activation in w:
+            v = v @ kernel + bias
+            v = np.maximum(v, 0) if activation == "relu" else v
+        return np.sum(v ** 2)
+
+    step = np.zeros_like(x64)
+    step[2, 3] = 1e-5
+    numeric = (f(x64 + step) - f(x64 - step)) / 2e-5
+    with ops.GradientTape() as again:
+        value = ops.sum(ops.square(ops.DenseChain(layers)(x)))
+    assert float(again.gradient(value, x).numpy()[2, 3]) == pytest.approx(numeric, rel=1e-3, abs=1e-4)
+
+
+class _GenericSequential(keras.Sequential):
+    """The same model on the generic path: a call of its own turns the dense chain off."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=training)
+
+
+@pytest.mark.parametrize("dropout", [False, True])
+def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, monkeypatch):
+    native_backward, chained_steps = _core.dense_chain_backward, []
+
+    def counted(*args):
+        chained_steps.append(1)
+        return native_backward(*args)
+
+    monkeypatch.setattr(_core, "dense_chain_backward", counted)
+    x = RNG.normal(size=(96, 784)).astype(np.float32)
+    y = RNG.integers(0, 10, 96)
+    histories, weights = [], []
+    for kind in (keras.Sequential, _GenericSequential):
+        keras.utils.set_random_seed(5)
+        layers = [keras.Input(shape=(784,)), keras.layers.Dense(32, activation="relu")]
+        if dropout:
+            layers.append(keras.layers.Dropout(0.25, seed=3))
+        layers += [keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10)]
+        model = kind(layers)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+        histories.append(history.history)
+        weights.append(model.get_weights())
+    assert len(chained_steps) == (0 if dropout else 3 * 6)  # training with Dropout stays generic
+    assert histories[0] == histories[1]
+    for got, want in zip(*weights):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"outputs": []}, "'outputs' must be a list of 2 arrays"),
+        ({"dy": np.ones((3, 5), np.float32)}, r"'dy' must have shape \(3, 2\)"),
+        ({"dx": np.ones((3, 5), np.float32)}, r"'dx' must have shape \(3, 4\)"),
+        ({"grads": [(np.ones((4, 3), np.float32), None)]}, "list of 2 \\(dw, db\\) tuples"),
+        ({"grads": [(np.ones((4, 3), np.float32), None), (np.ones((3, 3), np.float32), None)]},
+         r"grads\[1\] dw must have shape \(3, 2\)"),
+        ({"grads": "same"}, "must not share memory"),
+    ],
+)
+def test_native_chain_backward_checks_its_arguments(overrides, message):
+    x = np.ones((3, 4), np.float32)
+    layers = [(np.ones((4, 3), np.float32), np.ones(3, np.float32), "relu"), (np.ones((3, 2), np.float32), None, "linear")]
+    hidden = np.ones((3, 3), np.float32)
+    out = np.ones((3, 2), np.float32)
+    shared = np.ones((4, 3), np.float32)
+    args = {"outputs": [hidden, out], "dy": np.ones((3, 2), np.float32), "dx": None,
+            "grads": [(np.ones((4, 3), np.float32), np.ones(3, np.float32)), (np.ones((3, 2), np.float32), None)]}
+    args.update(overrides)
+    if args["grads"] == "same":
+        args["grads"] = [(shared, None), (np.ones((3, 2), np.float32), None)]
+        args["dx"] = None
+        layers[0] = (shared, layers[0][1], "relu")
+    with pytest.raises(ValueError, match=message):
+        _core.dense_chain_backward(x, layers, args["outputs"], args["dy"], args["dx"], args["grads"])

@@ -234,3 +234,23 @@ def test_config_round_trip(metric):
     clone = type(metric).from_config(config)
     assert clone.get_config() == config
     assert metrics.deserialize(metrics.serialize(metric)).get_config() == config
+
+
+@pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
+def test_sparse_accuracy_counts_like_the_numpy_definition(label_dtype):
+    # Integer labels with float32 scores take a counting shortcut; check it against the
+    # definition, including ties (argmax takes the first) and NaN scores, over several batches.
+    rng = np.random.default_rng(3)
+    m = metrics.SparseCategoricalAccuracy()
+    matches = seen = 0
+    for batch in (7, 1, 32, 0):
+        scores = rng.integers(0, 3, size=(batch, 4)).astype(np.float32)  # many ties
+        if batch:
+            scores[0, 1] = np.nan
+        labels = rng.integers(0, 4, size=batch).astype(label_dtype)
+        m.update_state(labels, scores)
+        matches += sum(int(np.argmax(row) == label) for row, label in zip(scores, labels))
+        seen += batch
+    assert float(m.count.numpy()) == seen
+    assert float(m.total.numpy()) == matches
+    assert float(m.result()) == pytest.approx(matches / seen)

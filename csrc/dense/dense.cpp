@@ -19,7 +19,8 @@ void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float*
   gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep);
 }
 
-void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count, float* out) {
+void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                         float* const* hidden, float* out) {
   check_nonnegative("dense_chain_forward", "m", m);
   check(count >= 1, "dense_chain_forward: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
@@ -27,11 +28,30 @@ void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* 
   int64_t width = k;
   for (int64_t i = 0; i < count; ++i) {
     const DenseStep& s = steps[i];
-    // Layer i writes the buffer layer i - 1 read from, which layer i + 1 no longer needs.
-    float* dst = i + 1 == count ? out : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
+    // In the workspace, layer i writes the buffer layer i - 1 read from: layer i + 1 no longer needs it.
+    float* dst = i + 1 == count         ? out
+                 : hidden != nullptr    ? hidden[i]
+                                        : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
     dense_forward(m, width, s.n, h, s.w, s.b, s.act, dst);
     h = dst;
     width = s.n;
+  }
+}
+
+void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                          const float* const* outputs, const float* dy, float* dx, float* const* dws,
+                          float* const* dbs) {
+  check_nonnegative("dense_chain_backward", "m", m);
+  check(count >= 1, "dense_chain_backward: at least one layer is needed. Received: count=", count);
+  Workspace& ws = thread_workspace();
+  const float* g = dy;
+  for (int64_t i = count - 1; i >= 0; --i) {
+    const int64_t width = i == 0 ? k : steps[i - 1].n;
+    // Layer i's input gradient goes where layer i + 2's went: layer i + 1's is being read.
+    float* d_in = i == 0 ? dx : ws.hidden[i % 2].get(static_cast<size_t>(m * width));
+    dense_backward(m, width, steps[i].n, i == 0 ? x : outputs[i - 1], steps[i].w, outputs[i], g, steps[i].act,
+                   d_in, dws[i], dbs[i]);
+    g = d_in;
   }
 }
 

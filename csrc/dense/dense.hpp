@@ -20,10 +20,19 @@ struct DenseStep {
   Activation act;
 };
 
-// out (m x steps[count-1].n) = the layers applied in order to x (m x k), for inference: the hidden
-// activations live in the calling thread's workspace, so a whole model is one call that allocates
-// nothing once warm. Each layer is dense_forward, so results equal calling the layers one by one.
-void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count, float* out);
+// out (m x steps[count-1].n) = the layers applied in order to x (m x k). Layer i < count - 1 writes
+// its output to hidden[i] when hidden is given (training keeps them for the backward pass), else to
+// the calling thread's workspace (inference: a whole model is one call that allocates nothing once
+// warm). Each layer is dense_forward, so results equal calling the layers one by one.
+void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                         float* const* hidden, float* out);
+
+// The backward pass of dense_chain_forward: outputs[i] is layer i's output (hidden..., out), dy the
+// gradient of out. Writes dws[i], dbs[i] (if non-null) and dx (if non-null); the gradients between
+// layers live in the workspace. Each layer is dense_backward, so results equal the layers' own.
+void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                          const float* const* outputs, const float* dy, float* dx, float* const* dws,
+                          float* const* dbs);
 
 // Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):
 //   dz = act == relu ? dy * (y > 0) : dy

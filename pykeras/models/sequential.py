@@ -4,9 +4,8 @@ import numpy as np
 from pykeras.layers.input_layer import InputLayer
 from pykeras.layers.layer import Layer, _call_context, _layer_scope
 from pykeras.layers.symbolic import KerasTensor
-from pykeras.models.inference_chain import CachedChain
+from pykeras.models.dense_stack import DenseStack
 from pykeras.models.model import Model
-from pykeras.ops.tape import state as tape_state
 from pykeras.tensor import FLOAT, Tensor
 
 
@@ -32,7 +31,7 @@ class Sequential(Model):
         self._stack = []
         self._input_layer = None
         self._output_shapes = {}
-        object.__setattr__(self, "_chain_cache", CachedChain())
+        object.__setattr__(self, "_dense_stack", DenseStack())
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._build_from_declared_input()
@@ -116,18 +115,20 @@ class Sequential(Model):
         self.build(input_shape)
 
     def __call__(self, *args, **kwargs):
-        # Inference on float32 rows through plain Dense layers: one native call (inference_chain.py).
-        if len(args) == 1 and self.built and not tape_state.tapes and type(self).call is Sequential.call:
+        # float32 rows through plain Dense layers: one op, one native call (dense_stack.py).
+        if len(args) == 1 and self.built and type(self).call is Sequential.call:
             x = args[0]
             rows = x if type(x) is np.ndarray else x._value if type(x) is Tensor else None
             if rows is not None and rows.dtype == FLOAT and rows.ndim == 2 and rows.flags.c_contiguous:
                 training = kwargs.get("training") if kwargs else None
                 if training is None:
                     training = getattr(_call_context, "training", None)
-                if not training and (not kwargs or len(kwargs) == 1 and "training" in kwargs):
-                    chain = self._chain_cache.get(self._stack)
-                    if chain is not None and rows.shape[1] == chain.input_width:
-                        return chain.forward_rows(rows)
+                if not kwargs or len(kwargs) == 1 and "training" in kwargs:
+                    stack = self._dense_stack
+                    chain = stack.get(self._stack)
+                    if (chain is not None and rows.shape[1] == chain.input_width
+                            and not (training and stack.has_dropout)):
+                        return chain.forward_rows(rows) if rows is x else chain(x)
         return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None):

@@ -4,7 +4,7 @@ import numpy as np
 from pykeras import _core
 from pykeras.ops.core import wrap
 from pykeras.ops.nn import FUSED_ACTIVATIONS, dense
-from pykeras.ops.tape import state
+from pykeras.ops.tape import record, state
 from pykeras.tensor import FLOAT, Tensor
 
 
@@ -23,8 +23,9 @@ class DenseChain:
 
     Inference runs the whole chain in one native call: no Python, no allocation and no
     Tensor between layers, the hidden activations held in native scratch memory. Under a
-    recording GradientTape it composes ``dense`` ops instead, so gradients flow as usual.
-    The arithmetic is the same either way: results are bitwise equal.
+    recording GradientTape the forward pass keeps the hidden activations and records one
+    backward rule, itself one native call for every layer's gradients. The arithmetic is
+    that of ``dense`` layer by layer: values and gradients are bitwise equal.
 
     Kernels and biases are read in place: later updates to the Variables (``assign``, an
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
@@ -56,19 +57,40 @@ class DenseChain:
         self.input_width = self._steps[0][0].shape[0]
 
     def __call__(self, x):
-        if state.tapes:
+        tx = x if isinstance(x, Tensor) else None
+        array = x._value if tx is not None else np.asarray(x)
+        if array.ndim != 2 or array.dtype != FLOAT or not array.flags.c_contiguous:
+            # dense handles the rest: casting, more than two dimensions, its error messages.
             for kernel, bias, activation in self._layers:
                 x = dense(x, kernel, bias, activation)
             return x
-        array = x._value if isinstance(x, Tensor) else np.asarray(x)
-        if array.ndim != 2 or array.dtype != FLOAT or not array.flags.c_contiguous:
-            # dense handles the rest: casting, more than two dimensions, its error messages.
-            for kernel, bias, activation in self._steps:
-                x = dense(x, kernel, bias, activation)
-            return x
+        if state.tapes:
+            return self._recorded(tx, array)
         return wrap(_core.dense_chain_forward(array, self._steps))
 
+    def _recorded(self, tx, rows):
+        steps = self._steps
+        hidden = [np.empty((rows.shape[0], kernel.shape[1]), FLOAT) for kernel, _, _ in steps[:-1]]
+        out = _core.dense_chain_forward(rows, steps, hidden)
+        result = wrap(out)
+        inputs = (tx,) + tuple(t if isinstance(t, Tensor) else None for layer in self._layers for t in layer[:2])
+        need_dx = tx is not None and any(tape._is_watched(tx) for tape in state.tapes)
+
+        def backward(g):
+            if g.dtype != FLOAT or not g.flags.c_contiguous:
+                g = np.ascontiguousarray(g, dtype=FLOAT)
+            dx = np.empty_like(rows) if need_dx else None
+            grads = [(np.empty_like(kernel), None if bias is None else np.empty_like(bias))
+                     for kernel, bias, _ in steps]
+            _core.dense_chain_backward(rows, steps, hidden + [out], g, dx, grads)
+            return (dx,) + tuple(grad for pair in grads for grad in pair)
+
+        record(result, inputs, backward)
+        return result
+
     def forward_rows(self, rows):
-        """Inference on ``rows``, a C-contiguous float32 (batch, input_width) array, with no
-        tape recording (the caller has checked both); returns a Tensor."""
+        """``self(rows)`` for ``rows`` a C-contiguous float32 (batch, input_width) array,
+        which the caller has checked; returns a Tensor."""
+        if state.tapes:
+            return self._recorded(None, rows)
         return wrap(_core.dense_chain_forward(rows, self._steps))
