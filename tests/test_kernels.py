@@ -162,6 +162,26 @@ def test_one_and_two_threads_bitwise_equal(isa):
         np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, True)])
+def test_row_split_matches_numpy_and_one_thread(isa, trans_a, trans_b):
+    # Many rows: threads split them (each packing its own A) around a shared B, repacked per
+    # (NC, KC) block: n > 2048 and k > 1024 cross both, and m leaves ragged MR panels.
+    _core.set_isa(isa)
+    rng = np.random.default_rng(13)
+    for m, n, k in [(397, 2100, 40), (300, 70, 1030), (1024, 256, 784), (1000, 33, 257)]:
+        a = rand(rng, k, m) if trans_a else rand(rng, m, k)
+        b = rand(rng, n, k) if trans_b else rand(rng, k, n)
+        results = []
+        for threads in (1, 2, 3):
+            _core.set_num_threads(threads)
+            results.append(_core.matmul(a, b, trans_a, trans_b))
+        ref = (a.T if trans_a else a).astype(np.float64) @ (b.T if trans_b else b).astype(np.float64)
+        np.testing.assert_allclose(results[0], ref, **gemm_tolerance(k))
+        for other in results[1:]:
+            np.testing.assert_array_equal(other, results[0])
+
+
 # Shapes of the no-packing path (m <= 4 rows, or n below one register tile) and its blocking: column
 # blocks of 256 / 160 / 112 / 96 floats for 1 / 2 / 3 / 4 rows, row blocks of 12.
 SMALL_M_SHAPES = [(m, k, n) for m in (1, 2, 3, 4) for k in (0, 1, 7, 128, 784)
