@@ -108,6 +108,21 @@ def test_big_variable_on_one_and_two_threads_is_bitwise_equal(rule):
     assert_same_state(states[0], states[1])
 
 
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_threads_share_all_variables_as_one_stream(rule):
+    # 120,006 floats in four variables: the threads' shares meet inside the second variable, and
+    # the small third one lies wholly in one share. Every split must give the numpy state.
+    shapes = [(40_000,), (30_001,), (5,), (50_000,)]
+    states = []
+    for threads in (1, 2, 3):
+        _core.set_num_threads(threads)
+        got, want = run_both(rule, shapes, 2, seed=17)
+        assert_same_state(got, want)
+        states.append(got)
+    for other in states[1:]:
+        assert_same_state(states[0], other)
+
+
 @pytest.mark.parametrize("isa", ISAS)
 def test_every_isa_matches_portable(isa):
     results = []

@@ -1,4 +1,4 @@
-// The multi-tensor driver: rule dispatch, gradient transforms chunk by chunk, threads for big variables.
+// The multi-tensor driver: rule dispatch, gradient transforms chunk by chunk, one thread team per update.
 #include "optim/optim.hpp"
 
 #include <cmath>
@@ -40,45 +40,60 @@ void check_variables(const char* op, const std::vector<Variable>& vars, const Tr
   }
 }
 
-// Runs rule(offset, count, grad) over one variable: split between threads when it is big, and in
-// chunks through the transform buffer when the gradient is scaled or clipped or the value decayed.
+// Runs rule(x, offset, count, grad) over part [lo, hi) of one variable, in chunks through the
+// transform buffer when the gradient is scaled or clipped or the value decayed.
 template <typename Rule>
-void run(const RuleTable& rt, const Variable& x, const Transforms& tf, const Rule& rule) {
-  const int64_t size = x.size;
-  if (size == 0) return;
-  const bool transform = tf.scale || tf.clip || x.decay;
-  const auto range = [&](int64_t lo, int64_t hi) {
-    if (!transform) {
-      rule(lo, hi - lo, x.grad + lo);
-      return;
-    }
-    alignas(64) float buf[kChunk];
-    for (int64_t i0 = lo; i0 < hi; i0 += kChunk) {
-      const int64_t n = hi - i0 < kChunk ? hi - i0 : kChunk;
-      const float* g = x.grad + i0;
-      if (tf.scale) {
-        rt.scale(n, g, x.grad_scale, buf);
-        g = buf;
-      } else if (tf.clip) {
-        rt.clip(n, g, tf.clip_value, buf);
-        g = buf;
-      }
-      if (x.decay) rt.decay(n, x.value + i0, tf.decay_factor);
-      rule(i0, n, g);
-    }
-  };
-  const int nt = threads_for_elements(size);
-  if (nt <= 1) {
-    range(0, size);
+void run_range(const RuleTable& rt, const Variable& x, const Transforms& tf, int64_t lo, int64_t hi,
+               const Rule& rule) {
+  if (!(tf.scale || tf.clip || x.decay)) {
+    rule(x, lo, hi - lo, x.grad + lo);
     return;
   }
-  // Elementwise work: any split gives the same bits, so threads only change the speed.
-  const int64_t per = (size / nt + kSplitAlign - 1) / kSplitAlign * kSplitAlign;
+  alignas(64) float buf[kChunk];
+  for (int64_t i0 = lo; i0 < hi; i0 += kChunk) {
+    const int64_t n = hi - i0 < kChunk ? hi - i0 : kChunk;
+    const float* g = x.grad + i0;
+    if (tf.scale) {
+      rt.scale(n, g, x.grad_scale, buf);
+      g = buf;
+    } else if (tf.clip) {
+      rt.clip(n, g, tf.clip_value, buf);
+      g = buf;
+    }
+    if (x.decay) rt.decay(n, x.value + i0, tf.decay_factor);
+    rule(x, i0, n, g);
+  }
+}
+
+// Runs the rule over every variable as one stream of elements: one parallel region for the whole
+// update, each thread taking an equal share of the concatenated elements (aligned to whole cache
+// lines), so a mid-sized variable is split as well as a big one and small ones cost no team of
+// their own. Elementwise rules: any split gives the same bits, threads only change the speed.
+template <typename Rule>
+void run(const RuleTable& rt, const std::vector<Variable>& vars, const Transforms& tf, const Rule& rule) {
+  int64_t total = 0;
+  for (const Variable& x : vars) total += x.size;
+  if (total == 0) return;
+  const int nt = threads_for_elements(total);
+  const auto share = [&](int64_t lo, int64_t hi) {  // elements [lo, hi) of the concatenation
+    int64_t start = 0;
+    for (const Variable& x : vars) {
+      const int64_t a = lo > start ? lo - start : 0, b = hi - start < x.size ? hi - start : x.size;
+      if (a < b) run_range(rt, x, tf, a, b, rule);
+      start += x.size;
+      if (start >= hi) break;
+    }
+  };
+  if (nt <= 1) {
+    share(0, total);
+    return;
+  }
+  const int64_t per = (total / nt + kSplitAlign - 1) / kSplitAlign * kSplitAlign;
 #pragma omp parallel for num_threads(nt) schedule(static, 1)
   for (int t = 0; t < nt; ++t) {
-    const int64_t lo = t * per < size ? t * per : size;
-    const int64_t hi = t == nt - 1 ? size : (lo + per < size ? lo + per : size);
-    if (lo < hi) range(lo, hi);
+    const int64_t lo = t * per < total ? t * per : total;
+    const int64_t hi = t == nt - 1 ? total : (lo + per < total ? lo + per : total);
+    if (lo < hi) share(lo, hi);
   }
 }
 
@@ -99,10 +114,9 @@ void sgd_update(std::vector<Variable>& vars, const Transforms& tf, double lr, do
   const RuleTable& rt = active_rules();
   const SgdScalars s{static_cast<float>(lr), static_cast<float>(momentum)};
   const auto fn = rt.sgd[with_momentum ? (nesterov ? 2 : 1) : 0];
-  for (const Variable& x : vars)
-    run(rt, x, tf, [&](int64_t i, int64_t n, const float* g) {
-      fn(n, x.value + i, g, with_momentum ? x.slot[0] + i : nullptr, s);
-    });
+  run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+    fn(n, x.value + i, g, with_momentum ? x.slot[0] + i : nullptr, s);
+  });
 }
 
 void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double beta_1, double beta_2,
@@ -113,10 +127,9 @@ void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, d
   const AdamScalars s{adam_step_size(lr, beta_1, beta_2, step), static_cast<float>(1.0 - beta_1),
                       static_cast<float>(1.0 - beta_2), static_cast<float>(epsilon)};
   const auto fn = rt.adam[amsgrad ? 1 : 0];
-  for (const Variable& x : vars)
-    run(rt, x, tf, [&](int64_t i, int64_t n, const float* g) {
-      fn(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, amsgrad ? x.slot[2] + i : nullptr, s);
-    });
+  run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+    fn(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, amsgrad ? x.slot[2] + i : nullptr, s);
+  });
 }
 
 void rmsprop_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double rho, double momentum,
@@ -132,11 +145,10 @@ void rmsprop_update(std::vector<Variable>& vars, const Transforms& tf, double lr
   const RmspropScalars s{static_cast<float>(rho), static_cast<float>(1.0 - rho), static_cast<float>(epsilon),
                          static_cast<float>(lr), static_cast<float>(momentum)};
   const auto fn = rt.rmsprop[(centered ? 2 : 0) + (with_momentum ? 1 : 0)];
-  for (const Variable& x : vars)
-    run(rt, x, tf, [&](int64_t i, int64_t n, const float* g) {
-      fn(n, x.value + i, g, x.slot[0] + i, with_momentum ? x.slot[1] + i : nullptr,
-         centered ? x.slot[2] + i : nullptr, s);
-    });
+  run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+    fn(n, x.value + i, g, x.slot[0] + i, with_momentum ? x.slot[1] + i : nullptr,
+       centered ? x.slot[2] + i : nullptr, s);
+  });
 }
 
 }  // namespace pykeras::optim
