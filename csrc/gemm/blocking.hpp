@@ -38,6 +38,8 @@ namespace pykeras::gemm {
 static_assert(kBlockingAvx512.mr * kBlockingAvx512.nr <= kMaxTile && kBlockingAvx2.mr * kBlockingAvx2.nr <= kMaxTile &&
                   kBlockingPortable.mr * kBlockingPortable.nr <= kMaxTile,
               "edge-tile buffer too small");
+static_assert(kBlockingAvx512.nr <= 32 && kBlockingAvx2.nr <= 32 && kBlockingPortable.nr <= 32,
+              "pack_b_panel transposes through a tile at most 32 columns wide");
 static_assert(kBlockingAvx512.mr <= 16 && kBlockingAvx2.mr <= 16 && kBlockingPortable.mr <= 16,
               "pack_a_panel handles at most 16 rows");
 }  // namespace pykeras::gemm

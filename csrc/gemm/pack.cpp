@@ -56,12 +56,24 @@ void pack_b(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int
     }
     return;
   }
-  // op(B) column j is row j of the stored n x k matrix.
-  if (nr < NR) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(kc) * NR);
-  for (int j = 0; j < nr; ++j) {
-    const int64_t row = (j0 + j) * ldb + p0;
-    float* d = dst + j;
-    for (int64_t p = 0; p < kc; ++p) d[p * NR] = element<kMasked>(b, mask, row + p);
+  // op(B) column j is row j of the stored n x k matrix: a transpose. Done in blocks of kBlock values
+  // of p (one cache line of each of the nr source rows) through a small tile, so the source is read
+  // in whole lines and each panel row is written whole and in order.
+  constexpr int kBlock = 16;
+  constexpr int kMaxNr = 32;
+  float tile[kBlock][kMaxNr];
+  for (int64_t pb = 0; pb < kc; pb += kBlock) {
+    const int np = static_cast<int>(kc - pb < kBlock ? kc - pb : kBlock);
+    for (int j = 0; j < nr; ++j) {
+      const int64_t row = (j0 + j) * ldb + p0 + pb;
+      for (int p = 0; p < np; ++p) tile[p][j] = element<kMasked>(b, mask, row + p);
+    }
+    for (int p = 0; p < np; ++p) {
+      float* d = dst + (pb + p) * NR;
+      int j = 0;
+      for (; j < nr; ++j) d[j] = tile[p][j];
+      for (; j < NR; ++j) d[j] = 0.0f;
+    }
   }
 }
 
