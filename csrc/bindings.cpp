@@ -245,6 +245,45 @@ std::vector<float*> layer_outputs(const char* fn, const char* name, const py::ha
   return ptrs;
 }
 
+// grads: a list of one (dw, db) tuple per layer (db None where the layer has no bias), checked and
+// appended to `written`.
+void parse_grads(const char* fn, const py::handle& grads_obj, const Chain& chain, int64_t k,
+                 std::vector<py::array>& written, std::vector<float*>& dws, std::vector<float*>& dbs) {
+  const size_t count = chain.steps.size();
+  if (!py::isinstance<py::list>(grads_obj) || py::len(grads_obj) != count)
+    fail(fn, ": argument 'grads' must be a list of ", count, " (dw, db) tuples. Received: ", type_name(grads_obj));
+  py::list grads = py::reinterpret_borrow<py::list>(grads_obj);
+  for (size_t i = 0; i < count; ++i) {
+    if (!py::isinstance<py::tuple>(grads[i]) || py::len(grads[i]) != 2)
+      fail(fn, ": grads[", i, "] must be a tuple (dw, db). Received: an object of type ", type_name(grads[i]));
+    py::tuple pair = grads[i].cast<py::tuple>();
+    const int64_t width = i == 0 ? k : chain.steps[i - 1].n;
+    py::array dw = f32(fn, "dw", pair[0], true);
+    if (dw.ndim() != 2 || dw.shape(0) != width || dw.shape(1) != chain.steps[i].n)
+      fail(fn, ": grads[", i, "] dw must have shape (", width, ", ", chain.steps[i].n, "). Received: ",
+           shape_str(dw));
+    written.push_back(dw);
+    dws.push_back(mptr(dw));
+    float* dbp = nullptr;
+    if (!pair[1].is_none()) {
+      py::array db = f32(fn, "db", pair[1], true);
+      if (db.ndim() != 1 || db.shape(0) != chain.steps[i].n)
+        fail(fn, ": grads[", i, "] db must have shape (", chain.steps[i].n, ",). Received: ", shape_str(db));
+      written.push_back(db);
+      dbp = mptr(db);
+    }
+    dbs.push_back(dbp);
+  }
+}
+
+// No written array may overlap an input or another written array.
+void expect_disjoint(const char* fn, const std::vector<py::array>& written, const std::vector<py::array>& inputs) {
+  for (size_t i = 0; i < written.size(); ++i) {
+    for (const py::array& in : inputs) expect_no_overlap(fn, "an output", written[i], "an input", in);
+    for (size_t j = 0; j < i; ++j) expect_no_overlap(fn, "an output", written[i], "another output", written[j]);
+  }
+}
+
 py::array dense_chain_forward(py::object x_obj, py::sequence layers, py::object hidden_obj) {
   const char* fn = "dense_chain_forward";
   py::array x = f32(fn, "x", x_obj);
@@ -293,41 +332,66 @@ void dense_chain_backward(py::object x_obj, py::sequence layers, py::object outp
     written.push_back(dx);
     dxp = mptr(dx);
   }
-  if (!py::isinstance<py::list>(grads_obj) || py::len(grads_obj) != count)
-    fail(fn, ": argument 'grads' must be a list of ", count, " (dw, db) tuples. Received: ", type_name(grads_obj));
-  py::list grads = py::reinterpret_borrow<py::list>(grads_obj);
   std::vector<float*> dws, dbs;
-  for (size_t i = 0; i < count; ++i) {
-    if (!py::isinstance<py::tuple>(grads[i]) || py::len(grads[i]) != 2)
-      fail(fn, ": grads[", i, "] must be a tuple (dw, db). Received: an object of type ", type_name(grads[i]));
-    py::tuple pair = grads[i].cast<py::tuple>();
-    const int64_t width = i == 0 ? k : chain.steps[i - 1].n;
-    py::array dw = f32(fn, "dw", pair[0], true);
-    if (dw.ndim() != 2 || dw.shape(0) != width || dw.shape(1) != chain.steps[i].n)
-      fail(fn, ": grads[", i, "] dw must have shape (", width, ", ", chain.steps[i].n, "). Received: ",
-           shape_str(dw));
-    written.push_back(dw);
-    dws.push_back(mptr(dw));
-    float* dbp = nullptr;
-    if (!pair[1].is_none()) {
-      py::array db = f32(fn, "db", pair[1], true);
-      if (db.ndim() != 1 || db.shape(0) != chain.steps[i].n)
-        fail(fn, ": grads[", i, "] db must have shape (", chain.steps[i].n, ",). Received: ", shape_str(db));
-      written.push_back(db);
-      dbp = mptr(db);
-    }
-    dbs.push_back(dbp);
-  }
-  for (size_t i = 0; i < written.size(); ++i) {
-    for (const py::array& in : inputs) expect_no_overlap(fn, "a gradient", written[i], "an input", in);
-    for (size_t j = 0; j < i; ++j) expect_no_overlap(fn, "a gradient", written[i], "another gradient", written[j]);
-  }
+  parse_grads(fn, grads_obj, chain, k, written, dws, dbs);
+  expect_disjoint(fn, written, inputs);
   const float* xp = cptr(x);
   const float* dyp = cptr(dy);
   std::vector<const float*> couts(outs.begin(), outs.end());
   py::gil_scoped_release release;
   pykeras::dense_chain_backward(m, k, xp, chain.steps.data(), static_cast<int64_t>(count), couts.data(), dyp,
                                 dxp, dws.data(), dbs.data());
+}
+
+// One training pass under mean sparse softmax cross-entropy from logits (dense_chain_sce_gradients):
+// all buffers are the caller's, so a training loop allocates nothing per step.
+double dense_chain_sce_gradients(py::object x_obj, py::sequence layers, py::object labels_obj,
+                                 py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
+                                 py::object grads_obj) {
+  const char* fn = "dense_chain_sce_gradients";
+  py::array x = f32(fn, "x", x_obj);
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
+  const int64_t m = x.shape(0), k = x.shape(1);
+  Chain chain = parse_chain(fn, layers, k);
+  std::vector<py::array> inputs = chain.keep;
+  inputs.push_back(x);
+  if (!py::isinstance<py::array>(labels_obj))
+    fail(fn, ": argument 'labels' must be a numpy array of dtype int32 or int64. Received: an object of type ",
+         type_name(labels_obj));
+  const py::dtype i32 = py::dtype::of<int32_t>(), i64 = py::dtype::of<int64_t>();
+  const py::dtype label_dtype = py::reinterpret_borrow<py::array>(labels_obj).dtype();
+  const bool is64 = label_dtype.equal(i64);
+  if (!is64 && !label_dtype.equal(i32))
+    fail(fn, ": argument 'labels' must have dtype int32 or int64. Received: labels.dtype=",
+         std::string(py::str(label_dtype)));
+  py::array labels = as_array(fn, "labels", labels_obj, is64 ? i64 : i32, false);
+  if (labels.ndim() != 1 || labels.shape(0) != m)
+    fail(fn, ": argument 'labels' must have shape (", m, ",). Received: labels.shape=", shape_str(labels));
+  inputs.push_back(labels);
+  std::vector<py::array> written;
+  std::vector<float*> hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, written);
+  const int64_t c = chain.width;
+  py::array logits = f32(fn, "logits", logits_obj, true), dlogits = f32(fn, "dlogits", dlogits_obj, true);
+  for (const py::array* a : {&logits, &dlogits})
+    if (a->ndim() != 2 || a->shape(0) != m || a->shape(1) != c)
+      fail(fn, ": arguments 'logits' and 'dlogits' must have shape (", m, ", ", c, "). Received: ", shape_str(*a));
+  written.push_back(logits);
+  written.push_back(dlogits);
+  std::vector<float*> dws, dbs;
+  parse_grads(fn, grads_obj, chain, k, written, dws, dbs);
+  expect_disjoint(fn, written, inputs);
+  const float* xp = cptr(x);
+  const void* yp = labels.data();
+  float* lp = mptr(logits);
+  float* gp = mptr(dlogits);
+  const auto* steps = chain.steps.data();
+  const auto count = static_cast<int64_t>(chain.steps.size());
+  py::gil_scoped_release release;
+  if (is64)
+    return pykeras::dense_chain_sce_gradients(m, k, xp, steps, count, hidden.data(), lp,
+                                              static_cast<const int64_t*>(yp), gp, dws.data(), dbs.data());
+  return pykeras::dense_chain_sce_gradients(m, k, xp, steps, count, hidden.data(), lp,
+                                            static_cast<const int32_t*>(yp), gp, dws.data(), dbs.data());
 }
 
 void dense_backward(py::object x_obj, py::object w_obj, py::object y_obj, py::object dy_obj,
@@ -449,6 +513,10 @@ PYBIND11_MODULE(_core, mod) {
           py::arg("dy"), py::arg("dx"), py::arg("grads"),
           "Backward of dense_chain_forward: outputs = hidden + [out]; writes grads[i] = (dw, db) and dx if "
           "not None.");
+  mod.def("dense_chain_sce_gradients", &dense_chain_sce_gradients, py::arg("x"), py::arg("layers"),
+          py::arg("labels"), py::arg("hidden"), py::arg("logits"), py::arg("dlogits"), py::arg("grads"),
+          "One training pass: forward (hidden outputs and logits written), mean sparse softmax cross-entropy "
+          "(returned) and its gradient, backward into grads[i] = (dw, db).");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

@@ -257,16 +257,18 @@ class _GenericSequential(keras.Sequential):
 
 @pytest.mark.parametrize("dropout", [False, True])
 def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, monkeypatch):
-    native_backward, chained_steps = _core.dense_chain_backward, []
+    calls = {"dense_chain_backward": 0, "dense_chain_sce_gradients": 0}
+    for name in calls:
+        native = getattr(_core, name)
 
-    def counted(*args):
-        chained_steps.append(1)
-        return native_backward(*args)
+        def counted(*args, native=native, name=name):
+            calls[name] += 1
+            return native(*args)
 
-    monkeypatch.setattr(_core, "dense_chain_backward", counted)
+        monkeypatch.setattr(_core, name, counted)
     x = RNG.normal(size=(96, 784)).astype(np.float32)
     y = RNG.integers(0, 10, 96)
-    histories, weights = [], []
+    histories, weights, counts = [], [], []
     for kind in (keras.Sequential, _GenericSequential):
         keras.utils.set_random_seed(5)
         layers = [keras.Input(shape=(784,)), keras.layers.Dense(32, activation="relu")]
@@ -276,10 +278,16 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, monkeypa
         model = kind(layers)
         model.compile(optimizer=keras.optimizers.Adam(1e-3),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+        history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, shuffle=False, verbose=0)
         histories.append(history.history)
         weights.append(model.get_weights())
-    assert len(chained_steps) == (0 if dropout else 3 * 6)  # training with Dropout stays generic
+        counts.append(dict(calls))
+        calls.update(dict.fromkeys(calls, 0))
+    # 3 epochs of 5 steps: on the chain, the first step (which builds the compiled loss) goes through
+    # the tape and the rest through the fused classifier step; Dropout in training and a model with
+    # its own call stay on the generic path.
+    fused = {"dense_chain_backward": 1, "dense_chain_sce_gradients": 14}
+    assert counts == [dict.fromkeys(calls, 0) if dropout else fused, dict.fromkeys(calls, 0)]
     assert histories[0] == histories[1]
     for got, want in zip(*weights):
         np.testing.assert_array_equal(got, want)
@@ -312,3 +320,65 @@ def test_native_chain_backward_checks_its_arguments(overrides, message):
         layers[0] = (shared, layers[0][1], "relu")
     with pytest.raises(ValueError, match=message):
         _core.dense_chain_backward(x, layers, args["outputs"], args["dy"], args["dx"], args["grads"])
+
+
+def _classifier(kind=keras.Sequential, trainable_first=True):
+    keras.utils.set_random_seed(9)
+    model = kind([keras.Input(shape=(20,)), keras.layers.Dense(12, activation="relu"), keras.layers.Dense(4)])
+    model.layers[0].trainable = trainable_first
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("labels", ["int32", "column", "float", "uint8"])
+@pytest.mark.parametrize("trainable_first", [True, False])
+def test_classifier_step_matches_the_generic_step_for_label_kinds_and_frozen_layers(labels, trainable_first):
+    x = RNG.normal(size=(40, 20)).astype(np.float32)
+    y = RNG.integers(0, 4, 40)
+    y = {"int32": y.astype(np.int32), "column": y.reshape(-1, 1), "float": y.astype(np.float32),
+         "uint8": y.astype(np.uint8)}[labels]
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        model = _classifier(kind, trainable_first)
+        history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        results.append((history.history, model.get_weights()))
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
+    model = _classifier()
+    x = RNG.normal(size=(8, 20)).astype(np.float32)
+    model.train_on_batch(x, np.zeros(8, np.int64))  # builds the compiled loss: the next step is fused
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="label"):
+        model.train_on_batch(x, np.full(8, 4, np.int64))
+    for got, want in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"labels": np.zeros(3, np.int16)}, "dtype int32 or int64"),
+        ({"labels": np.zeros(2, np.int64)}, r"'labels' must have shape \(3,\)"),
+        ({"logits": np.zeros((3, 5), np.float32)}, r"must have shape \(3, 2\)"),
+        ({"hidden": []}, "'hidden' must be a list of 1 arrays"),
+        ({"dlogits": "logits"}, "must not share memory"),
+    ],
+)
+def test_native_classifier_gradients_checks_its_arguments(args, message):
+    layers = [(np.ones((4, 3), np.float32), None, "relu"), (np.ones((3, 2), np.float32), None, "linear")]
+    logits = np.zeros((3, 2), np.float32)
+    call = {"labels": np.zeros(3, np.int64), "hidden": [np.zeros((3, 3), np.float32)], "logits": logits,
+            "dlogits": np.zeros((3, 2), np.float32),
+            "grads": [(np.zeros((4, 3), np.float32), None), (np.zeros((3, 2), np.float32), None)]}
+    call.update(args)
+    if call["dlogits"] == "logits" if isinstance(call["dlogits"], str) else False:
+        call["dlogits"] = logits
+    with pytest.raises(ValueError, match=message):
+        _core.dense_chain_sce_gradients(np.ones((3, 4), np.float32), layers, call["labels"], call["hidden"],
+                                        call["logits"], call["dlogits"], call["grads"])

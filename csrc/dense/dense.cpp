@@ -3,12 +3,15 @@
 #include "common/check.hpp"
 #include "common/workspace.hpp"
 #include "elementwise/elementwise.hpp"
+#include "loss/softmax_cross_entropy.hpp"
 #include "gemm/sgemm.hpp"
 
 namespace pykeras {
 namespace {
 // Leading dimension of a packed row-major matrix with `cols` columns (BLAS wants >= 1 even when empty).
 int64_t ld(int64_t cols) { return cols > 1 ? cols : 1; }
+// Layers of a chain trained in one call (a bound for the stack array of outputs).
+constexpr int64_t kMaxChain = 64;
 }  // namespace
 
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
@@ -54,6 +57,28 @@ void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep*
     g = d_in;
   }
 }
+
+template <typename Label>
+double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                                 float* const* hidden, float* logits, const Label* labels, float* dlogits,
+                                 float* const* dws, float* const* dbs) {
+  check(count >= 1 && count <= kMaxChain, "dense_chain_sce_gradients: between 1 and ", kMaxChain,
+        " layers are supported. Received: count=", count);
+  dense_chain_forward(m, k, x, steps, count, hidden, logits);
+  const double loss = softmax_cross_entropy(m, steps[count - 1].n, logits, labels, dlogits, 1.0f);
+  const float* outputs[kMaxChain];
+  for (int64_t i = 0; i + 1 < count; ++i) outputs[i] = hidden[i];
+  outputs[count - 1] = logits;
+  dense_chain_backward(m, k, x, steps, count, outputs, dlogits, nullptr, dws, dbs);
+  return loss;
+}
+
+template double dense_chain_sce_gradients<int32_t>(int64_t, int64_t, const float*, const DenseStep*, int64_t,
+                                                   float* const*, float*, const int32_t*, float*, float* const*,
+                                                   float* const*);
+template double dense_chain_sce_gradients<int64_t>(int64_t, int64_t, const float*, const DenseStep*, int64_t,
+                                                   float* const*, float*, const int64_t*, float*, float* const*,
+                                                   float* const*);
 
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,
                     const float* dy, Activation act, float* dx, float* dw, float* db) {

@@ -34,6 +34,15 @@ void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep*
                           const float* const* outputs, const float* dy, float* dx, float* const* dws,
                           float* const* dbs);
 
+// One training pass of a dense chain whose last layer gives logits, under the mean sparse softmax
+// cross-entropy: dense_chain_forward (hidden outputs kept, logits written), softmax_cross_entropy
+// (dlogits, scale 1), dense_chain_backward (no dx), called in turn. Returns the loss. A label out of
+// [0, classes) raises before any gradient is written.
+template <typename Label>
+double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                                 float* const* hidden, float* logits, const Label* labels, float* dlogits,
+                                 float* const* dws, float* const* dbs);
+
 // Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):
 //   dz = act == relu ? dy * (y > 0) : dy
 //   dw (k x n) = x^T dz;  db (n) = column sums of dz (if db);  dx (m x k) = dz w^T (if dx).

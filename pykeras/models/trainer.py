@@ -4,6 +4,7 @@ import numpy as np
 from pykeras import config
 from pykeras.callbacks import CallbackList
 from pykeras.models import data as data_utils
+from pykeras.models.classifier_step import classifier_step
 from pykeras.models.compiled import CompiledLossAndMetrics
 from pykeras.models.weights_lock import WeightsLock
 from pykeras.ops.core import convert_to_tensor
@@ -109,6 +110,12 @@ class Trainer:
     def _fit_batch(self, data):
         """Forward, loss, backward, update and metric accumulation; no logs."""
         x, y, sample_weight = data
+        if sample_weight is None and self._compiled._losses is not None:
+            # A plain dense classifier: the same step as one native call (classifier_step.py).
+            step = classifier_step(self, self.__dict__.get("_classifier_step"))
+            object.__setattr__(self, "_classifier_step", step)
+            if step is not None and step.run(self, x, y):
+                return
         variables = self._trainable_variables_cached()
         with GradientTape() as tape:
             y_pred = self(x, training=True)

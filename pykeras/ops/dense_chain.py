@@ -31,7 +31,7 @@ class DenseChain:
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
     """
 
-    __slots__ = ("_layers", "_steps", "input_width")
+    __slots__ = ("_layers", "_steps", "input_width", "_buffers")
 
     def __init__(self, layers):
         self._layers = [tuple(layer) for layer in layers]
@@ -55,6 +55,12 @@ class DenseChain:
             width = k.shape[1]
         self._steps = steps
         self.input_width = self._steps[0][0].shape[0]
+        self._buffers = None  # classifier_gradients' arrays, for one batch size
+
+    @property
+    def layers(self):
+        """The ``(kernel, bias, activation)`` entries, as given."""
+        return list(self._layers)
 
     def __call__(self, x):
         tx = x if isinstance(x, Tensor) else None
@@ -94,3 +100,29 @@ class DenseChain:
         if state.tapes:
             return self._recorded(None, rows)
         return wrap(_core.dense_chain_forward(rows, self._steps))
+
+    def classifier_gradients(self, rows, labels):
+        """One training pass with the last layer's output as logits and the mean sparse softmax
+        cross-entropy as the loss, in one native call and without a tape.
+
+        ``rows``: a C-contiguous float32 (batch, input_width) array; ``labels``: int32 or int64
+        (batch,). Returns ``(loss, logits, grads)``: the loss as a float32 scalar, the logits, and
+        one gradient per kernel and bias in layer order (biases that are None are left out). The
+        arithmetic is that of this chain under a GradientTape followed by
+        ``sparse_softmax_cross_entropy``, so the numbers are bitwise the same. The arrays returned
+        are reused by the next call with the same batch size.
+        """
+        batch = rows.shape[0]
+        buffers = self._buffers
+        if buffers is None or buffers[0] != batch:
+            hidden = [np.empty((batch, kernel.shape[1]), FLOAT) for kernel, _, _ in self._steps[:-1]]
+            classes = self._steps[-1][0].shape[1]
+            logits, dlogits = np.empty((batch, classes), FLOAT), np.empty((batch, classes), FLOAT)
+            grads = [(np.empty_like(kernel), None if bias is None else np.empty_like(bias))
+                     for kernel, bias, _ in self._steps]
+            flat = [grad for pair in grads for grad in pair if grad is not None]
+            buffers = self._buffers = (batch, hidden, logits, dlogits, grads, flat)
+        _, hidden, logits, dlogits, grads, flat = buffers
+        loss = _core.dense_chain_sce_gradients(rows, self._steps, labels, hidden, logits, dlogits, grads)
+        return FLOAT.type(loss), logits, flat
+

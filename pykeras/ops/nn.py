@@ -17,6 +17,7 @@ __all__ = [
 ]
 
 FUSED_ACTIVATIONS = ("linear", "relu")
+_NATIVE_LABELS = (np.dtype(np.int32), np.dtype(np.int64))
 
 
 def relu(x):
@@ -180,7 +181,7 @@ def sparse_softmax_cross_entropy(labels, logits):
     if vl.dtype != FLOAT:
         vl = vl.astype(FLOAT)
     labels = np.ascontiguousarray(labels.reshape(-1))
-    if labels.dtype.kind not in "iu":
+    if labels.dtype not in _NATIVE_LABELS:  # uint8 labels, float labels: the kernel reads int32/int64
         labels = labels.astype(np.int64)
     if vl.ndim != 2 or labels.shape[0] != vl.shape[0]:
         raise ValueError(

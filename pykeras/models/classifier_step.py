@@ -1,0 +1,96 @@
+"""The built-in training step of a plain dense classifier, as one native call.
+
+A Sequential of Dense layers (DenseStack) compiled with sparse categorical cross-entropy from
+logits trains, on the generic path, through a GradientTape: the chain op, the loss op, the tape
+walk and their Python around three native calls. Here forward, loss and every gradient are
+one call into buffers reused from step to step (``DenseChain.classifier_gradients``); the
+optimizer and the metrics then run exactly as on the generic path. The arithmetic is the same,
+so the weights, losses and metrics are bitwise those of the generic step (tests compare them).
+
+Anything else (another loss or model, sample weights, regularizers, frozen layers, Dropout in
+training, an overridden train_step or compute_loss) takes the generic path.
+"""
+import numpy as np
+
+from pykeras.layers import tracking
+from pykeras.losses import SparseCategoricalCrossentropy
+from pykeras.tensor import FLOAT, Variable
+
+_MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
+
+
+class ClassifierStep:
+    """One model's fused step, valid while the model, its compile and its variables stay put."""
+
+    __slots__ = ("key", "_chain", "_variables")
+
+    def __init__(self, key, chain, variables):
+        self.key = key
+        self._chain = chain
+        self._variables = variables
+
+    def run(self, model, x, y):
+        """Trains on one batch and returns True, or returns False (nothing done) when the batch
+        is not one this step handles."""
+        chain = self._chain
+        if not (type(x) is np.ndarray and x.dtype == FLOAT and x.ndim == 2 and x.flags.c_contiguous
+                and x.shape[1] == chain.input_width):
+            return False
+        labels = y
+        if type(labels) is not np.ndarray or labels.dtype.kind != "i" or labels.dtype.itemsize not in (4, 8):
+            return False
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels.reshape(-1)
+        if labels.ndim != 1 or labels.shape[0] != x.shape[0] or x.shape[0] == 0:
+            return False
+        labels = np.ascontiguousarray(labels)
+        loss, logits, grads = chain.classifier_gradients(x, labels)
+        model.optimizer.apply(grads, self._variables)
+        model._compiled.update_state(y, logits, None, loss)
+        return True
+
+
+def classifier_step(model, cached):
+    """The model's ClassifierStep (``cached`` reused when still valid), or None."""
+    variables = model._trainable_variables_cached()
+    key = (tracking.structure_version(), id(model._compiled), id(model.optimizer), id(variables))
+    if cached is not None and cached.key == key:
+        return cached
+    chain = _eligible_chain(model, variables)
+    return None if chain is None else ClassifierStep(key, chain, list(_chain_variables(chain)))
+
+
+def _eligible_chain(model, variables):
+    from pykeras.models.sequential import Sequential
+    from pykeras.models.trainer import Trainer
+
+    kind = type(model)
+    if not (isinstance(model, Sequential) and kind.call is Sequential.call
+            and kind.train_step is Trainer.train_step and kind.compute_loss is Trainer.compute_loss
+            and kind._fit_batch is Trainer._fit_batch and kind.__call__ is Sequential.__call__):
+        return None
+    compiled = model._compiled
+    if compiled is None or compiled._losses is None or len(compiled._losses) != 1:
+        return None
+    loss = compiled._losses[0]
+    if not (type(loss) is SparseCategoricalCrossentropy and loss.from_logits and loss.ignore_class is None
+            and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
+        return None
+    stack = model._dense_stack
+    chain = stack.get(model._stack)
+    if chain is None or stack.has_dropout or model._has_regularizers():
+        return None
+    # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
+    mine = list(_chain_variables(chain))
+    if not all(type(v) is Variable and v.trainable for v in mine):
+        return None
+    if sorted(map(id, mine)) != sorted(map(id, variables)):
+        return None
+    return chain
+
+
+def _chain_variables(chain):
+    for kernel, bias, _ in chain.layers:
+        yield kernel
+        if bias is not None:
+            yield bias
