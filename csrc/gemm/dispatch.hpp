@@ -7,6 +7,7 @@
 
 #include "gemm/blocking.hpp"
 #include "gemm/microkernel.hpp"
+#include "gemm/pack.hpp"
 #include "gemm/small.hpp"
 
 namespace pykeras::gemm {
@@ -17,6 +18,7 @@ struct KernelSpec {
   MicroKernelFn kernel;
   PartialKernelFn part = nullptr;  // optional partial-tile kernels (see microkernel.hpp)
   SmallGemmFn small = nullptr;     // optional no-packing path for small problems (see small.hpp)
+  PackBTransFn pack_b_trans = nullptr;  // optional packer for an unmasked transposed B (see pack.hpp)
 };
 
 // The kernel in use (the best supported one unless set_isa was called).

@@ -129,7 +129,10 @@ void pack_b_block(const KernelSpec& ks, const Problem& pb, bool direct_b, int64_
     const int64_t j0 = jc + jp * NR;
     const int nr = static_cast<int>(std::min<int64_t>(NR, pb.n - j0));
     if (direct_b && nr == NR) continue;
-    pack_b_panel(pb.trans_b, pb.b, pb.ldb, pc, kc, j0, nr, NR, bpack + jp * NR * kc, pb.mask_b);
+    if (pb.trans_b && pb.mask_b == nullptr && ks.pack_b_trans != nullptr)
+      ks.pack_b_trans(pb.b, pb.ldb, pc, kc, j0, nr, bpack + jp * NR * kc);
+    else
+      pack_b_panel(pb.trans_b, pb.b, pb.ldb, pc, kc, j0, nr, NR, bpack + jp * NR * kc, pb.mask_b);
   }
 }
 
