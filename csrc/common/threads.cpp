@@ -27,6 +27,9 @@ constexpr double kSlowdown = 3.0;
 constexpr int kSlowStreak = 3;
 constexpr auto kBackoff = std::chrono::milliseconds(200);
 constexpr double kMinTimedFlops = 1.0e6;
+// Parallel runs are checked from this size on: a one-sample layer split over two cores (~0.4 MFLOP,
+// a few microseconds) is as exposed to a busy core as a big GEMM.
+constexpr double kMinCheckedFlops = 2.0e5;
 
 using Clock = std::chrono::steady_clock;
 std::atomic<int64_t> serial_until{0};           // Clock ticks; parallel kernels run alone until then
@@ -68,7 +71,7 @@ int threads_for_elements(int64_t elements) {
 }
 
 void note_run(double flops, int threads, double seconds) {
-  if (!(flops >= kMinTimedFlops) || !(seconds > 0.0)) return;
+  if (!(flops >= (threads <= 1 ? kMinTimedFlops : kMinCheckedFlops)) || !(seconds > 0.0)) return;
   const double serial_rate = serial_flops_per_s.load(std::memory_order_relaxed);
   if (threads <= 1) {
     // An exponential average, so one descheduled serial run does not skew the estimate.

@@ -66,6 +66,7 @@ void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float al
     return;
   }
   const int64_t vectors = ceil_div(n, 16);
+  const auto start = std::chrono::steady_clock::now();
 #pragma omp parallel for schedule(static) num_threads(nthreads)
   for (int t = 0; t < nthreads; ++t) {
     const int64_t j0 = 16 * (vectors * t / nthreads), j1 = std::min(n, 16 * (vectors * (t + 1) / nthreads));
@@ -74,6 +75,8 @@ void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float al
     if (e.bias != nullptr) e.bias += j0;
     ks.small(m, j1 - j0, k, alpha, a, sai, sap, b + j0, ldb, beta, c + j0, ldc, e);
   }
+  note_run(2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k), nthreads,
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 struct Problem {

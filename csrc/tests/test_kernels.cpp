@@ -85,6 +85,18 @@ void check_contention_guard() {
     std::printf("contention guard: first=%d after_slow=%d later=%d\n", parallel_at_first, serial_after_slow_run,
                 parallel_again);
   }
+  // A one-sample layer split over two threads (0.4 MFLOP, 200K weights) is checked as well: starved
+  // three times (1 ms each, against ~8 us on one thread), it runs alone for a while.
+  const int64_t weights = 200000;
+  const bool small_parallel_at_first = pykeras::threads_for_elements(weights) == 2;
+  for (int i = 0; i < 3; ++i) pykeras::note_run(4.0e5, 2, 1.0e-3);
+  const bool small_serial_after = pykeras::threads_for_elements(weights) == 1;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  if (!(small_parallel_at_first && small_serial_after && pykeras::threads_for_elements(weights) == 2)) {
+    ++failures;
+    std::printf("contention guard, small runs: first=%d after_slow=%d\n", small_parallel_at_first,
+                small_serial_after);
+  }
 }
 
 int main() {
