@@ -25,25 +25,26 @@ class DenseStack:
     def get(self, layers):
         version = tracking.structure_version()
         if version != self._version:
-            self._build(layers)
+            # Built aside and then published: a concurrent caller sees the old chain or the new one.
+            self.chain, self.has_dropout = _chain_of(layers)
             self._version = version
         return self.chain
 
-    def _build(self, layers):
-        self.chain, self.has_dropout = None, False
-        steps = []
-        for layer in layers:
-            kind = type(layer)
-            if "call" in layer.__dict__:  # an instance with its own call
-                return
-            if kind is Dropout:
-                self.has_dropout = self.has_dropout or layer.rate > 0
-                continue
-            if kind is not Dense or not layer.built:
-                return
-            activation = FUSED_ACTIVATION_NAMES.get(layer.activation)
-            if activation is None:
-                return
-            steps.append((layer.kernel, layer.bias, activation))
-        if steps:
-            self.chain = DenseChain(steps)
+
+def _chain_of(layers):
+    """(DenseChain or None, whether a Dropout was left out)."""
+    steps, has_dropout = [], False
+    for layer in layers:
+        kind = type(layer)
+        if "call" in layer.__dict__:  # an instance with its own call
+            return None, False
+        if kind is Dropout:
+            has_dropout = has_dropout or layer.rate > 0
+            continue
+        if kind is not Dense or not layer.built:
+            return None, False
+        activation = FUSED_ACTIVATION_NAMES.get(layer.activation)
+        if activation is None:
+            return None, False
+        steps.append((layer.kernel, layer.bias, activation))
+    return (DenseChain(steps) if steps else None), has_dropout
