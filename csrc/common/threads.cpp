@@ -20,12 +20,16 @@ constexpr int64_t kMinParallelElements = 1 << 16;
 constexpr int kMaxThreads = 1024;
 
 // Contention guard settings: kSlowStreak parallel runs in a row, each slower than kSlowdown x the
-// single-thread estimate, turn parallelism off for kBackoff (one slow run is noise; a starved team
-// is slow every time); single-thread speed starts at a modest guess and follows measured serial
-// runs of at least kMinTimedFlops.
+// single-thread estimate, turn parallelism off for a backoff (one slow run is noise; a starved team
+// is slow every time). The backoff starts short, because on a shared virtual machine a core is
+// often taken away for a few milliseconds only, and doubles while the contention lasts (the runs
+// that probe after each backoff are slow again), up to kMaxBackoff; a fast parallel run resets it.
+// Single-thread speed starts at a modest guess and follows measured serial runs of at least
+// kMinTimedFlops.
 constexpr double kSlowdown = 3.0;
 constexpr int kSlowStreak = 3;
-constexpr auto kBackoff = std::chrono::milliseconds(200);
+constexpr int64_t kMinBackoffMs = 10;
+constexpr int64_t kMaxBackoffMs = 640;
 constexpr double kMinTimedFlops = 1.0e6;
 // Parallel runs are checked from this size on: a one-sample layer split over two cores (~0.4 MFLOP,
 // a few microseconds) is as exposed to a busy core as a big GEMM.
@@ -35,6 +39,7 @@ using Clock = std::chrono::steady_clock;
 std::atomic<int64_t> serial_until{0};           // Clock ticks; parallel kernels run alone until then
 std::atomic<double> serial_flops_per_s{4.0e10};  // recent single-thread speed
 std::atomic<int> slow_streak{0};                 // consecutive slow parallel runs
+std::atomic<int64_t> backoff_ms{kMinBackoffMs};  // the next backoff
 
 bool parallel_allowed() {
   return Clock::now().time_since_epoch().count() >= serial_until.load(std::memory_order_relaxed);
@@ -80,11 +85,14 @@ void note_run(double flops, int threads, double seconds) {
   }
   if (!(seconds > kSlowdown * flops / serial_rate)) {
     slow_streak.store(0, std::memory_order_relaxed);
+    backoff_ms.store(kMinBackoffMs, std::memory_order_relaxed);
     return;
   }
   if (slow_streak.fetch_add(1, std::memory_order_relaxed) + 1 >= kSlowStreak) {
     slow_streak.store(0, std::memory_order_relaxed);
-    const auto until = Clock::now() + kBackoff;
+    const int64_t wait = backoff_ms.load(std::memory_order_relaxed);
+    backoff_ms.store(std::min(2 * wait, kMaxBackoffMs), std::memory_order_relaxed);
+    const auto until = Clock::now() + std::chrono::milliseconds(wait);
     serial_until.store(until.time_since_epoch().count(), std::memory_order_relaxed);
   }
 }
