@@ -47,8 +47,20 @@ def _timed(code, env):
     return time.perf_counter() - start, out.stdout
 
 
+def compile_checkout():
+    """Byte-compiles the checkout's pykeras, as pip does when it installs a wheel.
+
+    The peers come from site-packages with their bytecode; the checkout has none when the
+    environment sets PYTHONDONTWRITEBYTECODE, and every import would then recompile every module.
+    """
+    import compileall
+
+    compileall.compile_dir(os.path.join(harness.REPO, "pykeras"), quiet=1)
+
+
 def import_rows(runs):
     """Import time and peak RSS after import for every library, alternating with a bare start."""
+    compile_checkout()
     env = _env({"KERAS_BACKEND": "tensorflow"})
     present = [(label, module) for label, module in LIBRARIES if harness.installed(module)]
     probe = ("import time; t = time.perf_counter(); import {m}; t = time.perf_counter() - t\n"
