@@ -139,45 +139,17 @@ void pack_b_block(const KernelSpec& ks, const Problem& pb, bool direct_b, int64_
   }
 }
 
-// The loop nest, run by every thread of the team. The `omp for` loops split work between the threads
-// of the enclosing parallel region; called outside one (a single thread), they run serially and no
-// team is started at all. Tile split: the team packs each A block together and shares its tiles.
-void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_b, float* apack, float* bpack) {
-  const int MR = ks.blocking.mr, NR = ks.blocking.nr;
-  const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
-  const int64_t m = pb.m, n = pb.n, k = pb.k;
-  alignas(64) float tile[kMaxTile];
-  for (int64_t jc = 0; jc < n; jc += NC) {
-    const int64_t n_panels = ceil_div(std::min(NC, n - jc), NR);
-    for (int64_t pc = 0; pc < k; pc += KC) {
-      const int64_t kc = std::min(KC, k - pc);
-      pack_b_block(ks, pb, direct_b, jc, n_panels, pc, kc, bpack);
-      for (int64_t ic = 0; ic < m; ic += MC) {
-        const int64_t m_panels = ceil_div(std::min(MC, m - ic), MR);
-#pragma omp for schedule(static)
-        for (int64_t ip = 0; ip < m_panels; ++ip) {
-          const int64_t i0 = ic + ip * MR;
-          pack_a_panel(pb.trans_a, pb.a, pb.lda, i0, static_cast<int>(std::min<int64_t>(MR, m - i0)), pc, kc, MR,
-                       apack + ip * MR * kc, pb.mask_a);
-        }
-        // Tiles in jr-major order: a thread's tiles share B micro-panels (which stay in L1).
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < n_panels * m_panels; ++t) {
-          const int64_t jp = t / m_panels, ip = t % m_panels;
-          compute_tile(ks, pb, direct_b, pc, kc, apack + ip * MR * kc, bpack + jp * NR * kc, ic + ip * MR,
-                       jc + jp * NR, tile);
-        }
-      }
-    }
-  }
-}
-
-// Row split, for many rows: thread t computes the MR-aligned rows [r0, r1) alone, packing its own A
-// blocks in its own buffer, so the team meets only around the shared B block (once packed, once
-// before it is repacked) instead of twice per MC block. Every tile is the same micro-kernel call as
-// in the tile split, so the results are the same bits.
-void loop_nest_rows(const KernelSpec& ks, const Problem& pb, bool direct_b, float* apack, float* bpack,
-                    int64_t r0, int64_t r1) {
+// The loop nest, run by every thread of the team over rows [r0, r1) of C. The `omp for` loops split
+// work between the threads of the enclosing parallel region; called outside one (a single thread),
+// they run serially and no team is started at all.
+// - Tile split (`own_rows` false, every thread given all rows): the team packs each A block
+//   together and shares its tiles.
+// - Row split (`own_rows` true, each thread its MR-aligned band): a thread packs its own A blocks
+//   in its own buffer and computes its tiles alone, so the team meets only around the shared B
+//   block (once packed, once before it is repacked) instead of twice per MC block.
+// Every tile is the same micro-kernel call either way, so the results are the same bits.
+void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_b, float* apack, float* bpack, int64_t r0,
+               int64_t r1, bool own_rows) {
   const int MR = ks.blocking.mr, NR = ks.blocking.nr;
   const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
   const int64_t n = pb.n, k = pb.k;
@@ -188,18 +160,29 @@ void loop_nest_rows(const KernelSpec& ks, const Problem& pb, bool direct_b, floa
       const int64_t kc = std::min(KC, k - pc);
       pack_b_block(ks, pb, direct_b, jc, n_panels, pc, kc, bpack);
       for (int64_t ic = r0; ic < r1; ic += MC) {
-        const int64_t mc = std::min(MC, r1 - ic), m_panels = ceil_div(mc, MR);
-        for (int64_t ip = 0; ip < m_panels; ++ip) {
+        const int64_t m_panels = ceil_div(std::min(MC, r1 - ic), MR);
+        const auto pack_a = [&](int64_t ip) {
           const int64_t i0 = ic + ip * MR;
           pack_a_panel(pb.trans_a, pb.a, pb.lda, i0, static_cast<int>(std::min<int64_t>(MR, pb.m - i0)), pc, kc,
                        MR, apack + ip * MR * kc, pb.mask_a);
+        };
+        // Tiles in jr-major order: a thread's tiles share B micro-panels.
+        const auto tile_at = [&](int64_t t) {
+          const int64_t jp = t / m_panels, ip = t % m_panels;
+          compute_tile(ks, pb, direct_b, pc, kc, apack + ip * MR * kc, bpack + jp * NR * kc, ic + ip * MR,
+                       jc + jp * NR, tile);
+        };
+        if (own_rows) {
+          for (int64_t ip = 0; ip < m_panels; ++ip) pack_a(ip);
+          for (int64_t t = 0; t < n_panels * m_panels; ++t) tile_at(t);
+          continue;
         }
-        for (int64_t jp = 0; jp < n_panels; ++jp)
-          for (int64_t ip = 0; ip < m_panels; ++ip)
-            compute_tile(ks, pb, direct_b, pc, kc, apack + ip * MR * kc, bpack + jp * NR * kc, ic + ip * MR,
-                         jc + jp * NR, tile);
+#pragma omp for schedule(static)
+        for (int64_t ip = 0; ip < m_panels; ++ip) pack_a(ip);
+#pragma omp for schedule(static)
+        for (int64_t t = 0; t < n_panels * m_panels; ++t) tile_at(t);
       }
-      if (pc + KC < k || jc + NC < n) {
+      if (own_rows && (pc + KC < k || jc + NC < n)) {
 #pragma omp barrier
       }
     }
@@ -225,17 +208,17 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
     {
       const int t = omp_get_thread_num(), team = omp_get_num_threads();
       const int64_t r0 = std::min(pb.m, panels * t / team * MR), r1 = std::min(pb.m, panels * (t + 1) / team * MR);
-      loop_nest_rows(ks, pb, direct_b, apack + apack_each * t, bpack, r0, r1);
+      loop_nest(ks, pb, direct_b, apack + apack_each * t, bpack, r0, r1, true);
     }
     return;
   }
   float* const apack = ws.pack_a.get(static_cast<size_t>(ceil_div(std::min(MC, pb.m), MR) * MR * kc_max));
   if (nthreads <= 1) {
-    loop_nest(ks, pb, direct_b, apack, bpack);
+    loop_nest(ks, pb, direct_b, apack, bpack, 0, pb.m, false);
     return;
   }
 #pragma omp parallel num_threads(nthreads)
-  loop_nest(ks, pb, direct_b, apack, bpack);
+  loop_nest(ks, pb, direct_b, apack, bpack, 0, pb.m, false);
 }
 
 }  // namespace
