@@ -382,3 +382,86 @@ def test_native_classifier_gradients_checks_its_arguments(args, message):
     with pytest.raises(ValueError, match=message):
         _core.dense_chain_sce_gradients(np.ones((3, 4), np.float32), layers, call["labels"], call["hidden"],
                                         call["logits"], call["dlogits"], call["grads"])
+
+
+# ------------------------------------------------------------------ functional chains
+
+
+def _functional_mlp(dropout=False, outputs_as_list=False):
+    inputs = keras.Input(shape=(784,))
+    h = keras.layers.Dense(64, activation="relu")(inputs)
+    if dropout:
+        h = keras.layers.Dropout(0.5, seed=2)(h)
+    h = keras.layers.Dense(32, activation="relu")(h)
+    outputs = keras.layers.Dense(10)(h)
+    return keras.Model(inputs, [outputs] if outputs_as_list else outputs)
+
+
+class _GenericFunctional(keras.Model):
+    """Built like a functional model, but through its own call: always the generic path."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.stack = layers
+
+    def call(self, inputs, training=None):
+        for layer in self.stack:
+            inputs = layer(inputs, training=training)
+        return inputs
+
+
+def test_functional_chain_inference_equals_its_layers(monkeypatch):
+    calls = []
+    native = _core.dense_chain_forward
+    monkeypatch.setattr(_core, "dense_chain_forward", lambda *a: calls.append(1) or native(*a))
+    model = _functional_mlp(dropout=True)
+    x = RNG.normal(size=(5, 784)).astype(np.float32)
+    expected = _layer_by_layer(model, x)  # InputLayer first: the identity
+    np.testing.assert_array_equal(model(x).numpy(), expected)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
+    assert len(calls) == 2
+    assert not np.array_equal(model(x, training=True).numpy(), expected)  # Dropout: generic path
+    assert len(calls) == 2
+
+
+def test_functional_graphs_that_are_not_one_chain_keep_the_generic_path(monkeypatch):
+    calls = []
+    native = _core.dense_chain_forward
+    monkeypatch.setattr(_core, "dense_chain_forward", lambda *a: calls.append(1) or native(*a))
+    x = RNG.normal(size=(3, 784)).astype(np.float32)
+    listed = _functional_mlp(outputs_as_list=True)
+    result = listed(x)
+    assert isinstance(result, list) and result[0].shape == (3, 10)
+    inputs = keras.Input(shape=(784,))
+    shared = keras.layers.Dense(784, activation="relu")
+    twice = keras.Model(inputs, keras.layers.Dense(4)(shared(shared(inputs))))  # a layer used twice
+    last = twice.layers[-1]
+    np.testing.assert_array_equal(twice(x).numpy(), last(shared(shared(x))).numpy())
+    fixed = keras.Model(*(lambda i: (i, keras.layers.Dense(2)(i)))(keras.Input(batch_shape=(3, 784))))
+    assert fixed(x).shape == (3, 2)
+    with pytest.raises(ValueError, match="incompatible"):
+        fixed(x[:2])
+    assert calls == []
+
+
+def test_fit_on_a_functional_chain_equals_the_generic_path(monkeypatch):
+    calls = []
+    native = _core.dense_chain_sce_gradients
+    monkeypatch.setattr(_core, "dense_chain_sce_gradients", lambda *a: calls.append(1) or native(*a))
+    x = RNG.normal(size=(64, 784)).astype(np.float32)
+    y = RNG.integers(0, 10, 64)
+    results = []
+    for functional in (True, False):
+        keras.utils.set_random_seed(4)
+        model = _functional_mlp()
+        if not functional:
+            model = _GenericFunctional([layer for layer in model.layers[1:]])
+            model.build((None, 784))
+        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        results.append((history.history, model.get_weights()))
+    assert len(calls) == 7  # the first of 8 steps builds the compiled loss on the generic path
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)

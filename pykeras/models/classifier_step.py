@@ -1,6 +1,6 @@
 """The built-in training step of a plain dense classifier, as one native call.
 
-A Sequential of Dense layers (DenseStack) compiled with sparse categorical cross-entropy from
+A Sequential or functional chain of Dense layers (dense_stack.py) compiled with sparse categorical cross-entropy from
 logits trains, on the generic path, through a GradientTape: the chain op, the loss op, the tape
 walk and their Python around three native calls. Here forward, loss and every gradient are
 one call into buffers reused from step to step (``DenseChain.classifier_gradients``); the
@@ -61,13 +61,14 @@ def classifier_step(model, cached):
 
 
 def _eligible_chain(model, variables):
+    from pykeras.models.functional import Functional
     from pykeras.models.sequential import Sequential
     from pykeras.models.trainer import Trainer
 
     kind = type(model)
-    if not (isinstance(model, Sequential) and kind.call is Sequential.call
+    if not (isinstance(model, (Sequential, Functional)) and kind.__call__ in (Sequential.__call__, Functional.__call__)
             and kind.train_step is Trainer.train_step and kind.compute_loss is Trainer.compute_loss
-            and kind._fit_batch is Trainer._fit_batch and kind.__call__ is Sequential.__call__):
+            and kind._fit_batch is Trainer._fit_batch):
         return None
     compiled = model._compiled
     if compiled is None or compiled._losses is None or len(compiled._losses) != 1:
@@ -77,7 +78,7 @@ def _eligible_chain(model, variables):
             and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
         return None
     stack = model._dense_stack
-    chain = stack.get(model._stack)
+    chain = stack.get(model._dense_chain_layers())
     if chain is None or stack.has_dropout or model._has_regularizers():
         return None
     # The step updates exactly the chain's variables: all of them, and nothing else, trainable.

@@ -1,14 +1,20 @@
-"""A Sequential of plain Dense layers runs as one op (ops.DenseChain).
+"""A model that is a plain stack of Dense layers runs as one op (ops.DenseChain).
 
 Through ``Layer.__call__``, three Dense layers cost about 12 us of Python for one sample, as
 much as the arithmetic, and a training step records and replays one tape entry per layer.
 A stack of plain ``Dense`` layers with fused activations (and ``Dropout``, the identity at
-inference) needs none of that: one native call forward, one backward.
+inference) needs none of that: one native call forward, one backward. Sequential models and
+functional models whose graph is a single chain from one input to one output qualify.
 """
+import numpy as np
+
 from pykeras.layers import tracking
 from pykeras.layers.dense import FUSED_ACTIVATION_NAMES, Dense
 from pykeras.layers.dropout import Dropout
+from pykeras.layers.layer import _call_context
+from pykeras.nest import flatten
 from pykeras.ops import DenseChain
+from pykeras.tensor import FLOAT, Tensor
 
 
 class DenseStack:
@@ -48,3 +54,45 @@ def _chain_of(layers):
             return None, False
         steps.append((layer.kernel, layer.bias, activation))
     return (DenseChain(steps) if steps else None), has_dropout
+
+
+def call_on_chain(model, layers, args, kwargs):
+    """``model(*args, **kwargs)`` on the dense chain of ``layers`` when the call is one it
+    computes exactly as the layers would (float32 rows, no other arguments, no Dropout while
+    training), else None."""
+    if len(args) != 1:
+        return None
+    x = args[0]
+    rows = x if type(x) is np.ndarray else x._value if type(x) is Tensor else None
+    if rows is None or rows.dtype != FLOAT or rows.ndim != 2 or not rows.flags.c_contiguous:
+        return None
+    if kwargs and (len(kwargs) != 1 or "training" not in kwargs):
+        return None
+    training = kwargs.get("training") if kwargs else None
+    if training is None:
+        training = getattr(_call_context, "training", None)
+    stack = model._dense_stack
+    chain = stack.get(layers)
+    if chain is None or rows.shape[1] != chain.input_width or (training and stack.has_dropout):
+        return None
+    return chain.forward_rows(rows) if rows is x else chain(x)
+
+
+def graph_chain(inputs, outputs, nodes, outputs_structure):
+    """The layers of a functional graph that is one chain (each node a single-argument call on
+    the previous node's single output, one input to one output), else None."""
+    if len(inputs) != 1 or len(outputs) != 1 or outputs_structure is not outputs[0]:
+        return None
+    if len(inputs[0].shape) != 2 or inputs[0].shape[0] is not None:
+        return None  # a fixed batch size is checked by the generic path
+    current, layers = inputs[0], []
+    for node in nodes:
+        results = flatten(node.outputs)
+        if node.kwargs or len(node.args) != 1 or node.args[0] is not current or len(results) != 1:
+            return None
+        if any(node.layer is seen for seen in layers):
+            return None
+        layers.append(node.layer)
+        current = results[0]
+    return layers if layers and current is outputs[0] else None
+

@@ -1,12 +1,9 @@
 """Sequential: a plain stack of layers, each feeding the next."""
-import numpy as np
-
 from pykeras.layers.input_layer import InputLayer
-from pykeras.layers.layer import Layer, _call_context, _layer_scope
+from pykeras.layers.layer import Layer, _layer_scope
 from pykeras.layers.symbolic import KerasTensor
-from pykeras.models.dense_stack import DenseStack
+from pykeras.models.dense_stack import DenseStack, call_on_chain
 from pykeras.models.model import Model
-from pykeras.tensor import FLOAT, Tensor
 
 
 class Sequential(Model):
@@ -32,6 +29,8 @@ class Sequential(Model):
         self._input_layer = None
         self._output_shapes = {}
         object.__setattr__(self, "_dense_stack", DenseStack())
+        # The list itself: layers added or popped later are seen.
+        object.__setattr__(self, "_chain_layers", self._stack if type(self).call is Sequential.call else ())
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._build_from_declared_input()
@@ -116,20 +115,15 @@ class Sequential(Model):
 
     def __call__(self, *args, **kwargs):
         # float32 rows through plain Dense layers: one op, one native call (dense_stack.py).
-        if len(args) == 1 and self.built and type(self).call is Sequential.call:
-            x = args[0]
-            rows = x if type(x) is np.ndarray else x._value if type(x) is Tensor else None
-            if rows is not None and rows.dtype == FLOAT and rows.ndim == 2 and rows.flags.c_contiguous:
-                training = kwargs.get("training") if kwargs else None
-                if training is None:
-                    training = getattr(_call_context, "training", None)
-                if not kwargs or len(kwargs) == 1 and "training" in kwargs:
-                    stack = self._dense_stack
-                    chain = stack.get(self._stack)
-                    if (chain is not None and rows.shape[1] == chain.input_width
-                            and not (training and stack.has_dropout)):
-                        return chain.forward_rows(rows) if rows is x else chain(x)
+        if self.built:
+            result = call_on_chain(self, self._chain_layers, args, kwargs)
+            if result is not None:
+                return result
         return super().__call__(*args, **kwargs)
+
+    def _dense_chain_layers(self):
+        """The layers the dense chain may stand for: all of them, unless ``call`` is overridden."""
+        return self._chain_layers
 
     def call(self, inputs, training=None):
         x = inputs
