@@ -52,36 +52,18 @@ def _warmup_count(total, batch):
 # Each returns (warmup(), epoch()) closures over its own model, x and y.
 
 
-def pykeras_trainer(x, y, batch):
-    import pykeras as keras
-
+def keras_mlp(keras):
+    """The MLP in a Keras-style API (pykeras or Keras 3), with the shared initial weights."""
     model = keras.Sequential([keras.Input(shape=(SIZES[0],))] + [
         keras.layers.Dense(units, activation="relu") for units in SIZES[1:-1]] + [keras.layers.Dense(SIZES[-1])])
     model.set_weights(init_weights())
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    w = _warmup_count(len(x), batch)
-    return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
-            lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))
+    return model
 
 
-def keras3_trainer(x, y, batch):
-    import keras
-
-    model = keras.Sequential([keras.Input(shape=(SIZES[0],))] + [
-        keras.layers.Dense(units, activation="relu") for units in SIZES[1:-1]] + [keras.layers.Dense(SIZES[-1])])
-    model.set_weights(init_weights())
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    w = _warmup_count(len(x), batch)
-    return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
-            lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))
-
-
-def torch_trainer(x, y, batch):
+def torch_mlp(weights):
+    """The MLP as a torch.nn.Sequential holding ``weights``."""
     import torch
 
-    weights = init_weights()
     layers = []
     for i in range(0, len(weights), 2):
         linear = torch.nn.Linear(*weights[i].shape)
@@ -89,7 +71,34 @@ def torch_trainer(x, y, batch):
             linear.weight.copy_(torch.from_numpy(weights[i].T.copy()))
             linear.bias.copy_(torch.from_numpy(weights[i + 1]))
         layers += [linear, torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
+    return torch.nn.Sequential(*layers[:-1])
+
+
+def _keras_api_trainer(keras, x, y, batch):
+    model = keras_mlp(keras)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    w = _warmup_count(len(x), batch)
+    return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
+            lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))
+
+
+def pykeras_trainer(x, y, batch):
+    import pykeras
+
+    return _keras_api_trainer(pykeras, x, y, batch)
+
+
+def keras3_trainer(x, y, batch):
+    import keras
+
+    return _keras_api_trainer(keras, x, y, batch)
+
+
+def torch_trainer(x, y, batch):
+    import torch
+
+    model = torch_mlp(init_weights())
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)

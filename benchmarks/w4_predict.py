@@ -14,16 +14,9 @@ import os
 import numpy as np
 
 from benchmarks import harness
-from benchmarks.w3_mlp_fit import SIZES, init_weights
+from benchmarks.w3_mlp_fit import SIZES, init_weights, keras_mlp, torch_mlp
 
 THROUGHPUT_SAMPLES, THROUGHPUT_BATCH = 10_000, 1024
-
-
-def _keras_model(keras):
-    model = keras.Sequential([keras.Input(shape=(SIZES[0],))] + [
-        keras.layers.Dense(units, activation="relu") for units in SIZES[1:-1]] + [keras.layers.Dense(SIZES[-1])])
-    model.set_weights(init_weights())
-    return model
 
 
 def _numpy_forward(weights):
@@ -40,14 +33,7 @@ def _numpy_forward(weights):
 def _torch_forward(weights):
     import torch
 
-    layers = []
-    for i in range(0, len(weights), 2):
-        linear = torch.nn.Linear(*weights[i].shape)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(weights[i].T.copy()))
-            linear.bias.copy_(torch.from_numpy(weights[i + 1]))
-        layers += [linear, torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1]).eval()
+    model = torch_mlp(weights).eval()
 
     def forward(x):
         with torch.inference_mode():
@@ -98,7 +84,7 @@ def candidates(group):
     expect = _numpy_forward(weights)(x1)
     import pykeras
 
-    pk = _keras_model(pykeras)
+    pk = keras_mlp(pykeras)
     latency = [("pykeras model(x)", lambda: pk(x1)),
                ("pykeras predict", lambda: pk.predict(x1, verbose=0))]
     throughput = [("pykeras predict", lambda x: pk.predict(x, batch_size=THROUGHPUT_BATCH, verbose=0))]
@@ -119,7 +105,7 @@ def candidates(group):
         import keras
 
         label = "Keras 3 (JAX)" if group == "jax" else "tf.keras (Keras 3, TF)"
-        km = _keras_model(keras)
+        km = keras_mlp(keras)
         assert np.allclose(np.asarray(km(x1)), expect, atol=1e-4), f"W4: {label} disagrees with numpy"
         latency += [(f"{label} model(x)", lambda: km(x1)),
                     (f"{label} predict", lambda: km.predict(x1, verbose=0))]
