@@ -1,5 +1,7 @@
 #include "dense/dense.hpp"
 
+#include <vector>
+
 #include "common/check.hpp"
 #include "common/workspace.hpp"
 #include "elementwise/elementwise.hpp"
@@ -10,8 +12,6 @@ namespace pykeras {
 namespace {
 // Leading dimension of a packed row-major matrix with `cols` columns (BLAS wants >= 1 even when empty).
 int64_t ld(int64_t cols) { return cols > 1 ? cols : 1; }
-// Layers of a chain trained in one call (a bound for the stack array of outputs).
-constexpr int64_t kMaxChain = 64;
 }  // namespace
 
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
@@ -62,14 +62,12 @@ template <typename Label>
 double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, const Label* labels, float* dlogits,
                                  float* const* dws, float* const* dbs) {
-  check(count >= 1 && count <= kMaxChain, "dense_chain_sce_gradients: between 1 and ", kMaxChain,
-        " layers are supported. Received: count=", count);
+  check(count >= 1, "dense_chain_sce_gradients: at least one layer is needed. Received: count=", count);
   dense_chain_forward(m, k, x, steps, count, hidden, logits);
   const double loss = softmax_cross_entropy(m, steps[count - 1].n, logits, labels, dlogits, 1.0f);
-  const float* outputs[kMaxChain];
-  for (int64_t i = 0; i + 1 < count; ++i) outputs[i] = hidden[i];
-  outputs[count - 1] = logits;
-  dense_chain_backward(m, k, x, steps, count, outputs, dlogits, nullptr, dws, dbs);
+  std::vector<const float*> outputs(hidden, hidden + (count - 1));
+  outputs.push_back(logits);
+  dense_chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs);
   return loss;
 }
 

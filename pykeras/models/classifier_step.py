@@ -78,7 +78,7 @@ def _eligible_chain(model, variables):
             and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
         return None
     stack = model._dense_stack
-    chain = stack.get(model._dense_chain_layers())
+    chain = stack.get(model._chain_layers)
     if chain is None or stack.has_dropout or model._has_regularizers():
         return None
     # The step updates exactly the chain's variables: all of them, and nothing else, trainable.

@@ -73,6 +73,8 @@ class Functional(Model):
         self.output_names = [t.node.layer.name for t in flat_outputs]
         self.input_names = [t.node.layer.name for t in flat_inputs]
         self.built = True
+        # The layers the dense chain may stand for (dense_stack.py): the graph's, if it is one chain
+        # and `call` is not overridden.
         chain = graph_chain(flat_inputs, flat_outputs, self._nodes, outputs)
         plain = chain is not None and type(self).call is Functional.call
         object.__setattr__(self, "_chain_layers", tuple(chain) if plain else ())
@@ -82,10 +84,6 @@ class Functional(Model):
         # A graph that is one chain of plain Dense layers: one op, one native call (dense_stack.py).
         result = call_on_chain(self, self._chain_layers, args, kwargs)
         return super().__call__(*args, **kwargs) if result is None else result
-
-    def _dense_chain_layers(self):
-        """The layers the dense chain may stand for: the graph's chain, unless ``call`` is overridden."""
-        return self._chain_layers
 
     @property
     def layers(self):

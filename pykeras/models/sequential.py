@@ -29,7 +29,8 @@ class Sequential(Model):
         self._input_layer = None
         self._output_shapes = {}
         object.__setattr__(self, "_dense_stack", DenseStack())
-        # The list itself: layers added or popped later are seen.
+        # The layers the dense chain may stand for (dense_stack.py): all of them, unless `call` is
+        # overridden. The list itself, so that layers added or popped later are seen.
         object.__setattr__(self, "_chain_layers", self._stack if type(self).call is Sequential.call else ())
         for layer in layers or []:
             self.add(layer, rebuild=False)
@@ -120,10 +121,6 @@ class Sequential(Model):
             if result is not None:
                 return result
         return super().__call__(*args, **kwargs)
-
-    def _dense_chain_layers(self):
-        """The layers the dense chain may stand for: all of them, unless ``call`` is overridden."""
-        return self._chain_layers
 
     def call(self, inputs, training=None):
         x = inputs
