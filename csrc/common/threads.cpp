@@ -34,15 +34,38 @@ constexpr double kMinTimedFlops = 1.0e6;
 // Parallel runs are checked from this size on: a one-sample layer split over two cores (~0.4 MFLOP,
 // a few microseconds) is as exposed to a busy core as a big GEMM.
 constexpr double kMinCheckedFlops = 2.0e5;
+// Waking is not contention: a team idle for longer than its spin time sleeps, and on a virtual
+// machine its first runs after that can take milliseconds while the host brings the other vCPU
+// back. Slow runs ending within kWakeWindow of a parallel request made after more than kIdleGap
+// without one do not count (otherwise a latency-bound caller pausing between bursts of calls
+// would run each burst on one thread).
+constexpr auto kIdleGap = std::chrono::milliseconds(1);
+constexpr auto kWakeWindow = std::chrono::milliseconds(10);
 
 using Clock = std::chrono::steady_clock;
 std::atomic<int64_t> serial_until{0};           // Clock ticks; parallel kernels run alone until then
 std::atomic<double> serial_flops_per_s{4.0e10};  // recent single-thread speed
 std::atomic<int> slow_streak{0};                 // consecutive slow parallel runs
 std::atomic<int64_t> backoff_ms{kMinBackoffMs};  // the next backoff
+std::atomic<int64_t> last_request{0};           // Clock ticks of the latest parallel request
+std::atomic<int64_t> waking_until{0};           // Clock ticks; slow runs until then are waking
+
+int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
+int64_t ticks(Clock::duration d) { return d.count(); }
+
+// Every parallel region starts with a request here; one after an idle gap opens a wake window.
+int requested(int threads) {
+  if (threads > 1) {
+    const int64_t now = ticks(Clock::now());
+    if (now - last_request.exchange(now, std::memory_order_relaxed) > ticks(Clock::duration(kIdleGap))) {
+      waking_until.store(now + ticks(Clock::duration(kWakeWindow)), std::memory_order_relaxed);
+    }
+  }
+  return threads;
+}
 
 bool parallel_allowed() {
-  return Clock::now().time_since_epoch().count() >= serial_until.load(std::memory_order_relaxed);
+  return ticks(Clock::now()) >= serial_until.load(std::memory_order_relaxed);
 }
 
 std::atomic<int>& user_threads() {
@@ -65,14 +88,14 @@ int threads_for_flops(double flops) {
   if (!(flops >= kMinParallelFlops) || !parallel_allowed()) return 1;
   const double want = flops / kFlopsPerThread;
   const int cap = num_threads();
-  return want >= cap ? cap : std::max(1, static_cast<int>(want));
+  return requested(want >= cap ? cap : std::max(1, static_cast<int>(want)));
 }
 
 int threads_for_elements(int64_t elements) {
   if (elements < kMinParallelElements || !parallel_allowed()) return 1;
   const int64_t want = elements / kElementsPerThread;
   const int cap = num_threads();
-  return want >= cap ? cap : static_cast<int>(std::max<int64_t>(1, want));
+  return requested(want >= cap ? cap : static_cast<int>(std::max<int64_t>(1, want)));
 }
 
 void note_run(double flops, int threads, double seconds) {
@@ -88,12 +111,13 @@ void note_run(double flops, int threads, double seconds) {
     backoff_ms.store(kMinBackoffMs, std::memory_order_relaxed);
     return;
   }
+  const auto now = Clock::now();
+  if (ticks(now) < waking_until.load(std::memory_order_relaxed)) return;
   if (slow_streak.fetch_add(1, std::memory_order_relaxed) + 1 >= kSlowStreak) {
     slow_streak.store(0, std::memory_order_relaxed);
     const int64_t wait = backoff_ms.load(std::memory_order_relaxed);
     backoff_ms.store(std::min(2 * wait, kMaxBackoffMs), std::memory_order_relaxed);
-    const auto until = Clock::now() + std::chrono::milliseconds(wait);
-    serial_until.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+    serial_until.store(ticks(now + std::chrono::milliseconds(wait)), std::memory_order_relaxed);
   }
 }
 

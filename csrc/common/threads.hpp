@@ -24,6 +24,7 @@ int threads_for_elements(int64_t elements);
 // 100 us GEMM takes 10 ms. Kernels report how long their runs took; a parallel run slower than the
 // work would have taken on one thread switches parallelism off for a short while, after which it
 // is tried again. Results do not depend on the thread count, so this never changes an answer.
+// Runs just after an idle spell are exempt: a sleeping team is slow to wake, not starved.
 void note_run(double flops, int threads, double seconds);
 
 }  // namespace pykeras

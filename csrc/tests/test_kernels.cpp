@@ -67,27 +67,42 @@ void run_case(std::mt19937& rng, bool ta, bool tb, int64_t m, int64_t n, int64_t
 
 }  // namespace
 
-// A parallel run far slower than one thread would be turns parallelism off, for a while only.
+// Parallel requests every 0.2 ms for 15 ms: a team that has been awake longer than the wake window.
+void stay_busy(double flops) {
+  for (int i = 0; i < 75; ++i) {
+    pykeras::threads_for_flops(flops);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+// A parallel run far slower than one thread would be turns parallelism off, for a while only; slow
+// runs just after an idle spell are the team waking up and do not.
 void check_contention_guard() {
   pykeras::set_num_threads(2);
   const double flops = 1.0e8;
-  const bool parallel_at_first = pykeras::threads_for_flops(flops) == 2;
   pykeras::note_run(flops, 1, flops / 5.0e10);  // one thread: 50 GFLOPS
-  pykeras::note_run(flops, 2, 1.0);             // two threads: 0.1 GFLOPS, a starved team...
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const bool parallel_at_first = pykeras::threads_for_flops(flops) == 2;
+  for (int i = 0; i < 3; ++i) pykeras::note_run(flops, 2, 1.0);  // 0.1 GFLOPS, right after idling
+  const bool parallel_while_waking = pykeras::threads_for_flops(flops) == 2;
+  stay_busy(flops);
+  pykeras::note_run(flops, 2, 1.0);  // a starved team...
   const bool parallel_after_one_slow_run = pykeras::threads_for_flops(flops) == 2;  // (noise)
   pykeras::note_run(flops, 2, 1.0);
-  pykeras::note_run(flops, 2, 1.0);             // ...three times in a row
+  pykeras::note_run(flops, 2, 1.0);  // ...three times in a row
   const bool serial_after_slow_run = pykeras::threads_for_flops(flops) == 1;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const bool parallel_again = pykeras::threads_for_flops(flops) == 2;
-  if (!(parallel_at_first && parallel_after_one_slow_run && serial_after_slow_run && parallel_again)) {
+  if (!(parallel_at_first && parallel_while_waking && parallel_after_one_slow_run && serial_after_slow_run &&
+        parallel_again)) {
     ++failures;
-    std::printf("contention guard: first=%d after_slow=%d later=%d\n", parallel_at_first, serial_after_slow_run,
-                parallel_again);
+    std::printf("contention guard: first=%d waking=%d after_one=%d after_three=%d later=%d\n", parallel_at_first,
+                parallel_while_waking, parallel_after_one_slow_run, serial_after_slow_run, parallel_again);
   }
   // A one-sample layer split over two threads (0.4 MFLOP, 200K weights) is checked as well: starved
   // three times (1 ms each, against ~8 us on one thread), it runs alone for a while.
   const int64_t weights = 200000;
+  stay_busy(flops);
   const bool small_parallel_at_first = pykeras::threads_for_elements(weights) == 2;
   for (int i = 0; i < 3; ++i) pykeras::note_run(4.0e5, 2, 1.0e-3);
   const bool small_serial_after = pykeras::threads_for_elements(weights) == 1;
