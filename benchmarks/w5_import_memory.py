@@ -1,7 +1,8 @@
 """W5: import time and peak resident memory, each library in fresh subprocesses.
 
-Import time is the wall time of ``python -c "import X"`` less that of ``python -c "pass"``
-(the two alternate; medians of several runs). Peak RSS (VmHWM, else ru_maxrss) is read
+Import time is the time the ``import X`` statement takes, timed inside a fresh
+``python -c`` (medians of several runs); the note gives the wall time of that process less
+that of ``python -c "pass"`` (the two alternate), which adds interpreter teardown. Peak RSS (VmHWM, else ru_maxrss) is read
 after the import, and after one W3 training epoch at batch 128 (the W3 data included) for
 the libraries that train; ONNX Runtime, which only infers, is read after the W4
 throughput run instead.
@@ -9,6 +10,7 @@ throughput run instead.
 Run alone as a worker: ``python -m benchmarks.w5_import_memory --after-train LIB [--quick]``.
 """
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -63,8 +65,9 @@ def import_rows(runs):
     compile_checkout()
     env = _env({"KERAS_BACKEND": "tensorflow"})
     present = [(label, module) for label, module in LIBRARIES if harness.installed(module)]
+    # Only `resource` is loaded after the import and before the RSS read: the reader is pasted in.
     probe = ("import time; t = time.perf_counter(); import {m}; t = time.perf_counter() - t\n"
-             "from benchmarks.w5_import_memory import peak_rss_mb; print(t, peak_rss_mb())")
+             "import resource\n" + inspect.getsource(peak_rss_mb) + "print(t, peak_rss_mb())")
     wall = {label: [] for label, _ in present}
     inner = {label: [] for label in wall}
     rss = {label: [] for label in wall}
@@ -82,12 +85,12 @@ def import_rows(runs):
     rows, memory = [], []
     for label, _ in present:
         own = label == "pykeras" or "pykeras" not in wall
-        rows.append(harness.row("W5 import", "import time (wall - bare python)", label, "time", "s", "lower",
-                                net[label], reference=None if own else _median(net["pykeras"]),
-                                note=f"in-process {_median(inner[label]):.3f} s"))
+        rows.append(harness.row("W5 import", "import time (in process)", label, "time", "s", "lower",
+                                inner[label], reference=None if own else _median(inner["pykeras"]),
+                                note=f"wall - bare python {_median(net[label]):.3f} s"))
         memory.append(harness.row("W5 memory", "peak RSS after import", label, "peak RSS", "MB", "lower",
                                 rss[label], reference=None if own else _median(rss["pykeras"])))
-    rows += [harness.missing("W5 import", "import time (wall - bare python)", label, "time", "s", "lower")
+    rows += [harness.missing("W5 import", "import time (in process)", label, "time", "s", "lower")
              for label, module in LIBRARIES if (label, module) not in present]
     return rows + memory
 
