@@ -183,10 +183,12 @@ def test_row_split_matches_numpy_and_one_thread(isa, trans_a, trans_b):
 
 
 # Shapes of the no-packing path (m <= 4 rows, or n below one register tile) and its blocking: column
-# blocks of 256 / 160 / 112 / 96 floats for 1 / 2 / 3 / 4 rows, row blocks of 12.
+# blocks of 256 / 160 / 112 / 96 floats for 1 / 2 / 3 / 4 rows, row blocks of 12; narrow outputs of
+# many rows (over 2 MFLOP) are split between threads by rows.
 SMALL_M_SHAPES = [(m, k, n) for m in (1, 2, 3, 4) for k in (0, 1, 7, 128, 784)
                   for n in (1, 10, 16, 17, 95, 96, 97, 112, 160, 255, 256, 257, 300, 513)]
-SMALL_N_SHAPES = [(m, k, n) for m in (5, 11, 12, 13, 24, 32, 100) for k in (1, 9, 256) for n in (1, 10, 15, 16, 17, 31)]
+SMALL_N_SHAPES = ([(m, k, n) for m in (5, 11, 12, 13, 24, 32, 100) for k in (1, 9, 256) for n in (1, 10, 15, 16, 17, 31)]
+                  + [(m, 256, n) for m in (777, 1024) for n in (10, 31)])
 
 
 @pytest.mark.parametrize("isa", ISAS)
@@ -206,7 +208,7 @@ def test_small_matrix_dense_epilogue(isa):
     _core.set_isa(isa)
     rng = np.random.default_rng(14)
     for m, k, n in [(1, 784, 256), (1, 256, 128), (1, 128, 10), (4, 784, 10), (32, 256, 10), (3, 50, 300),
-                    (2, 7, 17), (13, 5, 31)]:
+                    (2, 7, 17), (13, 5, 31), (1024, 128, 10), (500, 300, 31)]:
         x, w, b = rand(rng, m, k), rand(rng, k, n), rand(rng, n)
         for activation in ("linear", "relu"):
             out = np.full((m, n), np.nan, np.float32)
@@ -227,10 +229,12 @@ def test_small_matrix_isa_matches_portable(isa):
 
 @pytest.mark.parametrize("isa", ISAS)
 def test_small_matrix_one_and_two_threads_bitwise_equal(isa):
-    # The small path is single-threaded; the choice of path must not depend on the thread count.
+    # Threads split the small path by columns (few rows) or by rows (narrow outputs); neither the split
+    # nor the choice of path may depend on the thread count.
     _core.set_isa(isa)
     rng = np.random.default_rng(16)
-    for m, k, n in [(1, 784, 256), (2, 1000, 300), (4, 784, 1000), (1, 128, 10), (32, 256, 10)]:
+    for m, k, n in [(1, 784, 256), (2, 1000, 300), (4, 784, 1000), (1, 128, 10), (32, 256, 10), (1024, 128, 10),
+                    (777, 300, 17)]:
         x, w, b = rand(rng, m, k), rand(rng, k, n), rand(rng, n)
         results = []
         for threads in (1, 2):

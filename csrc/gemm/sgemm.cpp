@@ -32,14 +32,13 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 constexpr int64_t kDirectBMaxRows = 512;
 
 // The no-packing path (small.hpp), where packing costs more than it saves: few rows of C (m <= 4, a
-// GEMV-like product: one-sample inference) or an output narrower than one register tile (n < NR, where
-// a packed B panel would be mostly zero padding), and always below the threads' threshold (2 MFLOP),
-// so it never runs where the blocked path would use threads. The choice depends on the shape only.
-// Single-threaded: a one-sample 784 x 256 layer streams 800 KB of B from L2 in ~9 us on one core;
-// splitting its columns over two cores measured at best 3% faster (half-row streams, team wake-up)
-// and far slower whenever the other core is busy.
+// GEMV-like product: one-sample inference; up to 2 MFLOP) or an output narrower than one register tile
+// (n < NR, e.g. a 10-class layer, where a packed B panel would be mostly zero padding: 1024 x 128 x 10
+// ran at 36 GFLOPS blocked, against about 100 here). The choice depends on the shape only.
 constexpr int64_t kSmallMaxRows = 4;
 constexpr double kSmallMaxFlops = 2.0e6;
+// Rows per thread share of a narrow output: whole row blocks of the small kernel.
+constexpr int64_t kSmallRowBlock = 12;
 
 // C = beta * C, then the epilogue; for k == 0 or alpha == 0, when A and B are not read.
 void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const Epilogue& ep) {
@@ -54,29 +53,38 @@ void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc,
   }
 }
 
-// The small path on a few rows streams B once and is bound by memory. Split by columns, each core
-// streams its own part of B, which then stays in that core's L2 from one call to the next (static
-// split: the same thread gets the same columns every time). Column blocks of 16 floats; each element
-// of C keeps its one FMA chain, so the split never changes a result.
+// Threads share the small path two ways; each element of C keeps its one FMA chain, so neither split
+// changes a result.
+// - A few rows stream B once and are bound by memory: split by columns (blocks of 16 floats), each core
+//   streams its own part of B, which then stays in that core's L2 from one call to the next (static
+//   split: the same thread gets the same columns every time).
+// - A narrow output with many rows is bound by compute: split by rows.
 void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t sai,
                  int64_t sap, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
-  const int nthreads = m <= kSmallMaxRows ? std::min<int>(threads_for_elements(k * n), static_cast<int>(n / 64)) : 1;
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const bool by_columns = m <= kSmallMaxRows;
+  const int64_t parts = by_columns ? ceil_div(n, 16) : ceil_div(m, kSmallRowBlock);
+  const int nthreads = static_cast<int>(std::min<int64_t>(
+      by_columns ? std::min<int64_t>(threads_for_elements(k * n), n / 64) : threads_for_flops(flops), parts));
   if (nthreads <= 1) {
     ks.small(m, n, k, alpha, a, sai, sap, b, ldb, beta, c, ldc, ep);
     return;
   }
-  const int64_t vectors = ceil_div(n, 16);
   const auto start = std::chrono::steady_clock::now();
 #pragma omp parallel for schedule(static) num_threads(nthreads)
   for (int t = 0; t < nthreads; ++t) {
-    const int64_t j0 = 16 * (vectors * t / nthreads), j1 = std::min(n, 16 * (vectors * (t + 1) / nthreads));
-    if (j1 <= j0) continue;
-    Epilogue e = ep;
-    if (e.bias != nullptr) e.bias += j0;
-    ks.small(m, j1 - j0, k, alpha, a, sai, sap, b + j0, ldb, beta, c + j0, ldc, e);
+    const int64_t unit = by_columns ? 16 : kSmallRowBlock;
+    const int64_t lo = unit * (parts * t / nthreads), hi = std::min(by_columns ? n : m, unit * (parts * (t + 1) / nthreads));
+    if (hi <= lo) continue;
+    if (by_columns) {
+      Epilogue e = ep;
+      if (e.bias != nullptr) e.bias += lo;
+      ks.small(m, hi - lo, k, alpha, a, sai, sap, b + lo, ldb, beta, c + lo, ldc, e);
+    } else {
+      ks.small(hi - lo, n, k, alpha, a + lo * sai, sai, sap, b, ldb, beta, c + lo * ldc, ldc, ep);
+    }
   }
-  note_run(2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k), nthreads,
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  note_run(flops, nthreads, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 struct Problem {
@@ -252,8 +260,8 @@ void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const KernelSpec& ks = active_kernel();
   const bool masked = mask_a != nullptr || mask_b != nullptr;
-  if (ks.small != nullptr && !masked && !trans_b && flops < kSmallMaxFlops &&
-      (m <= kSmallMaxRows || n < ks.blocking.nr)) {
+  if (ks.small != nullptr && !masked && !trans_b &&
+      ((m <= kSmallMaxRows && flops < kSmallMaxFlops) || n < ks.blocking.nr)) {
     small_split(ks, m, n, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, ldb, beta, c, ldc, ep);
     return;
   }
