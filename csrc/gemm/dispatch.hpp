@@ -19,6 +19,7 @@ struct KernelSpec {
   PartialKernelFn part = nullptr;  // optional partial-tile kernels (see microkernel.hpp)
   SmallGemmFn small = nullptr;     // optional no-packing path for small problems (see small.hpp)
   PackBTransFn pack_b_trans = nullptr;  // optional packer for an unmasked transposed B (see pack.hpp)
+  PartialDirectAKernelFn direct_a = nullptr;  // optional direct-A kernels (see microkernel.hpp)
 };
 
 // The kernel in use (the best supported one unless set_isa was called).

@@ -18,10 +18,11 @@ static_assert(MR == 12 && NR == 32, "blocking table and kernel disagree");
 
 // The first M rows (M <= 12) and NV 16-float vectors (NV = 1 or 2) of the 12x32 tile. The full kernel
 // is <12, 2>; the others serve the last, partial row panel of C (e.g. rows 24..31 of a batch of 32)
-// and narrow outputs (n <= 16, e.g. a 10-class layer) without computing padding. The A panel keeps its
-// packed stride of MR floats per k step.
-template <int M, int NV>
-void kernel_part(int64_t kc, const float* a, const float* b, int64_t bstride, float* c, int64_t ldc,
+// and narrow outputs (n <= 16, e.g. a 10-class layer) without computing padding. A is read from the
+// packed panel (row i at a[i], MR floats per k step) or, kDirectA, where it lies (row i at a[i*lda],
+// one float per k step).
+template <int M, int NV, bool kDirectA>
+void kernel_part(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bstride, float* c, int64_t ldc,
                  float alpha, float beta, const Epilogue& ep) {
   static_assert(M >= 1 && M <= MR && (NV == 1 || NV == 2), "tile part out of range");
   // set1(0) rather than setzero: GCC 12 warns (falsely) that setzero's helper is uninitialised.
@@ -41,10 +42,10 @@ void kernel_part(int64_t kc, const float* a, const float* b, int64_t bstride, fl
     for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 12
     for (int i = 0; i < M; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      const __m512 ai = _mm512_set1_ps(kDirectA ? a[i * lda] : a[i]);
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
     }
-    a += MR;
+    a += kDirectA ? 1 : MR;
     b += bstride;
   }
 
@@ -68,23 +69,41 @@ void kernel_part(int64_t kc, const float* a, const float* b, int64_t bstride, fl
   }
 }
 
+template <int M, int NV>
+void packed_part(int64_t kc, const float* a, const float* b, int64_t bstride, float* c, int64_t ldc, float alpha,
+                 float beta, const Epilogue& ep) {
+  kernel_part<M, NV, false>(kc, a, 0, b, bstride, c, ldc, alpha, beta, ep);
+}
+
 template <int NV>
 constexpr MicroKernelFn kParts[MR + 1] = {
     nullptr,
-    kernel_part<1, NV>, kernel_part<2, NV>, kernel_part<3, NV>,  kernel_part<4, NV>,
-    kernel_part<5, NV>, kernel_part<6, NV>, kernel_part<7, NV>,  kernel_part<8, NV>,
-    kernel_part<9, NV>, kernel_part<10, NV>, kernel_part<11, NV>, kernel_part<12, NV>};
+    packed_part<1, NV>, packed_part<2, NV>, packed_part<3, NV>,  packed_part<4, NV>,
+    packed_part<5, NV>, packed_part<6, NV>, packed_part<7, NV>,  packed_part<8, NV>,
+    packed_part<9, NV>, packed_part<10, NV>, packed_part<11, NV>, packed_part<12, NV>};
+
+template <int NV>
+constexpr DirectAKernelFn kDirectParts[MR + 1] = {
+    nullptr,
+    kernel_part<1, NV, true>, kernel_part<2, NV, true>, kernel_part<3, NV, true>,  kernel_part<4, NV, true>,
+    kernel_part<5, NV, true>, kernel_part<6, NV, true>, kernel_part<7, NV, true>,  kernel_part<8, NV, true>,
+    kernel_part<9, NV, true>, kernel_part<10, NV, true>, kernel_part<11, NV, true>, kernel_part<12, NV, true>};
 
 }  // namespace
 
 void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
                               int64_t ldc, float alpha, float beta, const Epilogue& ep) {
-  kernel_part<MR, 2>(kc, a, b, bstride, c, ldc, alpha, beta, ep);
+  kernel_part<MR, 2, false>(kc, a, 0, b, bstride, c, ldc, alpha, beta, ep);
 }
 
 MicroKernelFn microkernel_avx512_part(int mr, int nr) {
   if (mr < 1 || mr > MR || nr < 1 || nr > NR) return nullptr;
   return nr <= 16 ? kParts<1>[mr] : kParts<2>[mr];
+}
+
+DirectAKernelFn microkernel_avx512_direct_a(int mr, int nr) {
+  if (mr < 1 || mr > MR || nr < 1 || nr > NR) return nullptr;
+  return nr <= 16 ? kDirectParts<1>[mr] : kDirectParts<2>[mr];
 }
 
 }  // namespace pykeras::gemm
