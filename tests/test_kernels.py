@@ -184,17 +184,18 @@ def test_row_split_matches_numpy_and_one_thread(isa, trans_a, trans_b):
 
 @pytest.mark.parametrize("isa", ISAS)
 def test_unpacked_a_shapes(isa):
-    # A non-transposed, unmasked A feeding at most 512 columns is read in place on ISAs with direct-A
-    # kernels: ragged row panels, ragged column panels, several KC blocks (k > 1024, A read from the
-    # middle of its rows), padded lda, beta and the dense epilogue, against float64 and portable, and
-    # bitwise across thread counts.
+    # An unmasked A feeding at most 512 columns is read in place on ISAs with direct-A kernels, as
+    # stored or transposed: ragged row panels, ragged column panels, several KC blocks (k > 1024, A
+    # read from the middle of its rows or columns), padded lda, beta, the dense epilogue and the weight
+    # gradient, against float64 and portable, and bitwise across thread counts.
     rng = np.random.default_rng(21)
     for i, (m, k, n) in enumerate([(5, 3, 32), (13, 1025, 33), (100, 2100, 100), (37, 300, 512), (1030, 40, 64),
                                    (24, 784, 256)]):
         alpha, beta = [(1.0, 0.0), (-0.5, 0.25), (2.0, 1.0)][i % 3]
         _core.set_isa(isa)
-        c, ref, (a, b, lda, ldb, ldc) = run_sgemm(rng, False, False, m, n, k, alpha, beta, pad=(i % 4, 0, i % 3))
-        np.testing.assert_allclose(c, ref, **gemm_tolerance(k), err_msg=str((m, k, n)))
+        for trans_a in (False, True):
+            c, ref, _ = run_sgemm(rng, trans_a, False, m, n, k, alpha, beta, pad=(i % 4, 0, i % 3))
+            np.testing.assert_allclose(c, ref, **gemm_tolerance(k), err_msg=str((trans_a, m, k, n)))
         x, w, bias = rand(rng, m, k), rand(rng, k, n), rand(rng, n)
         results = []
         for name, threads in ((isa, 1), (isa, 2), ("portable", 1)):
@@ -202,10 +203,13 @@ def test_unpacked_a_shapes(isa):
             _core.set_num_threads(threads)
             out = np.empty((m, n), np.float32)
             _core.dense_forward(x, w, bias, "relu", out)
-            results.append(out)
-        np.testing.assert_array_equal(results[1], results[0])
-        np.testing.assert_allclose(results[0], results[2], **gemm_tolerance(k))
-        np.testing.assert_allclose(results[0], dense_reference(x, w, bias, "relu"), **gemm_tolerance(k))
+            dw = _core.matmul(x, out, True, False)  # x^T out: A transposed
+            results.append((out, dw))
+        for got, want in zip(results[1], results[0]):
+            np.testing.assert_array_equal(got, want)
+        for got, want in zip(results[0], results[2]):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3 * max(1.0, float(np.abs(want).max())))
+        np.testing.assert_allclose(results[0][0], dense_reference(x, w, bias, "relu"), **gemm_tolerance(k))
 
 
 # Shapes of the no-packing path (m <= 4 rows, or n below one register tile) and its blocking: column

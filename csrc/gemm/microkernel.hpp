@@ -22,9 +22,10 @@
 //   padding rows and columns are not computed; a part wider than nr only ever writes into the buffer.
 // - The epilogue is applied by the driver only on the last KC block, when C holds the final sum.
 // - Optionally an ISA also provides direct-A kernels (DirectAKernelFn, by part like PartialKernelFn):
-//   the same contract, but reading A where it lies instead of from a packed panel, a[i*lda + p] for
-//   row i of the tile, so a row-major, non-transposed op(A) need not be packed. Each element of C
-//   is the same FMA chain in the same order as with the packed kernel, so results are the same bits.
+//   the same contract, but reading op(A) where it lies instead of from a packed panel: element (i, p)
+//   of the tile at a[i*lda + p], or at a[p*lda + i] for a transposed A, so an unmasked A need not be
+//   packed. Each element of C is the same FMA chain in the same order as with the packed kernel, so
+//   results are the same bits.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +46,7 @@ using DirectAKernelFn = void (*)(int64_t kc, const float* a, int64_t lda, const 
 // Returns a kernel for the top-left part of the tile covering mr rows and nr columns
 // (1 <= mr <= MR, 1 <= nr <= NR): exactly mr rows, and exactly NR columns when nr == NR.
 using PartialKernelFn = MicroKernelFn (*)(int mr, int nr);
-using PartialDirectAKernelFn = DirectAKernelFn (*)(int mr, int nr);
+using PartialDirectAKernelFn = DirectAKernelFn (*)(int mr, int nr, bool trans_a);
 
 // The ISA micro-kernels; each is defined in its own translation unit, compiled with its own -m flags.
 void microkernel_ref_4x8(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
@@ -56,7 +57,7 @@ void microkernel_avx2_6x16(int64_t kc, const float* a, const float* b, int64_t b
 void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
                               int64_t ldc, float alpha, float beta, const Epilogue& ep);
 MicroKernelFn microkernel_avx512_part(int mr, int nr);
-DirectAKernelFn microkernel_avx512_direct_a(int mr, int nr);
+DirectAKernelFn microkernel_avx512_direct_a(int mr, int nr, bool trans_a);
 #endif
 
 }  // namespace pykeras::gemm

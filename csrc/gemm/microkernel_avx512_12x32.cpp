@@ -19,9 +19,11 @@ static_assert(MR == 12 && NR == 32, "blocking table and kernel disagree");
 // The first M rows (M <= 12) and NV 16-float vectors (NV = 1 or 2) of the 12x32 tile. The full kernel
 // is <12, 2>; the others serve the last, partial row panel of C (e.g. rows 24..31 of a batch of 32)
 // and narrow outputs (n <= 16, e.g. a 10-class layer) without computing padding. A is read from the
-// packed panel (row i at a[i], MR floats per k step) or, kDirectA, where it lies (row i at a[i*lda],
-// one float per k step).
-template <int M, int NV, bool kDirectA>
+// packed panel (row i at a[i], MR floats per k step) or where it lies: row-major (row i at a[i*lda],
+// one float per k step) or transposed (row i at a[i], lda floats per k step).
+enum class A { packed, rows, columns };
+
+template <int M, int NV, A kA>
 void kernel_part(int64_t kc, const float* a, int64_t lda, const float* b, int64_t bstride, float* c, int64_t ldc,
                  float alpha, float beta, const Epilogue& ep) {
   static_assert(M >= 1 && M <= MR && (NV == 1 || NV == 2), "tile part out of range");
@@ -42,10 +44,10 @@ void kernel_part(int64_t kc, const float* a, int64_t lda, const float* b, int64_
     for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 12
     for (int i = 0; i < M; ++i) {
-      const __m512 ai = _mm512_set1_ps(kDirectA ? a[i * lda] : a[i]);
+      const __m512 ai = _mm512_set1_ps(kA == A::rows ? a[i * lda] : a[i]);
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
     }
-    a += kDirectA ? 1 : MR;
+    a += kA == A::packed ? MR : kA == A::rows ? 1 : lda;
     b += bstride;
   }
 
@@ -72,7 +74,7 @@ void kernel_part(int64_t kc, const float* a, int64_t lda, const float* b, int64_
 template <int M, int NV>
 void packed_part(int64_t kc, const float* a, const float* b, int64_t bstride, float* c, int64_t ldc, float alpha,
                  float beta, const Epilogue& ep) {
-  kernel_part<M, NV, false>(kc, a, 0, b, bstride, c, ldc, alpha, beta, ep);
+  kernel_part<M, NV, A::packed>(kc, a, 0, b, bstride, c, ldc, alpha, beta, ep);
 }
 
 template <int NV>
@@ -82,18 +84,18 @@ constexpr MicroKernelFn kParts[MR + 1] = {
     packed_part<5, NV>, packed_part<6, NV>, packed_part<7, NV>,  packed_part<8, NV>,
     packed_part<9, NV>, packed_part<10, NV>, packed_part<11, NV>, packed_part<12, NV>};
 
-template <int NV>
+template <int NV, A kA>
 constexpr DirectAKernelFn kDirectParts[MR + 1] = {
     nullptr,
-    kernel_part<1, NV, true>, kernel_part<2, NV, true>, kernel_part<3, NV, true>,  kernel_part<4, NV, true>,
-    kernel_part<5, NV, true>, kernel_part<6, NV, true>, kernel_part<7, NV, true>,  kernel_part<8, NV, true>,
-    kernel_part<9, NV, true>, kernel_part<10, NV, true>, kernel_part<11, NV, true>, kernel_part<12, NV, true>};
+    kernel_part<1, NV, kA>, kernel_part<2, NV, kA>, kernel_part<3, NV, kA>,  kernel_part<4, NV, kA>,
+    kernel_part<5, NV, kA>, kernel_part<6, NV, kA>, kernel_part<7, NV, kA>,  kernel_part<8, NV, kA>,
+    kernel_part<9, NV, kA>, kernel_part<10, NV, kA>, kernel_part<11, NV, kA>, kernel_part<12, NV, kA>};
 
 }  // namespace
 
 void microkernel_avx512_12x32(int64_t kc, const float* a, const float* b, int64_t bstride, float* c,
                               int64_t ldc, float alpha, float beta, const Epilogue& ep) {
-  kernel_part<MR, 2, false>(kc, a, 0, b, bstride, c, ldc, alpha, beta, ep);
+  kernel_part<MR, 2, A::packed>(kc, a, 0, b, bstride, c, ldc, alpha, beta, ep);
 }
 
 MicroKernelFn microkernel_avx512_part(int mr, int nr) {
@@ -101,9 +103,10 @@ MicroKernelFn microkernel_avx512_part(int mr, int nr) {
   return nr <= 16 ? kParts<1>[mr] : kParts<2>[mr];
 }
 
-DirectAKernelFn microkernel_avx512_direct_a(int mr, int nr) {
+DirectAKernelFn microkernel_avx512_direct_a(int mr, int nr, bool trans_a) {
   if (mr < 1 || mr > MR || nr < 1 || nr > NR) return nullptr;
-  return nr <= 16 ? kDirectParts<1>[mr] : kDirectParts<2>[mr];
+  if (trans_a) return nr <= 16 ? kDirectParts<1, A::columns>[mr] : kDirectParts<2, A::columns>[mr];
+  return nr <= 16 ? kDirectParts<1, A::rows>[mr] : kDirectParts<2, A::rows>[mr];
 }
 
 }  // namespace pykeras::gemm

@@ -126,8 +126,8 @@ void compute_tile(const KernelSpec& ks, const Problem& pb, bool direct_a, bool d
   const int64_t bstride = in_place ? pb.ldb : NR;
   float* cp = pb.c + i0 * pb.ldc + j0;
   if (direct_a) {
-    const DirectAKernelFn kern = ks.direct_a(mr, nr);
-    const float* a = pb.a + i0 * pb.lda + pc;
+    const DirectAKernelFn kern = ks.direct_a(mr, nr, pb.trans_a);
+    const float* a = pb.trans_a ? pb.a + pc * pb.lda + i0 : pb.a + i0 * pb.lda + pc;
     if (nr == NR) {
       kern(kc, a, pb.lda, bp, bstride, cp, pb.ldc, pb.alpha, beta_pc, e);
     } else {
@@ -226,7 +226,7 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   // B read in place (see kDirectBMaxRows); only the ragged last panel of each block is packed.
   const bool direct_b = !pb.trans_b && pb.m <= kDirectBMaxRows && pb.mask_b == nullptr;
   // A read in place (see kDirectAMaxCols): nothing of A is packed.
-  const bool direct_a = ks.direct_a != nullptr && !pb.trans_a && pb.mask_a == nullptr && pb.n <= kDirectAMaxCols;
+  const bool direct_a = ks.direct_a != nullptr && pb.mask_a == nullptr && pb.n <= kDirectAMaxCols;
   Workspace& ws = thread_workspace();
   float* const bpack = ws.pack_b.get(static_cast<size_t>(ceil_div(std::min(NC, pb.n), NR) * NR * kc_max));
   const int64_t panels = ceil_div(pb.m, MR);
