@@ -2,10 +2,10 @@
 
 Import time is the time the ``import X`` statement takes, timed inside a fresh
 ``python -c`` (medians of several runs); the note gives the wall time of that process less
-that of ``python -c "pass"`` (the two alternate), which adds interpreter teardown. Peak RSS (VmHWM, else ru_maxrss) is read
-after the import, and after one W3 training epoch at batch 128 (the W3 data included) for
-the libraries that train; ONNX Runtime, which only infers, is read after the W4
-throughput run instead.
+that of ``python -c "pass"`` (the two alternate), which adds interpreter teardown. Peak RSS
+(VmHWM, else ru_maxrss) is read after the import, and after one W3 training epoch at batch
+128 (the W3 data included) for the libraries that train; ONNX Runtime, which only infers,
+is read after the W4 throughput run instead.
 
 Run alone as a worker: ``python -m benchmarks.w5_import_memory --after-train LIB [--quick]``.
 """

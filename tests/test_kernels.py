@@ -212,6 +212,20 @@ def test_unpacked_a_shapes(isa):
         np.testing.assert_allclose(results[0][0], dense_reference(x, w, bias, "relu"), **gemm_tolerance(k))
 
 
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("trans_a", [False, True])
+def test_unpacked_a_gives_the_packed_bits(isa, trans_a):
+    # 512 columns read A in place, 513 pack it (kDirectAMaxCols): the first 512 columns are the same
+    # FMA chains either way, so they must agree bit for bit.
+    _core.set_isa(isa)
+    rng = np.random.default_rng(22)
+    for m, k in [(37, 300), (1030, 1100)]:
+        a = rand(rng, k, m) if trans_a else rand(rng, m, k)
+        b = rand(rng, k, 513)
+        wide = _core.matmul(a, b, trans_a, False)
+        np.testing.assert_array_equal(_core.matmul(a, np.ascontiguousarray(b[:, :512]), trans_a, False), wide[:, :512])
+
+
 # Shapes of the no-packing path (m <= 4 rows, or n below one register tile) and its blocking: column
 # blocks of 256 / 160 / 112 / 96 floats for 1 / 2 / 3 / 4 rows, row blocks of 12; narrow outputs of
 # many rows (over 2 MFLOP) are split between threads by rows.

@@ -32,8 +32,8 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 constexpr int64_t kDirectBMaxRows = 512;
 
 // Packing A likewise pays off through reuse across the n columns of C. Up to this many columns, an ISA
-// with direct-A kernels reads a non-transposed, unmasked A in place instead (12 row streams, one float
-// per row per k step). Measured on Zen 4, one thread, GFLOPS packed -> direct: (1024,784,128) 83 -> 110,
+// with direct-A kernels reads an unmasked A in place instead, as stored (12 row streams, one float per
+// row per k step) or transposed (12 consecutive floats per k step). Measured on Zen 4, one thread, GFLOPS packed -> direct: (1024,784,128) 83 -> 110,
 // (1024,784,256) 95 -> 104, 512^3 98 -> 109, 256^3 94 -> 111, (32,784,256) 88 -> 109; (1024,784,1024)
 // 101 -> 102, where the packing is already amortised.
 constexpr int64_t kDirectAMaxCols = 512;
@@ -81,7 +81,8 @@ void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float al
 #pragma omp parallel for schedule(static) num_threads(nthreads)
   for (int t = 0; t < nthreads; ++t) {
     const int64_t unit = by_columns ? 16 : kSmallRowBlock;
-    const int64_t lo = unit * (parts * t / nthreads), hi = std::min(by_columns ? n : m, unit * (parts * (t + 1) / nthreads));
+    const int64_t lo = unit * (parts * t / nthreads);
+    const int64_t hi = std::min(by_columns ? n : m, unit * (parts * (t + 1) / nthreads));
     if (hi <= lo) continue;
     if (by_columns) {
       Epilogue e = ep;
@@ -111,7 +112,8 @@ struct Problem {
 };
 
 // One register tile of C at (i0, j0) for the current (pc, kc) block: the micro-kernel on the packed A
-// micro-panel `ap` and B micro-panel `bpanel` (or B in place), with the epilogue on the last KC block.
+// micro-panel `ap` (or, direct_a, A in place) and B micro-panel `bpanel` (or B in place), with the
+// epilogue on the last KC block.
 void compute_tile(const KernelSpec& ks, const Problem& pb, bool direct_a, bool direct_b, int64_t pc, int64_t kc,
                   const float* ap, const float* bpanel, int64_t i0, int64_t j0, float* tile) {
   const int MR = ks.blocking.mr, NR = ks.blocking.nr;
@@ -186,7 +188,6 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
       for (int64_t ic = r0; ic < r1; ic += MC) {
         const int64_t m_panels = ceil_div(std::min(MC, r1 - ic), MR);
         const auto pack_a = [&](int64_t ip) {
-          if (direct_a) return;
           const int64_t i0 = ic + ip * MR;
           pack_a_panel(pb.trans_a, pb.a, pb.lda, i0, static_cast<int>(std::min<int64_t>(MR, pb.m - i0)), pc, kc,
                        MR, apack + ip * MR * kc, pb.mask_a);
@@ -198,12 +199,15 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
                        bpack + jp * NR * kc, ic + ip * MR, jc + jp * NR, tile);
         };
         if (own_rows) {
-          for (int64_t ip = 0; ip < m_panels; ++ip) pack_a(ip);
+          if (!direct_a)
+            for (int64_t ip = 0; ip < m_panels; ++ip) pack_a(ip);
           for (int64_t t = 0; t < n_panels * m_panels; ++t) tile_at(t);
           continue;
         }
+        if (!direct_a) {  // the same for every thread: all of the team meet this `omp for`, or none
 #pragma omp for schedule(static)
-        for (int64_t ip = 0; ip < m_panels; ++ip) pack_a(ip);
+          for (int64_t ip = 0; ip < m_panels; ++ip) pack_a(ip);
+        }
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < n_panels * m_panels; ++t) tile_at(t);
       }
@@ -231,7 +235,8 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   float* const bpack = ws.pack_b.get(static_cast<size_t>(ceil_div(std::min(NC, pb.n), NR) * NR * kc_max));
   const int64_t panels = ceil_div(pb.m, MR);
   if (nthreads > 1 && panels >= kRowSplitPanelsPerThread * nthreads) {
-    const int64_t apack_each = ceil_div(std::min(MC, ceil_div(panels, nthreads) * MR), MR) * MR * kc_max;
+    const int64_t apack_each =
+        direct_a ? 0 : ceil_div(std::min(MC, ceil_div(panels, nthreads) * MR), MR) * MR * kc_max;
     float* const apack = ws.pack_a.get(static_cast<size_t>(apack_each * nthreads));
 #pragma omp parallel num_threads(nthreads)
     {
@@ -241,7 +246,8 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
     }
     return;
   }
-  float* const apack = ws.pack_a.get(static_cast<size_t>(ceil_div(std::min(MC, pb.m), MR) * MR * kc_max));
+  float* const apack =
+      ws.pack_a.get(direct_a ? 0 : static_cast<size_t>(ceil_div(std::min(MC, pb.m), MR) * MR * kc_max));
   if (nthreads <= 1) {
     loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false);
     return;
