@@ -189,10 +189,16 @@ void dense_forward(py::object x_obj, py::object w_obj, py::object b_obj, const s
 struct Chain {
   std::vector<py::array> keep;
   std::vector<pykeras::DenseStep> steps;
-  int64_t width = 0;  // of the last layer's output
+  int64_t in_width = 0;  // of the first layer's input
+  int64_t width = 0;     // of the last layer's output
 };
 
-Chain parse_chain(const char* fn, const py::sequence& layers, int64_t k) {
+// k < 0: the first layer's w sets the input width.
+Chain parse_chain(const char* fn, const py::handle& layers_obj, int64_t k) {
+  if (!py::isinstance<py::sequence>(layers_obj) || py::isinstance<py::str>(layers_obj))
+    fail(fn, ": argument 'layers' must be a sequence of (w, b, activation) tuples or a DenseLayers. Received: an "
+         "object of type ", type_name(layers_obj));
+  const auto layers = py::reinterpret_borrow<py::sequence>(layers_obj);
   const py::ssize_t count = py::len(layers);
   if (count < 1) fail(fn, ": argument 'layers' must hold at least one (w, b, activation). Received: none");
   Chain chain;
@@ -207,8 +213,11 @@ Chain parse_chain(const char* fn, const py::sequence& layers, int64_t k) {
       fail(fn, ": layers[", i, "] activation must be a str. Received: an object of type ", type_name(t[2]));
     const pykeras::Activation act = parse_activation(fn, t[2].cast<std::string>());
     py::array w = f32(fn, "w", t[0]);
+    if (i == 0 && k < 0 && w.ndim() == 2) chain.width = w.shape(0);
+    if (i == 0) chain.in_width = chain.width;
     if (w.ndim() != 2 || w.shape(0) != chain.width)
-      fail(fn, ": layers[", i, "] w must have shape (", chain.width, ", n). Received: w.shape=", shape_str(w));
+      fail(fn, ": layers[", i, "] w must have shape (",
+           chain.width < 0 ? std::string("features") : str_cat(chain.width), ", n). Received: w.shape=", shape_str(w));
     const int64_t n = w.shape(1);
     const float* bp = nullptr;
     if (!t[1].is_none()) {
@@ -223,6 +232,27 @@ Chain parse_chain(const char* fn, const py::sequence& layers, int64_t k) {
     chain.width = n;
   }
   return chain;
+}
+
+// A dense chain's layers checked once, for a caller that runs the same layers many times (DenseChain):
+// passed as `layers`, it spares each call the per-layer checks, about 0.15 us a layer. The arrays are
+// held, so later writes into them are seen.
+struct DenseLayers {
+  Chain chain;
+};
+
+// The layers of a call on input rows x: a DenseLayers as it is, else parsed into `parsed`.
+const Chain& layers_of(const char* fn, const py::handle& layers, const py::array& x, Chain& parsed) {
+  const int64_t k = x.shape(1);
+  if (py::isinstance<DenseLayers>(layers)) {
+    const Chain& chain = layers.cast<const DenseLayers&>().chain;
+    if (chain.in_width != k)
+      fail(fn, ": argument 'x' must have shape (batch, ", chain.in_width,
+           ") to match the layers. Received: x.shape=", shape_str(x));
+    return chain;
+  }
+  parsed = parse_chain(fn, layers, k);
+  return parsed;
 }
 
 // A list of per-layer (m, n_i) float32 outputs for layers [0, count), checked, kept alive in `keep`.
@@ -284,16 +314,19 @@ void expect_disjoint(const char* fn, const std::vector<py::array>& written, cons
   }
 }
 
-py::array dense_chain_forward(py::object x_obj, py::sequence layers, py::object hidden_obj) {
+py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hidden_obj) {
   const char* fn = "dense_chain_forward";
   py::array x = f32(fn, "x", x_obj);
   expect_ndim(fn, "x", x, 2, "(batch, features)");
   const int64_t m = x.shape(0), k = x.shape(1);
-  Chain chain = parse_chain(fn, layers, k);
-  chain.keep.push_back(x);
+  Chain parsed;
+  const Chain& chain = layers_of(fn, layers, x, parsed);
   std::vector<float*> hidden;
-  if (!hidden_obj.is_none())
-    hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, chain.keep);
+  if (!hidden_obj.is_none()) {
+    std::vector<py::array> inputs = chain.keep;
+    inputs.push_back(x);
+    hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, inputs);
+  }
   py::array_t<float> out({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(chain.width)});
   float* op = out.mutable_data();
   const float* xp = cptr(x);
@@ -305,13 +338,14 @@ py::array dense_chain_forward(py::object x_obj, py::sequence layers, py::object 
   return out;
 }
 
-void dense_chain_backward(py::object x_obj, py::sequence layers, py::object outputs_obj, py::object dy_obj,
+void dense_chain_backward(py::object x_obj, py::object layers, py::object outputs_obj, py::object dy_obj,
                           py::object dx_obj, py::object grads_obj) {
   const char* fn = "dense_chain_backward";
   py::array x = f32(fn, "x", x_obj);
   expect_ndim(fn, "x", x, 2, "(batch, features)");
   const int64_t m = x.shape(0), k = x.shape(1);
-  Chain chain = parse_chain(fn, layers, k);
+  Chain parsed;
+  const Chain& chain = layers_of(fn, layers, x, parsed);
   const size_t count = chain.steps.size();
   std::vector<py::array> inputs = chain.keep;
   inputs.push_back(x);
@@ -345,14 +379,15 @@ void dense_chain_backward(py::object x_obj, py::sequence layers, py::object outp
 
 // One training pass under mean sparse softmax cross-entropy from logits (dense_chain_sce_gradients):
 // all buffers are the caller's, so a training loop allocates nothing per step.
-double dense_chain_sce_gradients(py::object x_obj, py::sequence layers, py::object labels_obj,
+double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object labels_obj,
                                  py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
                                  py::object grads_obj) {
   const char* fn = "dense_chain_sce_gradients";
   py::array x = f32(fn, "x", x_obj);
   expect_ndim(fn, "x", x, 2, "(batch, features)");
   const int64_t m = x.shape(0), k = x.shape(1);
-  Chain chain = parse_chain(fn, layers, k);
+  Chain parsed;
+  const Chain& chain = layers_of(fn, layers, x, parsed);
   std::vector<py::array> inputs = chain.keep;
   inputs.push_back(x);
   if (!py::isinstance<py::array>(labels_obj))
@@ -505,6 +540,15 @@ PYBIND11_MODULE(_core, mod) {
           "out (n,) = column sums of dy (m, n), in a fixed order.");
   mod.def("dense_forward", &dense_forward, py::arg("x"), py::arg("w"), py::arg("b"), py::arg("activation"),
           py::arg("out"), "out = act(x @ w + b), activation in {'linear', 'relu'}; b may be None.");
+  py::class_<DenseLayers>(mod, "DenseLayers",
+                          "Dense layers [(w, b, activation), ...] checked once; pass it as `layers` to the "
+                          "dense_chain_* functions to skip their per-layer checks. The arrays are held, not "
+                          "copied: later writes into them are seen.")
+      .def(py::init([](py::object layers) { return DenseLayers{parse_chain("DenseLayers", layers, -1)}; }),
+           py::arg("layers"))
+      .def_property_readonly("input_width", [](const DenseLayers& d) { return d.chain.in_width; })
+      .def_property_readonly("output_width", [](const DenseLayers& d) { return d.chain.width; })
+      .def("__len__", [](const DenseLayers& d) { return d.chain.steps.size(); });
   mod.def("dense_chain_forward", &dense_chain_forward, py::arg("x"), py::arg("layers"),
           py::arg("hidden") = py::none(),
           "Dense layers [(w, b, activation), ...] applied in order; returns a new array. Layer i's output "

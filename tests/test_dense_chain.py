@@ -126,7 +126,8 @@ def test_chain_rejects_bad_layers(layers, message):
 
 def test_chain_rejects_a_wrong_input_width():
     chain = ops.DenseChain(_layers((4, 3)))
-    with pytest.raises(ValueError, match=r"dense_chain_forward: layers\[0\] w must have shape \(5, n\)"):
+    with pytest.raises(ValueError, match=r"dense_chain_forward: argument 'x' must have shape \(batch, 4\) .*"
+                                         r"Received: x.shape=\(2, 5\)"):
         chain(np.ones((2, 5), np.float32))
 
 
@@ -141,9 +142,38 @@ def test_chain_rejects_a_wrong_input_width():
         ([(np.ones((2, 3), np.float32), np.ones(2, np.float32), "relu")], r"b must have shape \(3,\)"),
     ],
 )
-def test_native_chain_checks_its_arguments(layers, message):
+@pytest.mark.parametrize("prepared", [False, True])
+def test_native_chain_checks_its_arguments(layers, message, prepared):
     with pytest.raises(ValueError, match=message):
-        _core.dense_chain_forward(np.ones((1, 2), np.float32), layers)
+        _core.dense_chain_forward(np.ones((1, 2), np.float32), _core.DenseLayers(layers) if prepared else layers)
+
+
+def test_prepared_layers_must_be_a_sequence():
+    with pytest.raises(ValueError, match="DenseLayers: argument 'layers' must be a sequence .* Received: .* int"):
+        _core.DenseLayers(3)
+
+
+def test_prepared_layers_give_the_listed_layers_bits_and_see_later_writes():
+    layers = _layers((6, 5, 3))
+    prepared = _core.DenseLayers(layers)
+    assert (prepared.input_width, prepared.output_width, len(prepared)) == (6, 3, 2)
+    x = RNG.normal(size=(4, 6)).astype(np.float32)
+    np.testing.assert_array_equal(_core.dense_chain_forward(x, prepared), _core.dense_chain_forward(x, layers))
+    results = []
+    for given in (layers, prepared):
+        hidden, out, dy = np.empty((4, 5), np.float32), np.empty((4, 3), np.float32), np.ones((4, 3), np.float32)
+        _core.dense_chain_forward(x, given, [hidden])
+        out[...] = _core.dense_chain_forward(x, given)
+        grads = [(np.empty((6, 5), np.float32), np.empty(5, np.float32)), (np.empty((5, 3), np.float32),
+                                                                          np.empty(3, np.float32))]
+        dx = np.empty_like(x)
+        _core.dense_chain_backward(x, given, [hidden, out], dy, dx, grads)
+        results.append([hidden, out, dx] + [g for pair in grads for g in pair])
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+    layers[0][0][...] *= 2  # written in place, as an optimizer step writes
+    np.testing.assert_allclose(_core.dense_chain_forward(x, prepared), _numpy_forward(x, layers), rtol=1e-5,
+                               atol=1e-5)
 
 
 # ------------------------------------------------------------------ Sequential
@@ -305,7 +335,8 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, monkeypa
         ({"grads": "same"}, "must not share memory"),
     ],
 )
-def test_native_chain_backward_checks_its_arguments(overrides, message):
+@pytest.mark.parametrize("prepared", [False, True])
+def test_native_chain_backward_checks_its_arguments(overrides, message, prepared):
     x = np.ones((3, 4), np.float32)
     layers = [(np.ones((4, 3), np.float32), np.ones(3, np.float32), "relu"), (np.ones((3, 2), np.float32), None, "linear")]
     hidden = np.ones((3, 3), np.float32)
@@ -319,7 +350,8 @@ def test_native_chain_backward_checks_its_arguments(overrides, message):
         args["dx"] = None
         layers[0] = (shared, layers[0][1], "relu")
     with pytest.raises(ValueError, match=message):
-        _core.dense_chain_backward(x, layers, args["outputs"], args["dy"], args["dx"], args["grads"])
+        given = _core.DenseLayers(layers) if prepared else layers
+        _core.dense_chain_backward(x, given, args["outputs"], args["dy"], args["dx"], args["grads"])
 
 
 def _classifier(kind=keras.Sequential, trainable_first=True):
@@ -370,7 +402,8 @@ def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
         ({"dlogits": "the logits array"}, "must not share memory"),
     ],
 )
-def test_native_classifier_gradients_checks_its_arguments(args, message):
+@pytest.mark.parametrize("prepared", [False, True])
+def test_native_classifier_gradients_checks_its_arguments(args, message, prepared):
     layers = [(np.ones((4, 3), np.float32), None, "relu"), (np.ones((3, 2), np.float32), None, "linear")]
     logits = np.zeros((3, 2), np.float32)
     call = {"labels": np.zeros(3, np.int64), "hidden": [np.zeros((3, 3), np.float32)], "logits": logits,
@@ -380,7 +413,8 @@ def test_native_classifier_gradients_checks_its_arguments(args, message):
     if isinstance(call["dlogits"], str):
         call["dlogits"] = logits
     with pytest.raises(ValueError, match=message):
-        _core.dense_chain_sce_gradients(np.ones((3, 4), np.float32), layers, call["labels"], call["hidden"],
+        given = _core.DenseLayers(layers) if prepared else layers
+        _core.dense_chain_sce_gradients(np.ones((3, 4), np.float32), given, call["labels"], call["hidden"],
                                         call["logits"], call["dlogits"], call["grads"])
 
 

@@ -7,6 +7,8 @@ from pykeras.ops.nn import FUSED_ACTIVATIONS, dense
 from pykeras.ops.tape import record, state
 from pykeras.tensor import FLOAT, Tensor
 
+_new_tensor = Tensor.__new__  # the native output is float32 and C-contiguous: nothing for wrap to do
+
 
 def _array_of(value, what):
     array = value._value if isinstance(value, Tensor) else value
@@ -31,7 +33,7 @@ class DenseChain:
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
     """
 
-    __slots__ = ("_layers", "_steps", "input_width", "_buffers")
+    __slots__ = ("_layers", "_steps", "_native", "input_width", "_buffers")
 
     def __init__(self, layers):
         self._layers = [tuple(layer) for layer in layers]
@@ -54,6 +56,7 @@ class DenseChain:
             steps.append((k, b, activation))
             width = k.shape[1]
         self._steps = steps
+        self._native = _core.DenseLayers(steps)  # checked once, not on every call
         self.input_width = self._steps[0][0].shape[0]
         self._buffers = None  # classifier_gradients' arrays, for one batch size
 
@@ -72,12 +75,12 @@ class DenseChain:
             return x
         if state.tapes:
             return self._recorded(tx, array)
-        return wrap(_core.dense_chain_forward(array, self._steps))
+        return wrap(_core.dense_chain_forward(array, self._native))
 
     def _recorded(self, tx, rows):
         steps = self._steps
         hidden = [np.empty((rows.shape[0], kernel.shape[1]), FLOAT) for kernel, _, _ in steps[:-1]]
-        out = _core.dense_chain_forward(rows, steps, hidden)
+        out = _core.dense_chain_forward(rows, self._native, hidden)
         result = wrap(out)
         inputs = (tx,) + tuple(t if isinstance(t, Tensor) else None for layer in self._layers for t in layer[:2])
         need_dx = tx is not None and any(tape._is_watched(tx) for tape in state.tapes)
@@ -88,18 +91,27 @@ class DenseChain:
             dx = np.empty_like(rows) if need_dx else None
             grads = [(np.empty_like(kernel), None if bias is None else np.empty_like(bias))
                      for kernel, bias, _ in steps]
-            _core.dense_chain_backward(rows, steps, hidden + [out], g, dx, grads)
+            _core.dense_chain_backward(rows, self._native, hidden + [out], g, dx, grads)
             return (dx,) + tuple(grad for pair in grads for grad in pair)
 
         record(result, inputs, backward)
         return result
 
-    def forward_rows(self, rows):
-        """``self(rows)`` for ``rows`` a C-contiguous float32 (batch, input_width) array,
-        which the caller has checked; returns a Tensor."""
+    def forward_or_none(self, x):
+        """``self(x)`` when ``x`` (an array or a Tensor) holds C-contiguous float32 rows of
+        ``input_width`` features, else None: the caller then takes its general path, which
+        converts or rejects ``x`` as a layer would. The model-call fast path: no more checks
+        than that."""
+        kind = type(x)
+        rows = x if kind is np.ndarray else x._value if kind is Tensor else None
+        if (rows is None or rows.dtype != FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
+                or not rows.flags.c_contiguous):
+            return None
         if state.tapes:
-            return self._recorded(None, rows)
-        return wrap(_core.dense_chain_forward(rows, self._steps))
+            return self._recorded(None if rows is x else x, rows)
+        out = _new_tensor(Tensor)
+        out._value = _core.dense_chain_forward(rows, self._native)
+        return out
 
     def classifier_gradients(self, rows, labels):
         """One training pass with the last layer's output as logits and the mean sparse softmax
@@ -123,6 +135,6 @@ class DenseChain:
             flat = [grad for pair in grads for grad in pair if grad is not None]
             buffers = self._buffers = (batch, hidden, logits, dlogits, grads, flat)
         _, hidden, logits, dlogits, grads, flat = buffers
-        loss = _core.dense_chain_sce_gradients(rows, self._steps, labels, hidden, logits, dlogits, grads)
+        loss = _core.dense_chain_sce_gradients(rows, self._native, labels, hidden, logits, dlogits, grads)
         return FLOAT.type(loss), logits, flat
 
