@@ -16,6 +16,7 @@
 #include "bindings/optim.hpp"
 #include "common/check.hpp"
 #include "common/threads.hpp"
+#include "data/take_rows.hpp"
 #include "dense/dense.hpp"
 #include "elementwise/elementwise.hpp"
 #include "gemm/dispatch.hpp"
@@ -144,6 +145,36 @@ void bias_grad(py::object dy_obj, py::object out_obj) {
   float* op = mptr(out);
   py::gil_scoped_release release;
   pykeras::bias_grad(m, n, dyp, op);
+}
+
+// x[index] for a C-contiguous numeric x with at least one dimension and an int64 index: a new array,
+// the rows copied by threads (fit gathers every shuffled batch this way).
+py::array take_rows(py::object x_obj, py::object index_obj) {
+  const char* fn = "take_rows";
+  if (!py::isinstance<py::array>(x_obj))
+    fail(fn, ": argument 'x' must be a numpy array. Received: an object of type ", type_name(x_obj));
+  const auto x = py::reinterpret_borrow<py::array>(x_obj);
+  const char kind = x.dtype().kind();
+  if (std::string("biufc").find(kind) == std::string::npos)
+    fail(fn, ": argument 'x' must hold numbers (bool, int, float or complex). Received: x.dtype=",
+         std::string(py::str(x.dtype())));
+  if (x.ndim() < 1) fail(fn, ": argument 'x' must have a batch dimension. Received: a 0-d array");
+  if (!(x.flags() & py::array::c_style))
+    fail(fn, ": argument 'x' must be C-contiguous. Received: x with shape ", shape_str(x), " that is not");
+  py::array index = as_array(fn, "index", index_obj, py::dtype::of<int64_t>(), false);
+  expect_ndim(fn, "index", index, 1, "(count,)");
+  std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+  shape[0] = index.shape(0);
+  py::array out(x.dtype(), shape);
+  const int64_t row_bytes = x.shape(0) > 0 ? x.nbytes() / x.shape(0) : 0;
+  const char* src = static_cast<const char*>(x.data());
+  const auto* ip = static_cast<const int64_t*>(index.data());
+  char* dst = static_cast<char*>(out.mutable_data());
+  {
+    py::gil_scoped_release release;
+    pykeras::take_rows(src, x.shape(0), row_bytes, ip, index.shape(0), dst);
+  }
+  return out;
 }
 
 pykeras::Activation parse_activation(const char* fn, const std::string& name) {
@@ -567,6 +598,9 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
           py::arg("dlogits"), py::arg("grad_scale"),
           "Mean sparse softmax cross-entropy; writes grad_scale * (softmax - onehot) / m to dlogits if given.");
+  mod.def("take_rows", &take_rows, py::arg("x"), py::arg("index"),
+          "x[index] for a C-contiguous numeric array x and an int64 index with values in [0, len(x)) "
+          "(IndexError otherwise): a new array, the rows copied by threads.");
   mod.def(
       "set_num_threads", [](int n) { pykeras::set_num_threads(n); }, py::arg("n"),
       "Set the thread count kernels may use (n >= 1).");

@@ -16,6 +16,10 @@ constexpr double kFlopsPerThread = 1.0e6;
 constexpr double kMinParallelFlops = 2.0e6;
 constexpr int64_t kElementsPerThread = 1 << 15;
 constexpr int64_t kMinParallelElements = 1 << 16;
+// Measured on Zen 4 gathering shuffled 3 KiB rows from a 188 MB array: 32 rows (100 KB) 16 -> 11 us
+// with two threads, 128 rows 59 -> 30 us.
+constexpr int64_t kScatteredBytesPerThread = 32 << 10;
+constexpr int64_t kMinParallelScatteredBytes = 64 << 10;
 // A sanity bound: a typo such as set_num_threads(10**6) must not try to start a million threads.
 constexpr int kMaxThreads = 1024;
 
@@ -91,11 +95,22 @@ int threads_for_flops(double flops) {
   return requested(want >= cap ? cap : std::max(1, static_cast<int>(want)));
 }
 
-int threads_for_elements(int64_t elements) {
-  if (elements < kMinParallelElements || !parallel_allowed()) return 1;
-  const int64_t want = elements / kElementsPerThread;
+namespace {
+// One thread per `per_thread` of work from `min_parallel` on, at most num_threads().
+int threads_for_amount(int64_t amount, int64_t min_parallel, int64_t per_thread) {
+  if (amount < min_parallel || !parallel_allowed()) return 1;
+  const int64_t want = amount / per_thread;
   const int cap = num_threads();
   return requested(want >= cap ? cap : static_cast<int>(std::max<int64_t>(1, want)));
+}
+}  // namespace
+
+int threads_for_elements(int64_t elements) {
+  return threads_for_amount(elements, kMinParallelElements, kElementsPerThread);
+}
+
+int threads_for_scattered_bytes(int64_t bytes) {
+  return threads_for_amount(bytes, kMinParallelScatteredBytes, kScatteredBytesPerThread);
 }
 
 void note_run(double flops, int threads, double seconds) {

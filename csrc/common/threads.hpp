@@ -18,6 +18,9 @@ void set_num_threads(int n);
 int threads_for_flops(double flops);
 // Threads for a memory-bound kernel touching `elements` floats (elementwise ops, reductions).
 int threads_for_elements(int64_t elements);
+// Threads for copying `bytes` from scattered places (rows picked by an index): bound by memory
+// latency rather than bandwidth, so a second thread pays from a smaller size than streaming does.
+int threads_for_scattered_bytes(int64_t bytes);
 
 // Contention guard. An OpenMP team assumes a free core per thread; when another process holds the
 // other core, every barrier waits out a scheduler slice (milliseconds, not microseconds), and a
