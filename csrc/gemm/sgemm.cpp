@@ -111,13 +111,13 @@ struct Problem {
   Epilogue ep;
 };
 
-// One register tile of C at (i0, j0) for the current (pc, kc) block: the micro-kernel on the packed A
-// micro-panel `ap` (or, direct_a, A in place) and B micro-panel `bpanel` (or B in place), with the
-// epilogue on the last KC block.
+// One register tile of C at (i0, j0) for the current (pc, kc) block, rows below row_end only: the
+// micro-kernel on the packed A micro-panel `ap` (or, direct_a, A in place) and B micro-panel `bpanel`
+// (or B in place), with the epilogue on the last KC block.
 void compute_tile(const KernelSpec& ks, const Problem& pb, bool direct_a, bool direct_b, int64_t pc, int64_t kc,
-                  const float* ap, const float* bpanel, int64_t i0, int64_t j0, float* tile) {
+                  const float* ap, const float* bpanel, int64_t i0, int64_t row_end, int64_t j0, float* tile) {
   const int MR = ks.blocking.mr, NR = ks.blocking.nr;
-  const int mr = static_cast<int>(std::min<int64_t>(MR, pb.m - i0));
+  const int mr = static_cast<int>(std::min<int64_t>(MR, row_end - i0));
   const int nr = static_cast<int>(std::min<int64_t>(NR, pb.n - j0));
   // Later KC blocks accumulate onto the first; the epilogue runs once, on the final sum.
   const float beta_pc = pc == 0 ? pb.beta : 1.0f;
@@ -170,7 +170,7 @@ void pack_b_block(const KernelSpec& ks, const Problem& pb, bool direct_b, int64_
 // they run serially and no team is started at all.
 // - Tile split (`own_rows` false, every thread given all rows): the team packs each A block
 //   together and shares its tiles.
-// - Row split (`own_rows` true, each thread its MR-aligned band): a thread packs its own A blocks
+// - Row split (`own_rows` true, each thread its own band of rows): a thread packs its own A blocks
 //   in its own buffer and computes its tiles alone, so the team meets only around the shared B
 //   block (once packed, once before it is repacked) instead of twice per MC block.
 // Every tile is the same micro-kernel call either way, so the results are the same bits.
@@ -189,14 +189,14 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
         const int64_t m_panels = ceil_div(std::min(MC, r1 - ic), MR);
         const auto pack_a = [&](int64_t ip) {
           const int64_t i0 = ic + ip * MR;
-          pack_a_panel(pb.trans_a, pb.a, pb.lda, i0, static_cast<int>(std::min<int64_t>(MR, pb.m - i0)), pc, kc,
+          pack_a_panel(pb.trans_a, pb.a, pb.lda, i0, static_cast<int>(std::min<int64_t>(MR, r1 - i0)), pc, kc,
                        MR, apack + ip * MR * kc, pb.mask_a);
         };
         // Tiles in jr-major order: a thread's tiles share B micro-panels.
         const auto tile_at = [&](int64_t t) {
           const int64_t jp = t / m_panels, ip = t % m_panels;
           compute_tile(ks, pb, direct_a, direct_b, pc, kc, direct_a ? nullptr : apack + ip * MR * kc,
-                       bpack + jp * NR * kc, ic + ip * MR, jc + jp * NR, tile);
+                       bpack + jp * NR * kc, ic + ip * MR, r1, jc + jp * NR, tile);
         };
         if (own_rows) {
           if (!direct_a)
@@ -236,12 +236,14 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   const int64_t panels = ceil_div(pb.m, MR);
   if (nthreads > 1 && panels >= kRowSplitPanelsPerThread * nthreads) {
     const int64_t apack_each =
-        direct_a ? 0 : ceil_div(std::min(MC, ceil_div(panels, nthreads) * MR), MR) * MR * kc_max;
+        direct_a ? 0 : ceil_div(std::min(MC, ceil_div(pb.m, nthreads)), MR) * MR * kc_max;
     float* const apack = ws.pack_a.get(static_cast<size_t>(apack_each * nthreads));
 #pragma omp parallel num_threads(nthreads)
     {
+      // Equal bands of rows, not of MR panels: a panel's cost grows with its rows, so 128 rows split
+      // 64 + 64 (five panels and four rows each) rather than 60 + 68 (five panels, and six).
       const int t = omp_get_thread_num(), team = omp_get_num_threads();
-      const int64_t r0 = std::min(pb.m, panels * t / team * MR), r1 = std::min(pb.m, panels * (t + 1) / team * MR);
+      const int64_t r0 = pb.m * t / team, r1 = pb.m * (t + 1) / team;
       loop_nest(ks, pb, direct_a, direct_b, apack + apack_each * t, bpack, r0, r1, true);
     }
     return;
