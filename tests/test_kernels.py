@@ -183,6 +183,27 @@ def test_row_split_matches_numpy_and_one_thread(isa, trans_a, trans_b):
 
 
 @pytest.mark.parametrize("isa", ISAS)
+def test_row_bands_that_end_inside_a_panel(isa):
+    # Threads take equal bands of rows, so a band may end inside an MR panel (128 rows: 64 + 64 on two
+    # threads, 43 + 43 + 42 on three): that panel is computed in two parts, each by its own thread,
+    # with alpha and beta applied to the same bits as one thread's whole panel.
+    _core.set_isa(isa)
+    rng = np.random.default_rng(17)
+    for m, n, k in [(128, 600, 96), (130, 40, 300)]:
+        a, b, c0 = rand(rng, m, k), rand(rng, k, n), rand(rng, m, n)
+        results = []
+        for threads in (1, 2, 3):
+            _core.set_num_threads(threads)
+            c = c0.copy()
+            _core.sgemm(False, False, m, n, k, 0.75, a, k, b, n, 1.5, c, n)
+            results.append(c)
+        ref = 0.75 * (a.astype(np.float64) @ b.astype(np.float64)) + 1.5 * c0
+        np.testing.assert_allclose(results[0], ref, **gemm_tolerance(k))
+        for other in results[1:]:
+            np.testing.assert_array_equal(other, results[0])
+
+
+@pytest.mark.parametrize("isa", ISAS)
 def test_unpacked_a_shapes(isa):
     # An unmasked A feeding at most 512 columns is read in place on ISAs with direct-A kernels, as
     # stored or transposed: ragged row panels, ragged column panels, several KC blocks (k > 1024, A

@@ -127,25 +127,23 @@ void compute_tile(const KernelSpec& ks, const Problem& pb, bool direct_a, bool d
   const float* bp = in_place ? pb.b + pc * pb.ldb + j0 : bpanel;
   const int64_t bstride = in_place ? pb.ldb : NR;
   float* cp = pb.c + i0 * pb.ldc + j0;
+  // An edge tile the kernel cannot write in place is computed in `tile` (alpha and beta applied by
+  // the kernel, as in place: the same bits whichever rows a thread's band gives the tile), then its
+  // valid part is stored with the epilogue.
+  const bool in_buffer = nr < NR || (mr < MR && !direct_a && ks.part == nullptr);
+  float* const dst = in_buffer ? tile : cp;
+  const int64_t ldd = in_buffer ? NR : pb.ldc;
+  if (in_buffer) load_tile(cp, pb.ldc, mr, nr, beta_pc, tile, MR, NR);
+  const Epilogue ed = in_buffer ? Epilogue{} : e;
   if (direct_a) {
-    const DirectAKernelFn kern = ks.direct_a(mr, nr, pb.trans_a);
     const float* a = pb.trans_a ? pb.a + pc * pb.lda + i0 : pb.a + i0 * pb.lda + pc;
-    if (nr == NR) {
-      kern(kc, a, pb.lda, bp, bstride, cp, pb.ldc, pb.alpha, beta_pc, e);
-    } else {
-      kern(kc, a, pb.lda, bp, bstride, tile, NR, pb.alpha, 0.0f, Epilogue{});
-      store_tile(tile, NR, mr, nr, 1.0f, beta_pc, cp, pb.ldc, e);
-    }
+    ks.direct_a(mr, nr, pb.trans_a)(kc, a, pb.lda, bp, bstride, dst, ldd, pb.alpha, beta_pc, ed);
   } else if (mr == MR && nr == NR) {
-    ks.kernel(kc, ap, bp, bstride, cp, pb.ldc, pb.alpha, beta_pc, e);
-  } else if (nr == NR && ks.part != nullptr) {
-    ks.part(mr, NR)(kc, ap, bp, bstride, cp, pb.ldc, pb.alpha, beta_pc, e);
+    ks.kernel(kc, ap, bp, bstride, dst, ldd, pb.alpha, beta_pc, ed);
   } else {
-    // Edge tile: kernel into a buffer, then merge the valid part.
-    const MicroKernelFn kern = ks.part != nullptr ? ks.part(mr, nr) : ks.kernel;
-    kern(kc, ap, bp, bstride, tile, NR, pb.alpha, 0.0f, Epilogue{});
-    store_tile(tile, NR, mr, nr, 1.0f, beta_pc, cp, pb.ldc, e);
+    (ks.part != nullptr ? ks.part(mr, nr) : ks.kernel)(kc, ap, bp, bstride, dst, ldd, pb.alpha, beta_pc, ed);
   }
+  if (in_buffer) store_tile(tile, NR, mr, nr, 1.0f, 0.0f, cp, pb.ldc, e);
 }
 
 // Packs the B micro-panels of block (jc, pc) that the kernel cannot read in place; an `omp for`, so

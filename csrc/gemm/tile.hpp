@@ -25,4 +25,13 @@ inline void store_tile(const float* acc, int64_t ldacc, int mr, int nr, float al
   }
 }
 
+// The buffer an edge tile (mr < MR rows or nr < NR columns of C left) is computed in: C's valid
+// part, zeros around it, so that a full micro-kernel run on the buffer applies beta with its own
+// arithmetic, the bits of an in-place tile. Nothing is read or written when beta == 0 (C unread).
+inline void load_tile(const float* c, int64_t ldc, int mr, int nr, float beta, float* tile, int MR, int NR) {
+  if (beta == 0.0f) return;
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) tile[i * NR + j] = i < mr && j < nr ? c[i * ldc + j] : 0.0f;
+}
+
 }  // namespace pykeras::gemm
