@@ -10,7 +10,8 @@ namespace {
 const KernelSpec kPortable{"portable", kBlockingPortable, microkernel_ref_4x8};
 #if defined(PYKERAS_X86_KERNELS)
 const KernelSpec kAvx512{"avx512", kBlockingAvx512, microkernel_avx512_12x32, microkernel_avx512_part,
-                         small_gemm_avx512, pack_b_trans_avx512, microkernel_avx512_direct_a};
+                         small_gemm_avx512, pack_b_trans_avx512, microkernel_avx512_direct_a, pack_a_avx512,
+                         pack_b_avx512};
 const KernelSpec kAvx2{"avx2", kBlockingAvx2, microkernel_avx2_6x16, nullptr, small_gemm_avx2};
 #endif
 

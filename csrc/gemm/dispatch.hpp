@@ -20,6 +20,8 @@ struct KernelSpec {
   SmallGemmFn small = nullptr;     // optional no-packing path for small problems (see small.hpp)
   PackBTransFn pack_b_trans = nullptr;  // optional packer for an unmasked transposed B (see pack.hpp)
   PartialDirectAKernelFn direct_a = nullptr;  // optional direct-A kernels (see microkernel.hpp)
+  PackAFn pack_a = nullptr;  // optional packers for A and a non-transposed B, masked or not (pack.hpp)
+  PackBFn pack_b = nullptr;
 };
 
 // The kernel in use (the best supported one unless set_isa was called).

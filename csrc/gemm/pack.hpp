@@ -22,8 +22,19 @@ void pack_a_panel(bool trans, const float* a, int64_t lda, int64_t i0, int mr, i
 void pack_b_panel(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr,
                   int NR, float* dst, const float* mask = nullptr);
 
-// pack_b_panel(trans = true, no mask) for NR = 32, with AVX-512 (pack_avx512.cpp): same panel.
+// With AVX-512 (pack_avx512.cpp), for its MR = 12 and NR = 32, the same panels:
+// - pack_a_avx512: pack_a_panel, masked or not;
+// - pack_b_avx512: pack_b_panel(trans = false), masked or not;
+// - pack_b_trans_avx512: pack_b_panel(trans = true, no mask).
+void pack_a_avx512(bool trans, const float* a, int64_t lda, int64_t i0, int mr, int64_t p0, int64_t kc,
+                   float* dst, const float* mask);
+void pack_b_avx512(const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr, float* dst,
+                   const float* mask);
 void pack_b_trans_avx512(const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr, float* dst);
+using PackAFn = void (*)(bool trans, const float* a, int64_t lda, int64_t i0, int mr, int64_t p0, int64_t kc,
+                         float* dst, const float* mask);
+using PackBFn = void (*)(const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr, float* dst,
+                         const float* mask);
 using PackBTransFn = void (*)(const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr, float* dst);
 
 }  // namespace pykeras::gemm

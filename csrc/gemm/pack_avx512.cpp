@@ -1,8 +1,8 @@
-// AVX-512 packing of a transposed B micro-panel (op(B) = B^T, e.g. dX = dY W^T in a dense backward):
-// 16 x 16 blocks transposed in registers, so each source line is loaded once and each panel row is
-// written with full-width stores, instead of one scalar load and store per element. It only moves
-// values: the panel is the one pack_b_panel writes. Compiled with the AVX-512 flags; reached only
-// through the AVX-512 KernelSpec.
+// AVX-512 packing: the panels pack_a_panel and pack_b_panel write (ReLU masks included), with
+// full-width loads and stores instead of one scalar load and store per element. Where the panel
+// layout transposes the source (A as stored, B transposed), 16 x 16 blocks are transposed in
+// registers, so each source line is loaded once. It only moves values. Compiled with the AVX-512
+// flags; reached only through the AVX-512 KernelSpec.
 #include <immintrin.h>
 
 // GCC 12 warns, falsely, that the shuffle intrinsics' internal pass-through operand may be
@@ -16,8 +16,22 @@ namespace pykeras::gemm {
 
 namespace {
 
+constexpr int MR = kBlockingAvx512.mr;
 constexpr int NR = kBlockingAvx512.nr;
 static_assert(NR == 32, "two 16-row blocks per panel");
+static_assert(MR <= 16, "an A panel's rows fit one 16 x 16 block");
+
+// Lanes [0, n) of a 16-float vector (none for n <= 0, all for n >= 16).
+inline __mmask16 first(int n) { return static_cast<__mmask16>(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1); }
+
+// The lanes `lanes` of src (zero elsewhere), read through a ReLU mask when one is given: where the
+// mask is not > 0 (NaN included) the value is +0, as relu_mask gives.
+inline __m512 load(__mmask16 lanes, const float* src, const float* mask, int64_t offset) {
+  if (mask == nullptr) return _mm512_maskz_loadu_ps(lanes, src + offset);
+  const __mmask16 on = _mm512_mask_cmp_ps_mask(lanes, _mm512_maskz_loadu_ps(lanes, mask + offset),
+                                               _mm512_setzero_ps(), _CMP_GT_OQ);
+  return _mm512_maskz_loadu_ps(on, src + offset);
+}
 
 // r[i] = row i of a 16 x 16 block in, column i out.
 inline void transpose16(__m512 r[16]) {
@@ -47,6 +61,41 @@ inline void transpose16(__m512 r[16]) {
 }
 
 }  // namespace
+
+void pack_a_avx512(bool trans, const float* a, int64_t lda, int64_t i0, int mr, int64_t p0, int64_t kc,
+                   float* dst, const float* mask) {
+  const __mmask16 rows = first(mr), panel = first(MR);
+  if (trans) {  // op(A) column p is contiguous: a row of the stored k x m matrix
+    for (int64_t p = 0; p < kc; ++p)
+      _mm512_mask_storeu_ps(dst + p * MR, panel, load(rows, a, mask, (p0 + p) * lda + i0));
+    return;
+  }
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t pb = 0; pb < kc; pb += 16) {
+    const int np = static_cast<int>(kc - pb < 16 ? kc - pb : 16);
+    __m512 r[16];
+    for (int i = 0; i < 16; ++i) r[i] = i < mr ? load(first(np), a, mask, (i0 + i) * lda + p0 + pb) : zero;
+    transpose16(r);
+    for (int q = 0; q < np; ++q) _mm512_mask_storeu_ps(dst + (pb + q) * MR, panel, r[q]);
+  }
+}
+
+void pack_b_avx512(const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr, float* dst,
+                   const float* mask) {
+  const __mmask16 lo = first(nr), hi = first(nr - 16);
+  // The panel walks down kc rows of B, one or two lines from each: prefetched a few rows ahead, as
+  // the hardware does not follow a stride of a whole row.
+  constexpr int kAhead = 8;
+  for (int64_t p = 0; p < kc; ++p) {
+    const int64_t row = (p0 + p) * ldb + j0;
+    if (p + kAhead < kc) {
+      _mm_prefetch(reinterpret_cast<const char*>(b + row + kAhead * ldb), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b + row + kAhead * ldb + 16), _MM_HINT_T0);
+    }
+    _mm512_storeu_ps(dst + p * NR, load(lo, b, mask, row));
+    _mm512_storeu_ps(dst + p * NR + 16, load(hi, b, mask, row + 16));
+  }
+}
 
 void pack_b_trans_avx512(const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr, float* dst) {
   const __m512 zero = _mm512_set1_ps(0.0f);

@@ -158,6 +158,8 @@ void pack_b_block(const KernelSpec& ks, const Problem& pb, bool direct_b, int64_
     if (direct_b && nr == NR) continue;
     if (pb.trans_b && pb.mask_b == nullptr && ks.pack_b_trans != nullptr)
       ks.pack_b_trans(pb.b, pb.ldb, pc, kc, j0, nr, bpack + jp * NR * kc);
+    else if (!pb.trans_b && ks.pack_b != nullptr)
+      ks.pack_b(pb.b, pb.ldb, pc, kc, j0, nr, bpack + jp * NR * kc, pb.mask_b);
     else
       pack_b_panel(pb.trans_b, pb.b, pb.ldb, pc, kc, j0, nr, NR, bpack + jp * NR * kc, pb.mask_b);
   }
@@ -187,8 +189,11 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
         const int64_t m_panels = ceil_div(std::min(MC, r1 - ic), MR);
         const auto pack_a = [&](int64_t ip) {
           const int64_t i0 = ic + ip * MR;
-          pack_a_panel(pb.trans_a, pb.a, pb.lda, i0, static_cast<int>(std::min<int64_t>(MR, r1 - i0)), pc, kc,
-                       MR, apack + ip * MR * kc, pb.mask_a);
+          const int mr = static_cast<int>(std::min<int64_t>(MR, r1 - i0));
+          if (ks.pack_a != nullptr)
+            ks.pack_a(pb.trans_a, pb.a, pb.lda, i0, mr, pc, kc, apack + ip * MR * kc, pb.mask_a);
+          else
+            pack_a_panel(pb.trans_a, pb.a, pb.lda, i0, mr, pc, kc, MR, apack + ip * MR * kc, pb.mask_a);
         };
         // Tiles in jr-major order: a thread's tiles share B micro-panels.
         const auto tile_at = [&](int64_t t) {
