@@ -90,7 +90,7 @@ void pack_b_avx512(const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t 
     const int64_t row = (p0 + p) * ldb + j0;
     if (p + kAhead < kc) {
       _mm_prefetch(reinterpret_cast<const char*>(b + row + kAhead * ldb), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(b + row + kAhead * ldb + 16), _MM_HINT_T0);
+      if (nr > 16) _mm_prefetch(reinterpret_cast<const char*>(b + row + kAhead * ldb + 16), _MM_HINT_T0);
     }
     _mm512_storeu_ps(dst + p * NR, load(lo, b, mask, row));
     _mm512_storeu_ps(dst + p * NR + 16, load(hi, b, mask, row + 16));
