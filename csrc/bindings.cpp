@@ -160,7 +160,7 @@ py::array take_rows(py::object x_obj, py::object index_obj) {
          std::string(py::str(x.dtype())));
   if (x.ndim() < 1) fail(fn, ": argument 'x' must have a batch dimension. Received: a 0-d array");
   if (!(x.flags() & py::array::c_style))
-    fail(fn, ": argument 'x' must be C-contiguous. Received: x with shape ", shape_str(x), " that is not");
+    fail(fn, ": argument 'x' must be C-contiguous. Received: a non-contiguous array of shape ", shape_str(x));
   py::array index = as_array(fn, "index", index_obj, py::dtype::of<int64_t>(), false);
   expect_ndim(fn, "index", index, 1, "(count,)");
   std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
