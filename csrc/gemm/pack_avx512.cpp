@@ -83,15 +83,8 @@ void pack_a_avx512(bool trans, const float* a, int64_t lda, int64_t i0, int mr, 
 void pack_b_avx512(const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int nr, float* dst,
                    const float* mask) {
   const __mmask16 lo = first(nr), hi = first(nr - 16);
-  // The panel walks down kc rows of B, one or two lines from each: prefetched a few rows ahead, as
-  // the hardware does not follow a stride of a whole row.
-  constexpr int kAhead = 8;
   for (int64_t p = 0; p < kc; ++p) {
     const int64_t row = (p0 + p) * ldb + j0;
-    if (p + kAhead < kc) {
-      _mm_prefetch(reinterpret_cast<const char*>(b + row + kAhead * ldb), _MM_HINT_T0);
-      if (nr > 16) _mm_prefetch(reinterpret_cast<const char*>(b + row + kAhead * ldb + 16), _MM_HINT_T0);
-    }
     _mm512_storeu_ps(dst + p * NR, load(lo, b, mask, row));
     _mm512_storeu_ps(dst + p * NR + 16, load(hi, b, mask, row + 16));
   }
