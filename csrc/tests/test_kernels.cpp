@@ -76,8 +76,10 @@ void stay_busy(double flops) {
 }
 
 // A parallel run far slower than one thread would be turns parallelism off, for a while only; slow
-// runs just after an idle spell are the team waking up and do not.
-void check_contention_guard() {
+// runs just after an idle spell are the team waking up and do not. The scenario depends on timing
+// (a gap of over 1 ms between two requests counts as idling), so a test process descheduled at the
+// wrong moment can see it differently: it passes if one of three attempts does.
+bool contention_guard_scenario(bool report) {
   pykeras::set_num_threads(2);
   const double flops = 1.0e8;
   pykeras::note_run(flops, 1, flops / 5.0e10);  // one thread: 50 GFLOPS
@@ -93,12 +95,11 @@ void check_contention_guard() {
   const bool serial_after_slow_run = pykeras::threads_for_flops(flops) == 1;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const bool parallel_again = pykeras::threads_for_flops(flops) == 2;
-  if (!(parallel_at_first && parallel_while_waking && parallel_after_one_slow_run && serial_after_slow_run &&
-        parallel_again)) {
-    ++failures;
+  const bool ok = parallel_at_first && parallel_while_waking && parallel_after_one_slow_run &&
+                  serial_after_slow_run && parallel_again;
+  if (!ok && report)
     std::printf("contention guard: first=%d waking=%d after_one=%d after_three=%d later=%d\n", parallel_at_first,
                 parallel_while_waking, parallel_after_one_slow_run, serial_after_slow_run, parallel_again);
-  }
   // A one-sample layer split over two threads (0.4 MFLOP, 200K weights) is checked as well: starved
   // three times (1 ms each, against ~8 us on one thread), it runs alone for a while.
   const int64_t weights = 200000;
@@ -107,11 +108,17 @@ void check_contention_guard() {
   for (int i = 0; i < 3; ++i) pykeras::note_run(4.0e5, 2, 1.0e-3);
   const bool small_serial_after = pykeras::threads_for_elements(weights) == 1;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  if (!(small_parallel_at_first && small_serial_after && pykeras::threads_for_elements(weights) == 2)) {
-    ++failures;
+  const bool small_ok = small_parallel_at_first && small_serial_after && pykeras::threads_for_elements(weights) == 2;
+  if (!small_ok && report)
     std::printf("contention guard, small runs: first=%d after_slow=%d\n", small_parallel_at_first,
                 small_serial_after);
-  }
+  return ok && small_ok;
+}
+
+void check_contention_guard() {
+  for (int attempt = 1; attempt <= 3; ++attempt)
+    if (contention_guard_scenario(attempt == 3)) return;
+  ++failures;
 }
 
 int main() {
