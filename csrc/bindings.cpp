@@ -272,8 +272,12 @@ struct DenseLayers {
   Chain chain;
 };
 
-// The layers of a call on input rows x: a DenseLayers as it is, else parsed into `parsed`.
-const Chain& layers_of(const char* fn, const py::handle& layers, const py::array& x, Chain& parsed) {
+// The arguments every dense_chain_* call starts with: x, float32 (batch, features) rows, and the
+// layers, a DenseLayers as it is or a list parsed into `parsed`.
+const Chain& chain_args(const char* fn, const py::handle& x_obj, const py::handle& layers, py::array& x,
+                        Chain& parsed) {
+  x = f32(fn, "x", x_obj);
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
   const int64_t k = x.shape(1);
   if (py::isinstance<DenseLayers>(layers)) {
     const Chain& chain = layers.cast<const DenseLayers&>().chain;
@@ -284,6 +288,13 @@ const Chain& layers_of(const char* fn, const py::handle& layers, const py::array
   }
   parsed = parse_chain(fn, layers, k);
   return parsed;
+}
+
+// The arrays a chain call reads (the layers' and x), which no output may overlap.
+std::vector<py::array> chain_inputs(const Chain& chain, const py::array& x) {
+  std::vector<py::array> inputs = chain.keep;
+  inputs.push_back(x);
+  return inputs;
 }
 
 // A list of per-layer (m, n_i) float32 outputs for layers [0, count), checked, kept alive in `keep`.
@@ -347,15 +358,13 @@ void expect_disjoint(const char* fn, const std::vector<py::array>& written, cons
 
 py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hidden_obj) {
   const char* fn = "dense_chain_forward";
-  py::array x = f32(fn, "x", x_obj);
-  expect_ndim(fn, "x", x, 2, "(batch, features)");
-  const int64_t m = x.shape(0), k = x.shape(1);
+  py::array x;
   Chain parsed;
-  const Chain& chain = layers_of(fn, layers, x, parsed);
+  const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
+  const int64_t m = x.shape(0), k = x.shape(1);
   std::vector<float*> hidden;
   if (!hidden_obj.is_none()) {
-    std::vector<py::array> inputs = chain.keep;
-    inputs.push_back(x);
+    std::vector<py::array> inputs = chain_inputs(chain, x);
     hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, inputs);
   }
   py::array_t<float> out({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(chain.width)});
@@ -372,14 +381,12 @@ py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hi
 void dense_chain_backward(py::object x_obj, py::object layers, py::object outputs_obj, py::object dy_obj,
                           py::object dx_obj, py::object grads_obj) {
   const char* fn = "dense_chain_backward";
-  py::array x = f32(fn, "x", x_obj);
-  expect_ndim(fn, "x", x, 2, "(batch, features)");
-  const int64_t m = x.shape(0), k = x.shape(1);
+  py::array x;
   Chain parsed;
-  const Chain& chain = layers_of(fn, layers, x, parsed);
+  const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
+  const int64_t m = x.shape(0), k = x.shape(1);
   const size_t count = chain.steps.size();
-  std::vector<py::array> inputs = chain.keep;
-  inputs.push_back(x);
+  std::vector<py::array> inputs = chain_inputs(chain, x);
   // The forward outputs are read only; checked like outputs for their shapes.
   std::vector<py::array> read;
   std::vector<float*> outs = layer_outputs(fn, "outputs", outputs_obj, m, chain, count, read);
@@ -414,13 +421,11 @@ double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object
                                  py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
                                  py::object grads_obj) {
   const char* fn = "dense_chain_sce_gradients";
-  py::array x = f32(fn, "x", x_obj);
-  expect_ndim(fn, "x", x, 2, "(batch, features)");
-  const int64_t m = x.shape(0), k = x.shape(1);
+  py::array x;
   Chain parsed;
-  const Chain& chain = layers_of(fn, layers, x, parsed);
-  std::vector<py::array> inputs = chain.keep;
-  inputs.push_back(x);
+  const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
+  const int64_t m = x.shape(0), k = x.shape(1);
+  std::vector<py::array> inputs = chain_inputs(chain, x);
   if (!py::isinstance<py::array>(labels_obj))
     fail(fn, ": argument 'labels' must be a numpy array of dtype int32 or int64. Received: an object of type ",
          type_name(labels_obj));
