@@ -441,6 +441,44 @@ def test_dense_forward_matches_composed_ops():
     np.testing.assert_allclose(fused, composed, rtol=1e-5, atol=1e-5)
 
 
+def _half_depth_reference(x, w, b):
+    """relu((x0 w0 + x1 w1) + b) over the halves of k, each product a plain matmul, summed in float32."""
+    half = x.shape[1] // 2
+    first = _core.matmul(np.ascontiguousarray(x[:, :half]), w[:half])
+    second = _core.matmul(np.ascontiguousarray(x[:, half:]), w[half:])
+    return np.maximum((first + second) + b, np.float32(0))
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_deep_dense_forward_sums_two_half_depth_products(isa):
+    # From k = 512 on, each core reads only its half of w (the half its optimizer threads update):
+    # the forward adds the products over the two halves of k. The bits depend on the shape only: the
+    # same on one thread and two, and a row's output does not depend on the batch it came in.
+    _core.set_isa(isa)
+    rng = np.random.default_rng(23)
+    for k, n in [(512, 32), (784, 256), (1001, 33), (2048, 300)]:
+        x, w, b = rand(rng, 300, k), rand(rng, k, n), rand(rng, n)
+        want = _half_depth_reference(x, w, b)
+        reference = np.maximum(x.astype(np.float64) @ w + b, 0)
+        np.testing.assert_allclose(want, reference, **gemm_tolerance(k))
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            for m in (1, 2, 4, 5, 13, 64, 300):
+                got = np.empty((m, n), np.float32)
+                _core.dense_forward(x[:m], w, b, "relu", got)
+                np.testing.assert_array_equal(got, want[:m], err_msg=f"k={k} n={n} m={m} threads={threads}")
+
+
+@pytest.mark.parametrize("k, n", [(511, 256), (784, 31)])
+def test_shallow_or_narrow_dense_forward_is_one_product(k, n):
+    rng = np.random.default_rng(24)
+    x, w, b = rand(rng, 64, k), rand(rng, k, n), rand(rng, n)
+    got = np.empty((64, n), np.float32)
+    _core.dense_forward(x, w, b, "relu", got)
+    np.testing.assert_array_equal(got, np.maximum(_core.matmul(x, w) + b, np.float32(0)))
+    assert not np.array_equal(got, _half_depth_reference(x, w, b))
+
+
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("m", [1, 5, 32, 128])
 def test_dense_backward_relu_mask_equals_masked_dy(isa, m):

@@ -109,9 +109,10 @@ def test_big_variable_on_one_and_two_threads_is_bitwise_equal(rule):
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))
-def test_threads_share_all_variables_as_one_stream(rule):
-    # 120,006 floats in four variables: the threads' shares meet inside the second variable, and
-    # the small third one lies wholly in one share. Every split must give the numpy state.
+def test_threads_share_every_variable(rule):
+    # 120,006 floats in four variables: each thread takes its band of every variable (the band its
+    # GEMMs wrote), whole cache lines, and the small third one lies wholly in one share. Every split
+    # must give the numpy state.
     shapes = [(40_000,), (30_001,), (5,), (50_000,)]
     states = []
     for threads in (1, 2, 3):

@@ -29,6 +29,7 @@ struct Workspace {
   AlignedBuffer pack_a;  // GEMM: packed MC x KC block of op(A)
   AlignedBuffer pack_b;  // GEMM: packed KC x NC block of op(B)
   AlignedBuffer hidden[2];  // dense_chain_forward: the hidden activations, alternately
+  AlignedBuffer partial;  // sgemm_split_k: the second half's product
 };
 
 // The calling thread's workspace.

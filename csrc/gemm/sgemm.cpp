@@ -60,6 +60,12 @@ void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc,
   }
 }
 
+// Threads for a few rows of C split by columns, in blocks of 16 floats: by the size of B, at most
+// one per 64 columns.
+int column_threads(int64_t n, int64_t k) {
+  return static_cast<int>(std::min<int64_t>({threads_for_elements(k * n), n / 64, ceil_div(n, 16)}));
+}
+
 // Threads share the small path two ways; each element of C keeps its one FMA chain, so neither split
 // changes a result.
 // - A few rows stream B once and are bound by memory: split by columns (blocks of 16 floats), each core
@@ -71,8 +77,8 @@ void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float al
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const bool by_columns = m <= kSmallMaxRows;
   const int64_t parts = by_columns ? ceil_div(n, 16) : ceil_div(m, kSmallRowBlock);
-  const int nthreads = static_cast<int>(std::min<int64_t>(
-      by_columns ? std::min<int64_t>(threads_for_elements(k * n), n / 64) : threads_for_flops(flops), parts));
+  const int nthreads = by_columns ? column_threads(n, k)
+                                  : static_cast<int>(std::min<int64_t>(threads_for_flops(flops), parts));
   if (nthreads <= 1) {
     ks.small(m, n, k, alpha, a, sai, sap, b, ldb, beta, c, ldc, ep);
     return;
@@ -261,7 +267,96 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false);
 }
 
+// Rows [r0, r1), columns [c0, c1) of c = act((c + partial) + bias): sgemm_split_k's sum.
+void sum_halves(int64_t r0, int64_t r1, int64_t c0, int64_t c1, const float* partial, int64_t ldp, float* c,
+                int64_t ldc, const Epilogue& ep) {
+  for (int64_t i = r0; i < r1; ++i) {
+    float* ci = c + i * ldc;
+    const float* pi = partial + i * ldp;
+    for (int64_t j = c0; j < c1; ++j) {
+      float v = ci[j] + pi[j];
+      if (ep.bias != nullptr) v += ep.bias[j];
+      if (ep.relu) v = v < 0.0f ? 0.0f : v;
+      ci[j] = v;
+    }
+  }
+}
+
+// sgemm_split_k for a few rows: both halves through the small kernel, threads split by columns as in
+// small_split, in one team.
+void split_k_small(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                   const float* b, int64_t ldb, float* c, int64_t ldc, float* partial, const Epilogue& ep) {
+  const int64_t half = k / 2, parts = ceil_div(n, 16);
+  const auto columns = [&](int64_t lo, int64_t hi) {
+    ks.small(m, hi - lo, half, 1.0f, a, lda, 1, b + lo, ldb, 0.0f, c + lo, ldc, Epilogue{});
+    ks.small(m, hi - lo, k - half, 1.0f, a + half, lda, 1, b + half * ldb + lo, ldb, 0.0f, partial + lo, n,
+             Epilogue{});
+    sum_halves(0, m, lo, hi, partial, n, c, ldc, ep);
+  };
+  const int nthreads = column_threads(n, k);
+  if (nthreads <= 1) {
+    columns(0, n);
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+  for (int t = 0; t < nthreads; ++t) {
+    const int64_t lo = 16 * (parts * t / nthreads), hi = std::min(n, 16 * (parts * (t + 1) / nthreads));
+    if (lo < hi) columns(lo, hi);
+  }
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  note_run(flops, nthreads, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 }  // namespace
+
+void sgemm_split_k(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                   float* c, int64_t ldc, const Epilogue& ep) {
+  const char* op = "sgemm_split_k";
+  check_nonnegative(op, "m", m);
+  check_nonnegative(op, "n", n);
+  check(k >= 2, op, ": k must be >= 2 (two halves). Received: k=", k);
+  check_leading_dim(op, "lda", lda, k);
+  check_leading_dim(op, "ldb", ldb, n);
+  check_leading_dim(op, "ldc", ldc, n);
+  if (m == 0 || n == 0) return;
+  check(a != nullptr && b != nullptr && c != nullptr, op, ": a, b and c must not be null");
+  const KernelSpec& ks = active_kernel();
+  // The second product goes to the caller's workspace, shared by the team below.
+  float* const partial = thread_workspace().partial.get(static_cast<size_t>(m * n));
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (ks.small != nullptr && m <= kSmallMaxRows && flops < kSmallMaxFlops) {
+    split_k_small(ks, m, n, k, a, lda, b, ldb, c, ldc, partial, ep);
+    return;
+  }
+  const int64_t half = k / 2;
+  const auto product = [&](int part, int threads) {
+    const int64_t k0 = part == 0 ? 0 : half, kp = part == 0 ? half : k - half;
+    const Problem pb{false, false, m, n, kp, 1.0f, a + k0, lda, b + k0 * ldb, ldb, 0.0f, nullptr, nullptr,
+                     part == 0 ? c : partial, part == 0 ? ldc : n, Epilogue{}};
+    blocked(ks, pb, threads);
+  };
+  const int nthreads = threads_for_flops(flops);
+  const auto start = std::chrono::steady_clock::now();
+  if (nthreads == 2) {
+#pragma omp parallel num_threads(2)
+    {
+      const int t = omp_get_thread_num();
+      // A team of one: the loop nest's worksharing binds to it, not to this team.
+#pragma omp parallel num_threads(1)
+      product(t, 1);
+#pragma omp barrier
+      sum_halves(m * t / 2, m * (t + 1) / 2, 0, n, partial, n, c, ldc, ep);
+    }
+  } else {  // one thread, or more than two: the products in turn, each by the whole team
+    product(0, nthreads);
+    product(1, nthreads);
+#pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
+    for (int t = 0; t < nthreads; ++t)
+      sum_halves(m * t / nthreads, m * (t + 1) / nthreads, 0, n, partial, n, c, ldc, ep);
+  }
+  note_run(flops, nthreads, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,

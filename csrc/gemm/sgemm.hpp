@@ -27,4 +27,17 @@ void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
                   int64_t lda, const float* mask_a, const float* b, int64_t ldb, const float* mask_b, float beta,
                   float* c, int64_t ldc, const Epilogue& ep = Epilogue{});
 
+// C (m x n) = act((A0 B0 + A1 B1) + bias), A (m x k) and B (k x n) not transposed, split at
+// h = k / 2 into A0 = A[:, :h], B0 = B[:h, :] and A1, B1 the rest. With two threads each product is
+// one thread's alone (it reads only its rows of B), then each sums half of the rows; with one, or
+// more than two, the products are computed in turn. The bits depend on the shape only, not on the
+// thread count. Requires k >= 2.
+//
+// Why: a weight matrix B that both cores read is costly to update afterwards (each write must
+// invalidate the other core's copy). Split this way, each core reads the rows of B it will update
+// itself: the rows the weight gradient's GEMM gives it (sgemm's row bands over B's k rows) and the
+// half of the variable the optimizer gives it.
+void sgemm_split_k(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                   float* c, int64_t ldc, const Epilogue& ep = Epilogue{});
+
 }  // namespace pykeras::gemm

@@ -1,6 +1,7 @@
 // The multi-tensor driver: rule dispatch, gradient transforms chunk by chunk, one thread team per update.
 #include "optim/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -65,36 +66,33 @@ void run_range(const RuleTable& rt, const Variable& x, const Transforms& tf, int
   }
 }
 
-// Runs the rule over every variable as one stream of elements: one parallel region for the whole
-// update, each thread taking an equal share of the concatenated elements (aligned to whole cache
-// lines), so a mid-sized variable is split as well as a big one and small ones cost no team of
-// their own. Elementwise rules: any split gives the same bits, threads only change the speed.
+// Runs the rule over every variable in one parallel region for the whole update, each thread taking
+// the same share of every variable: thread t of T the elements [size * t / T, size * (t + 1) / T),
+// rounded to whole cache lines. For a weight matrix that is thread t's band of rows, the band the
+// weight-gradient GEMM wrote and the training forward read on the same core (see
+// gemm::sgemm_split_k), so the update finds its lines in that core's cache. Small variables cost no
+// team of their own. Elementwise rules: any split gives the same bits, threads only change the speed.
 template <typename Rule>
 void run(const RuleTable& rt, const std::vector<Variable>& vars, const Transforms& tf, const Rule& rule) {
   int64_t total = 0;
   for (const Variable& x : vars) total += x.size;
   if (total == 0) return;
   const int nt = threads_for_elements(total);
-  const auto share = [&](int64_t lo, int64_t hi) {  // elements [lo, hi) of the concatenation
-    int64_t start = 0;
+  const auto share = [&](int t) {
+    const auto bound = [&](int64_t size, int u) {
+      return u == nt ? size : std::min(size, size * u / nt / kSplitAlign * kSplitAlign);
+    };
     for (const Variable& x : vars) {
-      const int64_t a = lo > start ? lo - start : 0, b = hi - start < x.size ? hi - start : x.size;
-      if (a < b) run_range(rt, x, tf, a, b, rule);
-      start += x.size;
-      if (start >= hi) break;
+      const int64_t lo = bound(x.size, t), hi = bound(x.size, t + 1);
+      if (lo < hi) run_range(rt, x, tf, lo, hi, rule);
     }
   };
   if (nt <= 1) {
-    share(0, total);
+    share(0);
     return;
   }
-  const int64_t per = (total / nt + kSplitAlign - 1) / kSplitAlign * kSplitAlign;
 #pragma omp parallel for num_threads(nt) schedule(static, 1)
-  for (int t = 0; t < nt; ++t) {
-    const int64_t lo = t * per < total ? t * per : total;
-    const int64_t hi = t == nt - 1 ? total : (lo + per < total ? lo + per : total);
-    if (lo < hi) share(lo, hi);
-  }
+  for (int t = 0; t < nt; ++t) share(t);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // C++ kernel test: every compiled ISA the CPU supports against a naive triple loop in double, over
 // shapes around the blocking boundaries, all transposes, alpha/beta, padded leading dimensions and the
-// bias/relu epilogue, and the thread policy's contention guard. Exit status 0 when all pass.
+// bias/relu epilogue, the split-k product of a deep dense forward, and the thread policy's contention
+// guard. Exit status 0 when all pass.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -59,6 +60,42 @@ void run_case(std::mt19937& rng, bool ta, bool tb, int64_t m, int64_t n, int64_t
         std::printf("FAIL %s ta=%d tb=%d m=%ld n=%ld k=%ld alpha=%g beta=%g ep=%d at (%ld,%ld): %g vs %g\n",
                     pykeras::gemm::active_isa().c_str(), ta, tb, long(m), long(n), long(k), alpha, beta,
                     epilogue, long(i), long(j), got, want);
+        ++failures;
+        return;
+      }
+    }
+}
+
+// sgemm_split_k against its definition, bit for bit: the two half-depth products by sgemm, summed in
+// float, then bias and ReLU; and against the naive loop in double.
+void run_split_case(std::mt19937& rng, int64_t m, int64_t n, int64_t k, bool epilogue) {
+  std::uniform_real_distribution<float> u(-1, 1);
+  const int64_t lda = k + 3, ldb = n + 1, ldc = n + 2, half = k / 2;
+  std::vector<float> a(m * lda + 1), b(k * ldb + 1), bias(n), c(m * ldc + 1, NAN), p0(m * n), p1(m * n);
+  for (auto* v : {&a, &b, &bias})
+    for (float& x : *v) x = u(rng);
+  std::vector<double> ref(c.size());
+  naive(false, false, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, ref, ldc, epilogue ? bias.data() : nullptr, epilogue);
+  Epilogue ep;
+  if (epilogue) {
+    ep.bias = bias.data();
+    ep.relu = true;
+  }
+  pykeras::gemm::sgemm_split_k(m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc, ep);
+  pykeras::gemm::sgemm(false, false, m, n, half, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, p0.data(), n);
+  pykeras::gemm::sgemm(false, false, m, n, k - half, 1.0f, a.data() + half, lda, b.data() + half * ldb, ldb, 0.0f,
+                       p1.data(), n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float want = p0[i * n + j] + p1[i * n + j];
+      if (epilogue) want += bias[j];
+      if (epilogue && want < 0.0f) want = 0.0f;
+      const float got = c[i * ldc + j];
+      const bool close = std::fabs(ref[i * ldc + j] - double(got)) <= 1e-4 * (1 + double(k));
+      if (!(got == want) || !close) {
+        std::printf("FAIL split_k %s threads=%d m=%ld n=%ld k=%ld ep=%d at (%ld,%ld): %g, want %g (double %g)\n",
+                    pykeras::gemm::active_isa().c_str(), pykeras::num_threads(), long(m), long(n), long(k),
+                    epilogue, long(i), long(j), got, want, ref[i * ldc + j]);
         ++failures;
         return;
       }
@@ -141,6 +178,12 @@ int main() {
             const int t = cases++;
             run_case(rng, t & 1, t & 2, m, n, k, (t % 5) ? 1.0f : -0.5f, (t % 3) ? 0.0f : 0.75f, t % 7 == 0);
           }
+    }
+    for (int threads : {1, 2, 3}) {
+      pykeras::set_num_threads(threads);
+      for (int64_t m : {0, 1, 2, 4, 5, 13, 128, 241})
+        for (int64_t n : {1, 32, 33, 256})
+          for (int64_t k : {2, 3, 512, 785, 2048}) run_split_case(rng, m, n, k, cases++ % 2 == 0);
     }
   }
   std::printf("%d cases, %d failures\n", cases, failures);
