@@ -24,22 +24,26 @@ double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, const La
   std::vector<double> row_loss(static_cast<size_t>(m));
   const double scale = static_cast<double>(grad_scale) / static_cast<double>(m);
   const int nt = threads_for_elements(m * c);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-  for (int64_t i = 0; i < m; ++i) {
-    const float* z = logits + i * c;
-    float zmax = z[0];
-    for (int64_t j = 1; j < c; ++j) zmax = z[j] > zmax ? z[j] : zmax;
-    double sum = 0.0;
-    for (int64_t j = 0; j < c; ++j) sum += std::exp(static_cast<double>(z[j]) - zmax);
-    const int64_t label = static_cast<int64_t>(labels[i]);
-    const double log_sum = std::log(sum);
-    row_loss[static_cast<size_t>(i)] = log_sum - (static_cast<double>(z[label]) - zmax);
-    if (dlogits != nullptr) {
-      float* g = dlogits + i * c;
-      const double inv_sum = 1.0 / sum;
-      for (int64_t j = 0; j < c; ++j) {
-        const double p = std::exp(static_cast<double>(z[j]) - zmax) * inv_sum;
-        g[j] = static_cast<float>(scale * (p - (j == label ? 1.0 : 0.0)));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    // exp(z - max) once per logit: the loss and the gradient share it (exp in double dominates).
+    std::vector<double> e(static_cast<size_t>(c));
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < m; ++i) {
+      const float* z = logits + i * c;
+      float zmax = z[0];
+      for (int64_t j = 1; j < c; ++j) zmax = z[j] > zmax ? z[j] : zmax;
+      double sum = 0.0;
+      for (int64_t j = 0; j < c; ++j) sum += e[static_cast<size_t>(j)] = std::exp(static_cast<double>(z[j]) - zmax);
+      const int64_t label = static_cast<int64_t>(labels[i]);
+      row_loss[static_cast<size_t>(i)] = std::log(sum) - (static_cast<double>(z[label]) - zmax);
+      if (dlogits != nullptr) {
+        float* g = dlogits + i * c;
+        const double inv_sum = 1.0 / sum;
+        for (int64_t j = 0; j < c; ++j) {
+          const double p = e[static_cast<size_t>(j)] * inv_sum;
+          g[j] = static_cast<float>(scale * (p - (j == label ? 1.0 : 0.0)));
+        }
       }
     }
   }
