@@ -451,29 +451,30 @@ def _half_depth_reference(x, w, b):
 
 @pytest.mark.parametrize("isa", ISAS)
 def test_deep_dense_forward_sums_two_half_depth_products(isa):
-    # From k = 512 on, each core reads only its half of w (the half its optimizer threads update):
-    # the forward adds the products over the two halves of k. The bits depend on the shape only: the
-    # same on one thread and two, and a row's output does not depend on the batch it came in.
+    # For a batch of up to 512 rows and k >= 512, each core reads only its half of w (the half its
+    # optimizer threads update): the forward adds the products over the two halves of k. The bits
+    # depend on the shape only: the same on one thread and two, and a row's output is the same in
+    # any such batch.
     _core.set_isa(isa)
     rng = np.random.default_rng(23)
     for k, n in [(512, 32), (784, 256), (1001, 33), (2048, 300)]:
-        x, w, b = rand(rng, 300, k), rand(rng, k, n), rand(rng, n)
+        x, w, b = rand(rng, 512, k), rand(rng, k, n), rand(rng, n)
         want = _half_depth_reference(x, w, b)
         reference = np.maximum(x.astype(np.float64) @ w + b, 0)
         np.testing.assert_allclose(want, reference, **gemm_tolerance(k))
         for threads in (1, 2):
             _core.set_num_threads(threads)
-            for m in (1, 2, 4, 5, 13, 64, 300):
+            for m in (1, 2, 4, 5, 13, 64, 300, 512):
                 got = np.empty((m, n), np.float32)
                 _core.dense_forward(x[:m], w, b, "relu", got)
                 np.testing.assert_array_equal(got, want[:m], err_msg=f"k={k} n={n} m={m} threads={threads}")
 
 
-@pytest.mark.parametrize("k, n", [(511, 256), (784, 31)])
-def test_shallow_or_narrow_dense_forward_is_one_product(k, n):
+@pytest.mark.parametrize("m, k, n", [(64, 511, 256), (64, 784, 31), (513, 784, 256)])
+def test_shallow_narrow_or_tall_dense_forward_is_one_product(m, k, n):
     rng = np.random.default_rng(24)
-    x, w, b = rand(rng, 64, k), rand(rng, k, n), rand(rng, n)
-    got = np.empty((64, n), np.float32)
+    x, w, b = rand(rng, m, k), rand(rng, k, n), rand(rng, n)
+    got = np.empty((m, n), np.float32)
     _core.dense_forward(x, w, b, "relu", got)
     np.testing.assert_array_equal(got, np.maximum(_core.matmul(x, w) + b, np.float32(0)))
     assert not np.array_equal(got, _half_depth_reference(x, w, b))

@@ -13,17 +13,22 @@ namespace {
 // Leading dimension of a packed row-major matrix with `cols` columns (BLAS wants >= 1 even when empty).
 int64_t ld(int64_t cols) { return cols > 1 ? cols : 1; }
 
-// A forward over a deep weight splits its k rows in two (gemm::sgemm_split_k), so that in training
-// each core reads only the half of w it updates; the optimizer's update then costs what it costs on
-// its own. Measured on Zen 4 in W3's fit (784-256-128-10, Adam), per step: batch 128, Adam 100-112
-// -> 48-53 us, the gradients unchanged; batch 32, Adam 62-70 -> 47-55 us. The 256-deep second layer
-// is not worth it: its two half products cost 15-40 us more than its update saves. The choice
-// depends on k and n only, so a row's output does not depend on the batch it came in, and every
-// path through a layer (fused chain, one layer, inference, training) gives the same bits.
+// A batch-sized forward over a deep weight splits its k rows in two (gemm::sgemm_split_k), so that in
+// training each core reads only the half of w it updates; the optimizer's update then costs what it
+// costs on its own. Measured on Zen 4 in W3's fit (784-256-128-10, Adam), per step: batch 128, Adam
+// 100-112 -> 48-53 us, the gradients unchanged; batch 32, Adam 62-70 -> 47-55 us. The 256-deep
+// second layer is not worth it: its two half products cost 15-40 us more than its update saves. Past
+// kSplitMaxRows a step's compute dwarfs the update, and inference loses to the extra pass over the
+// output (W4's 10,000 samples in batches of 1,024: 4% slower split). The choice depends on the shape
+// only, so every path through a layer (fused chain, one layer, inference, training) gives the same
+// bits, and a row's output is the same in any batch of up to kSplitMaxRows rows.
+constexpr int64_t kSplitMaxRows = 512;
 constexpr int64_t kSplitMinDepth = 512;
 constexpr int64_t kSplitMinWidth = 32;  // narrower: a small w (a classifier's last layer), nothing to gain
 
-bool split_k_pays(int64_t k, int64_t n) { return k >= kSplitMinDepth && n >= kSplitMinWidth; }
+bool split_k_pays(int64_t m, int64_t k, int64_t n) {
+  return m <= kSplitMaxRows && k >= kSplitMinDepth && n >= kSplitMinWidth;
+}
 }  // namespace
 
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
@@ -31,7 +36,7 @@ void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float*
   gemm::Epilogue ep;
   ep.bias = b;
   ep.relu = act == Activation::relu;
-  if (split_k_pays(k, n))
+  if (split_k_pays(m, k, n))
     gemm::sgemm_split_k(m, n, k, x, ld(k), w, ld(n), out, ld(n), ep);
   else
     gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep);

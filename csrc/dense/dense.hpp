@@ -8,8 +8,9 @@ namespace pykeras {
 
 enum class Activation { linear, relu };
 
-// out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null. A deep w (k >= 512, n >= 32) is
-// read in two halves of k, one per core, and the two products added (gemm::sgemm_split_k).
+// out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null. For a batch (m <= 512) and a deep w
+// (k >= 512, n >= 32), w is read in two halves of k, one per core, and the two products added
+// (gemm::sgemm_split_k).
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
                    Activation act, float* out);
 

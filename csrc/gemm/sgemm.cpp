@@ -38,6 +38,10 @@ constexpr int64_t kDirectBMaxRows = 512;
 // 101 -> 102, where the packing is already amortised.
 constexpr int64_t kDirectAMaxCols = 512;
 
+// sgemm_split_k works through C in blocks of this many rows, so that the second product's block stays
+// in L2 (256 x 256 floats: 256 KiB) until it is added, and B is read in place (kDirectBMaxRows).
+constexpr int64_t kSplitChunkRows = 256;
+
 // The no-packing path (small.hpp), where packing costs more than it saves: few rows of C (m <= 4, a
 // GEMV-like product: one-sample inference; up to 2 MFLOP) or an output narrower than one register tile
 // (n < NR, e.g. a 10-class layer, where a packed B panel would be mostly zero padding: 1024 x 128 x 10
@@ -322,18 +326,21 @@ void sgemm_split_k(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
   if (m == 0 || n == 0) return;
   check(a != nullptr && b != nullptr && c != nullptr, op, ": a, b and c must not be null");
   const KernelSpec& ks = active_kernel();
-  // The second product goes to the caller's workspace, shared by the team below.
-  float* const partial = thread_workspace().partial.get(static_cast<size_t>(m * n));
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  // The second product goes to the caller's workspace, shared by the team below.
+  float* const partial =
+      thread_workspace().partial.get(static_cast<size_t>(std::min(m, kSplitChunkRows) * n));
   if (ks.small != nullptr && m <= kSmallMaxRows && flops < kSmallMaxFlops) {
     split_k_small(ks, m, n, k, a, lda, b, ldb, c, ldc, partial, ep);
     return;
   }
   const int64_t half = k / 2;
-  const auto product = [&](int part, int threads) {
+  // Rows [r0, r1) of product `part`, into c (the first) or the partial buffer's rows from r0.
+  const auto product = [&](int part, int64_t r0, int64_t r1, int threads) {
     const int64_t k0 = part == 0 ? 0 : half, kp = part == 0 ? half : k - half;
-    const Problem pb{false, false, m, n, kp, 1.0f, a + k0, lda, b + k0 * ldb, ldb, 0.0f, nullptr, nullptr,
-                     part == 0 ? c : partial, part == 0 ? ldc : n, Epilogue{}};
+    float* const out = part == 0 ? c + r0 * ldc : partial;
+    const Problem pb{false, false, r1 - r0, n, kp, 1.0f, a + r0 * lda + k0, lda, b + k0 * ldb, ldb, 0.0f,
+                     nullptr, nullptr, out, part == 0 ? ldc : n, Epilogue{}};
     blocked(ks, pb, threads);
   };
   const int nthreads = threads_for_flops(flops);
@@ -341,19 +348,30 @@ void sgemm_split_k(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
   if (nthreads == 2) {
 #pragma omp parallel num_threads(2)
     {
-      const int t = omp_get_thread_num();
-      // A team of one: the loop nest's worksharing binds to it, not to this team.
+      // Normally one product each; a team cut short (OMP_DYNAMIC, a thread limit) computes both.
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+      for (int64_t r0 = 0; r0 < m; r0 += kSplitChunkRows) {
+        const int64_t r1 = std::min(m, r0 + kSplitChunkRows);
+        for (int part = t; part < 2; part += team) {
+          // A team of one: the loop nest's worksharing binds to it, not to this team.
 #pragma omp parallel num_threads(1)
-      product(t, 1);
+          product(part, r0, r1, 1);
+        }
 #pragma omp barrier
-      sum_halves(m * t / 2, m * (t + 1) / 2, 0, n, partial, n, c, ldc, ep);
+        const int64_t rows = r1 - r0;
+        sum_halves(rows * t / team, rows * (t + 1) / team, 0, n, partial, n, c + r0 * ldc, ldc, ep);
+#pragma omp barrier
+      }
     }
   } else {  // one thread, or more than two: the products in turn, each by the whole team
-    product(0, nthreads);
-    product(1, nthreads);
+    for (int64_t r0 = 0; r0 < m; r0 += kSplitChunkRows) {
+      const int64_t r1 = std::min(m, r0 + kSplitChunkRows), rows = r1 - r0;
+      product(0, r0, r1, nthreads);
+      product(1, r0, r1, nthreads);
 #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
-    for (int t = 0; t < nthreads; ++t)
-      sum_halves(m * t / nthreads, m * (t + 1) / nthreads, 0, n, partial, n, c, ldc, ep);
+      for (int t = 0; t < nthreads; ++t)
+        sum_halves(rows * t / nthreads, rows * (t + 1) / nthreads, 0, n, partial, n, c + r0 * ldc, ldc, ep);
+    }
   }
   note_run(flops, nthreads, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }

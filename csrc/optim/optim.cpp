@@ -1,7 +1,6 @@
 // The multi-tensor driver: rule dispatch, gradient transforms chunk by chunk, one thread team per update.
 #include "optim/optim.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -79,9 +78,7 @@ void run(const RuleTable& rt, const std::vector<Variable>& vars, const Transform
   if (total == 0) return;
   const int nt = threads_for_elements(total);
   const auto share = [&](int t) {
-    const auto bound = [&](int64_t size, int u) {
-      return u == nt ? size : std::min(size, size * u / nt / kSplitAlign * kSplitAlign);
-    };
+    const auto bound = [&](int64_t size, int u) { return u == nt ? size : size * u / nt / kSplitAlign * kSplitAlign; };
     for (const Variable& x : vars) {
       const int64_t lo = bound(x.size, t), hi = bound(x.size, t + 1);
       if (lo < hi) run_range(rt, x, tf, lo, hi, rule);

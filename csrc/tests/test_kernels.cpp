@@ -184,6 +184,8 @@ int main() {
       for (int64_t m : {0, 1, 2, 4, 5, 13, 128, 241})
         for (int64_t n : {1, 32, 33, 256})
           for (int64_t k : {2, 3, 512, 785, 2048}) run_split_case(rng, m, n, k, cases++ % 2 == 0);
+      // Several blocks of rows, the last one ragged.
+      for (int64_t m : {256, 257, 600}) run_split_case(rng, m, 33, 785, cases++ % 2 == 0);
     }
   }
   std::printf("%d cases, %d failures\n", cases, failures);
