@@ -441,6 +441,21 @@ def test_dense_forward_matches_composed_ops():
     np.testing.assert_allclose(fused, composed, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("isa", ISAS)
+def test_a_rows_product_does_not_depend_on_its_batch(isa):
+    # A few rows take the small kernel, more the blocked one; past one KC block of k both sum the
+    # blocks alike, so a row's bits are the same in any batch.
+    _core.set_isa(isa)
+    rng = np.random.default_rng(25)
+    for k, n in [(1025, 64), (2049, 10), (3100, 40)]:
+        x, w = rand(rng, 200, k), rand(rng, k, n)
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            whole = _core.matmul(x, w)
+            for m in (1, 2, 3, 4, 5, 13):
+                np.testing.assert_array_equal(_core.matmul(x[:m], w), whole[:m], err_msg=f"k={k} m={m}")
+
+
 def _half_depth_reference(x, w, b):
     """relu((x0 w0 + x1 w1) + b) over the halves of k, each product a plain matmul, summed in float32."""
     half = x.shape[1] // 2
@@ -457,7 +472,7 @@ def test_deep_dense_forward_sums_two_half_depth_products(isa):
     # any such batch.
     _core.set_isa(isa)
     rng = np.random.default_rng(23)
-    for k, n in [(512, 32), (784, 256), (1001, 33), (2048, 300)]:
+    for k, n in [(512, 32), (784, 256), (1001, 33), (2048, 300), (3001, 40)]:
         x, w, b = rand(rng, 512, k), rand(rng, k, n), rand(rng, n)
         want = _half_depth_reference(x, w, b)
         reference = np.maximum(x.astype(np.float64) @ w + b, 0)

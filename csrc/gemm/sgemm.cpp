@@ -64,6 +64,19 @@ void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc,
   }
 }
 
+// The small kernel over k in KC blocks, summed as the blocked loop nest sums them: each block's
+// products from zero, added to C (beta on the first block, 1 after), the epilogue on the last. So a
+// row of C has the same bits whichever path its batch takes, however deep k is.
+void small_by_kc(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t sai,
+                 int64_t sap, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
+  const int64_t KC = ks.blocking.kc;
+  for (int64_t pc = 0; pc == 0 || pc < k; pc += KC) {
+    const int64_t kc = std::min(KC, k - pc);
+    ks.small(m, n, kc, alpha, a + pc * sap, sai, sap, b + pc * ldb, ldb, pc == 0 ? beta : 1.0f, c, ldc,
+             pc + kc >= k ? ep : Epilogue{});
+  }
+}
+
 // Threads for a few rows of C split by columns, in blocks of 16 floats: by the size of B, at most
 // one per 64 columns.
 int column_threads(int64_t n, int64_t k) {
@@ -84,7 +97,7 @@ void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float al
   const int nthreads = by_columns ? column_threads(n, k)
                                   : static_cast<int>(std::min<int64_t>(threads_for_flops(flops), parts));
   if (nthreads <= 1) {
-    ks.small(m, n, k, alpha, a, sai, sap, b, ldb, beta, c, ldc, ep);
+    small_by_kc(ks, m, n, k, alpha, a, sai, sap, b, ldb, beta, c, ldc, ep);
     return;
   }
   const auto start = std::chrono::steady_clock::now();
@@ -97,9 +110,9 @@ void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float al
     if (by_columns) {
       Epilogue e = ep;
       if (e.bias != nullptr) e.bias += lo;
-      ks.small(m, hi - lo, k, alpha, a, sai, sap, b + lo, ldb, beta, c + lo, ldc, e);
+      small_by_kc(ks, m, hi - lo, k, alpha, a, sai, sap, b + lo, ldb, beta, c + lo, ldc, e);
     } else {
-      ks.small(hi - lo, n, k, alpha, a + lo * sai, sai, sap, b, ldb, beta, c + lo * ldc, ldc, ep);
+      small_by_kc(ks, hi - lo, n, k, alpha, a + lo * sai, sai, sap, b, ldb, beta, c + lo * ldc, ldc, ep);
     }
   }
   note_run(flops, nthreads, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -292,9 +305,9 @@ void split_k_small(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, const 
                    const float* b, int64_t ldb, float* c, int64_t ldc, float* partial, const Epilogue& ep) {
   const int64_t half = k / 2, parts = ceil_div(n, 16);
   const auto columns = [&](int64_t lo, int64_t hi) {
-    ks.small(m, hi - lo, half, 1.0f, a, lda, 1, b + lo, ldb, 0.0f, c + lo, ldc, Epilogue{});
-    ks.small(m, hi - lo, k - half, 1.0f, a + half, lda, 1, b + half * ldb + lo, ldb, 0.0f, partial + lo, n,
-             Epilogue{});
+    small_by_kc(ks, m, hi - lo, half, 1.0f, a, lda, 1, b + lo, ldb, 0.0f, c + lo, ldc, Epilogue{});
+    small_by_kc(ks, m, hi - lo, k - half, 1.0f, a + half, lda, 1, b + half * ldb + lo, ldb, 0.0f, partial + lo,
+                n, Epilogue{});
     sum_halves(0, m, lo, hi, partial, n, c, ldc, ep);
   };
   const int nthreads = column_threads(n, k);
