@@ -37,7 +37,8 @@ void take_rows(const char* src, int64_t rows, int64_t row_bytes, const int64_t* 
     {
       const int t = omp_get_thread_num(), team = omp_get_num_threads();
       const int64_t lo = row_bytes * t / team, hi = row_bytes * (t + 1) / team;
-      for (int64_t r = 0; r < count; ++r) std::memcpy(dst + r * row_bytes + lo, src + index[r] * row_bytes + lo, hi - lo);
+      for (int64_t r = 0; r < count; ++r)
+        std::memcpy(dst + r * row_bytes + lo, src + index[r] * row_bytes + lo, hi - lo);
     }
     return;
   }

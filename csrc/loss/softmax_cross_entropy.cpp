@@ -1,6 +1,7 @@
 #include "loss/softmax_cross_entropy.hpp"
 
 #include <cmath>
+#include <omp.h>
 #include <vector>
 
 #include "common/check.hpp"
@@ -24,24 +25,26 @@ double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, const La
   std::vector<double> row_loss(static_cast<size_t>(m));
   const double scale = static_cast<double>(grad_scale) / static_cast<double>(m);
   const int nt = threads_for_elements(m * c);
+  // exp(z - max) once per logit: the loss and the gradient share it (exp in double dominates). One
+  // row's worth per thread, allocated here: nothing may throw inside the parallel region.
+  std::vector<double> exps(static_cast<size_t>(nt * c));
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    // exp(z - max) once per logit: the loss and the gradient share it (exp in double dominates).
-    std::vector<double> e(static_cast<size_t>(c));
+    double* const e = exps.data() + static_cast<int64_t>(omp_get_thread_num()) * c;
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < m; ++i) {
       const float* z = logits + i * c;
       float zmax = z[0];
       for (int64_t j = 1; j < c; ++j) zmax = z[j] > zmax ? z[j] : zmax;
       double sum = 0.0;
-      for (int64_t j = 0; j < c; ++j) sum += e[static_cast<size_t>(j)] = std::exp(static_cast<double>(z[j]) - zmax);
+      for (int64_t j = 0; j < c; ++j) sum += e[j] = std::exp(static_cast<double>(z[j]) - zmax);
       const int64_t label = static_cast<int64_t>(labels[i]);
       row_loss[static_cast<size_t>(i)] = std::log(sum) - (static_cast<double>(z[label]) - zmax);
       if (dlogits != nullptr) {
         float* g = dlogits + i * c;
         const double inv_sum = 1.0 / sum;
         for (int64_t j = 0; j < c; ++j) {
-          const double p = e[static_cast<size_t>(j)] * inv_sum;
+          const double p = e[j] * inv_sum;
           g[j] = static_cast<float>(scale * (p - (j == label ? 1.0 : 0.0)));
         }
       }
