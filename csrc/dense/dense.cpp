@@ -17,11 +17,12 @@ int64_t ld(int64_t cols) { return cols > 1 ? cols : 1; }
 // training each core reads only the half of w it updates; the optimizer's update then costs what it
 // costs on its own. Measured on Zen 4 in W3's fit (784-256-128-10, Adam), per step: batch 128, Adam
 // 100-112 -> 48-53 us, the gradients unchanged; batch 32, Adam 62-70 -> 50-55 us. The 256-deep
-// second layer is not worth it (split too: the gradients 686-698 -> 705-766 us, Adam 51-62 -> 43-50). Past
-// kSplitMaxRows a step's compute dwarfs the update, and inference loses to the extra pass over the
-// output (W4's 10,000 samples in batches of 1,024: 4% slower split). The choice depends on the shape
-// only, so every path through a layer (fused chain, one layer, inference, training) gives the same
-// bits, and a row's output is the same in any batch of up to kSplitMaxRows rows.
+// second layer is not worth it (split as well: the gradients 686-698 -> 705-766 us, Adam 51-62 ->
+// 43-50 us). Past kSplitMaxRows a step's compute dwarfs the update, and inference loses to the extra
+// pass over the output (W4's 10,000 samples in batches of 1,024: 4% slower split). The choice
+// depends on the shape only, so every path through a layer (fused chain, one layer, inference,
+// training) gives the same bits, and a row's output is the same in any batch of up to kSplitMaxRows
+// rows.
 constexpr int64_t kSplitMaxRows = 512;
 constexpr int64_t kSplitMinDepth = 512;
 constexpr int64_t kSplitMinWidth = 32;  // narrower: a small w (a classifier's last layer), nothing to gain
