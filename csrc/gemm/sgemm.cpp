@@ -51,6 +51,15 @@ constexpr double kSmallMaxFlops = 2.0e6;
 // Rows per thread share of a narrow output: whole row blocks of the small kernel.
 constexpr int64_t kSmallRowBlock = 12;
 
+double gemm_flops(int64_t m, int64_t n, int64_t k) {
+  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+}
+
+// A few rows of C and little work: the small kernel's GEMV-like case.
+bool few_rows(const KernelSpec& ks, int64_t m, double flops) {
+  return ks.small != nullptr && m <= kSmallMaxRows && flops < kSmallMaxFlops;
+}
+
 // C = beta * C, then the epilogue; for k == 0 or alpha == 0, when A and B are not read.
 void scale_and_epilogue(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const Epilogue& ep) {
   for (int64_t i = 0; i < m; ++i) {
@@ -91,7 +100,7 @@ int column_threads(int64_t n, int64_t k) {
 // - A narrow output with many rows is bound by compute: split by rows.
 void small_split(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t sai,
                  int64_t sap, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const Epilogue& ep) {
-  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const double flops = gemm_flops(m, n, k);
   const bool by_columns = m <= kSmallMaxRows;
   const int64_t parts = by_columns ? ceil_div(n, 16) : ceil_div(m, kSmallRowBlock);
   const int nthreads = by_columns ? column_threads(n, k)
@@ -301,8 +310,9 @@ void sum_halves(int64_t r0, int64_t r1, int64_t c0, int64_t c1, const float* par
 
 // sgemm_split_k for a few rows: both halves through the small kernel, threads split by columns as in
 // small_split, in one team.
-void split_k_small(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                   const float* b, int64_t ldb, float* c, int64_t ldc, float* partial, const Epilogue& ep) {
+void split_k_small(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, double flops, const float* a,
+                   int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, float* partial,
+                   const Epilogue& ep) {
   const int64_t half = k / 2, parts = ceil_div(n, 16);
   const auto columns = [&](int64_t lo, int64_t hi) {
     small_by_kc(ks, m, hi - lo, half, 1.0f, a, lda, 1, b + lo, ldb, 0.0f, c + lo, ldc, Epilogue{});
@@ -321,7 +331,6 @@ void split_k_small(const KernelSpec& ks, int64_t m, int64_t n, int64_t k, const 
     const int64_t lo = 16 * (parts * t / nthreads), hi = std::min(n, 16 * (parts * (t + 1) / nthreads));
     if (lo < hi) columns(lo, hi);
   }
-  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   note_run(flops, nthreads, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
@@ -339,12 +348,12 @@ void sgemm_split_k(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
   if (m == 0 || n == 0) return;
   check(a != nullptr && b != nullptr && c != nullptr, op, ": a, b and c must not be null");
   const KernelSpec& ks = active_kernel();
-  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const double flops = gemm_flops(m, n, k);
   // The second product goes to the caller's workspace, shared by the team below.
   float* const partial =
       thread_workspace().partial.get(static_cast<size_t>(std::min(m, kSplitChunkRows) * n));
-  if (ks.small != nullptr && m <= kSmallMaxRows && flops < kSmallMaxFlops) {
-    split_k_small(ks, m, n, k, a, lda, b, ldb, c, ldc, partial, ep);
+  if (few_rows(ks, m, flops)) {
+    split_k_small(ks, m, n, k, flops, a, lda, b, ldb, c, ldc, partial, ep);
     return;
   }
   const int64_t half = k / 2;
@@ -413,11 +422,10 @@ void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
   }
   check(a != nullptr && b != nullptr, op, ": a and b must not be null. Received: a=",
         static_cast<const void*>(a), ", b=", static_cast<const void*>(b));
-  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const double flops = gemm_flops(m, n, k);
   const KernelSpec& ks = active_kernel();
   const bool masked = mask_a != nullptr || mask_b != nullptr;
-  if (ks.small != nullptr && !masked && !trans_b &&
-      ((m <= kSmallMaxRows && flops < kSmallMaxFlops) || n < ks.blocking.nr)) {
+  if (!masked && !trans_b && (few_rows(ks, m, flops) || (ks.small != nullptr && n < ks.blocking.nr))) {
     small_split(ks, m, n, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, ldb, beta, c, ldc, ep);
     return;
   }
