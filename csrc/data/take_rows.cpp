@@ -14,7 +14,9 @@ namespace {
 constexpr int64_t kBandsMinRows = 64;
 constexpr int64_t kBandsMinBytes = 1024;
 // Rows are requested this far ahead of the copy. A row from DRAM is a short stream (a band of 25
-// lines) that the hardware prefetcher barely starts on, so without it one or two rows are in flight.
+// cache lines) that the hardware prefetcher barely ramps up on; asking early keeps more misses in
+// flight. Measured on Zen 4, 128 shuffled rows of 784 floats from a 188 MB array, two threads:
+// 57 -> 41 us per batch.
 constexpr int64_t kPrefetchRowsAhead = 2;
 
 void prefetch_bytes(const char* p, int64_t bytes) {
@@ -45,8 +47,7 @@ void take_rows(const char* src, int64_t rows, int64_t row_bytes, const int64_t* 
                                       "]=", index[r]));
   }
   // Shuffled rows of a dataset larger than the caches come from DRAM, each one a fresh miss: a second
-  // thread doubles the misses in flight (a batch of 128 rows of 784 floats: 59 to 30 us on Zen 4), and
-  // so does asking for the rows ahead (see kPrefetchRowsAhead).
+  // thread doubles the misses in flight (a batch of 128 rows of 784 floats: 59 to 30 us on Zen 4).
   const int nt = threads_for_scattered_bytes(count * row_bytes);
   if (nt > 1 && count >= kBandsMinRows && row_bytes >= kBandsMinBytes * nt) {
     // Each thread copies its band of every row: the band of the features the same core reads next, in
