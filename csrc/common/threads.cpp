@@ -20,6 +20,14 @@ constexpr int64_t kMinParallelElements = 1 << 16;
 // with two threads, 128 rows 59 -> 30 us.
 constexpr int64_t kScatteredBytesPerThread = 32 << 10;
 constexpr int64_t kMinParallelScatteredBytes = 64 << 10;
+// A team that worked a moment ago is still spinning (GOMP_SPINCOUNT, set by pykeras/_openmp_env.py,
+// keeps it awake for over a millisecond): a parallel region then costs its fork and join, under a
+// microsecond on Zen 4, against 40-90 us to wake a sleeping one. So a GEMM within kHotWindow of a
+// parallel region is split from kHotDivisor times fewer flops: in W3's step at batch 128 the last
+// layer's forward (0.33 MFLOP) 5.2 -> 3.5 us, its backward 15.3 -> 10.8 us. Memory-bound work keeps
+// its thresholds: a one-sample layer's 128 KB of weights (about a microsecond) split costs more.
+constexpr auto kHotWindow = std::chrono::microseconds(500);
+constexpr int kHotDivisor = 8;
 // A sanity bound: a typo such as set_num_threads(10**6) must not try to start a million threads.
 constexpr int kMaxThreads = 1024;
 
@@ -53,6 +61,7 @@ std::atomic<int> slow_streak{0};                 // consecutive slow parallel ru
 std::atomic<int64_t> backoff_ms{kMinBackoffMs};  // the next backoff
 std::atomic<int64_t> last_request{0};           // Clock ticks of the latest parallel request
 std::atomic<int64_t> waking_until{0};           // Clock ticks; slow runs until then are waking
+std::atomic<int64_t> last_parallel{0};          // Clock ticks of the latest parallel region's start or end
 
 int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
 int64_t ticks(Clock::duration d) { return d.count(); }
@@ -61,11 +70,18 @@ int64_t ticks(Clock::duration d) { return d.count(); }
 int requested(int threads) {
   if (threads > 1) {
     const int64_t now = ticks(Clock::now());
+    last_parallel.store(now, std::memory_order_relaxed);
     if (now - last_request.exchange(now, std::memory_order_relaxed) > ticks(Clock::duration(kIdleGap))) {
       waking_until.store(now + ticks(Clock::duration(kWakeWindow)), std::memory_order_relaxed);
     }
   }
   return threads;
+}
+
+// 1 for a team that may be asleep, kHotDivisor for one that worked within kHotWindow.
+int hot_divisor() {
+  const int64_t since = ticks(Clock::now()) - last_parallel.load(std::memory_order_relaxed);
+  return since < ticks(Clock::duration(kHotWindow)) ? kHotDivisor : 1;
 }
 
 bool parallel_allowed() {
@@ -89,8 +105,9 @@ void set_num_threads(int n) {
 }
 
 int threads_for_flops(double flops) {
-  if (!(flops >= kMinParallelFlops) || !parallel_allowed()) return 1;
-  const double want = flops / kFlopsPerThread;
+  const double hot = hot_divisor();
+  if (!(flops >= kMinParallelFlops / hot) || !parallel_allowed()) return 1;
+  const double want = flops * hot / kFlopsPerThread;
   const int cap = num_threads();
   return requested(want >= cap ? cap : std::max(1, static_cast<int>(want)));
 }
@@ -114,6 +131,7 @@ int threads_for_scattered_bytes(int64_t bytes) {
 }
 
 void note_run(double flops, int threads, double seconds) {
+  if (threads > 1) last_parallel.store(ticks(Clock::now()), std::memory_order_relaxed);
   if (!(flops >= (threads <= 1 ? kMinTimedFlops : kMinCheckedFlops)) || !(seconds > 0.0)) return;
   const double serial_rate = serial_flops_per_s.load(std::memory_order_relaxed);
   if (threads <= 1) {

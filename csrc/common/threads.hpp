@@ -14,7 +14,8 @@ int num_threads();
 void set_num_threads(int n);
 
 // Threads for a compute-bound kernel doing `flops` floating-point operations (GEMM and friends):
-// one per ~1 MFLOP, single-threaded below 2 MFLOP, never more than num_threads().
+// one per ~1 MFLOP, single-threaded below 2 MFLOP, never more than num_threads(). Right after a
+// parallel region (within 0.5 ms), while the team still spins, eight times less work is enough.
 int threads_for_flops(double flops);
 // Threads for a memory-bound kernel touching `elements` floats (elementwise ops, reductions).
 int threads_for_elements(int64_t elements);

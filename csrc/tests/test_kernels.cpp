@@ -158,8 +158,35 @@ void check_contention_guard() {
   ++failures;
 }
 
+// A GEMM of 0.5 MFLOP runs on one thread after an idle spell, on two right after a parallel region
+// (the team still spins), and on one again once the team has been idle for longer than that. Timing
+// dependent like the guard's scenario (a descheduled process sees the team cold): one of three passes.
+bool awake_team_scenario(bool report) {
+  pykeras::set_num_threads(2);
+  const double small = 5.0e5, tiny = 1.0e5;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const bool alone_when_idle = pykeras::threads_for_flops(small) == 1;
+  pykeras::threads_for_flops(1.0e8);
+  const bool split_when_awake = pykeras::threads_for_flops(small) == 2;
+  const bool tiny_alone = pykeras::threads_for_flops(tiny) == 1;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const bool alone_again = pykeras::threads_for_flops(small) == 1;
+  const bool ok = alone_when_idle && split_when_awake && tiny_alone && alone_again;
+  if (!ok && report)
+    std::printf("awake team: idle=%d awake=%d tiny=%d idle_again=%d\n", alone_when_idle, split_when_awake, tiny_alone,
+                alone_again);
+  return ok;
+}
+
+void check_awake_team() {
+  for (int attempt = 1; attempt <= 3; ++attempt)
+    if (awake_team_scenario(attempt == 3)) return;
+  ++failures;
+}
+
 int main() {
   check_contention_guard();
+  check_awake_team();
   std::mt19937 rng(1234);
   const int64_t sizes[] = {0, 1, 2, 3, 5, 11, 12, 13, 31, 32, 33, 97, 121, 241, 513};
   int cases = 0;
