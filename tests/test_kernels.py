@@ -573,6 +573,21 @@ def test_softmax_cross_entropy(label_dtype, m, c):
     assert _core.softmax_cross_entropy(logits, labels, None, 1.0) == loss
 
 
+def test_softmax_cross_entropy_has_the_same_bits_on_any_thread_count():
+    # 30,000 logits: split from two threads on, however long the team has idled.
+    rng = np.random.default_rng(11)
+    logits = (rng.standard_normal((3000, 10)) * 5).astype(np.float32)
+    labels = rng.integers(0, 10, 3000)
+    results = []
+    for threads in (1, 2, 3):
+        _core.set_num_threads(threads)
+        dlogits = np.empty_like(logits)
+        results.append((_core.softmax_cross_entropy(logits, labels, dlogits, 1.0), dlogits))
+    for loss, dlogits in results[1:]:
+        assert loss == results[0][0]
+        np.testing.assert_array_equal(dlogits, results[0][1])
+
+
 def test_softmax_cross_entropy_is_stable_for_large_logits():
     logits = np.array([[1e4, 0.0, -1e4], [-5e3, 5e3, 5e3]], np.float32)
     labels = np.array([0, 1], np.int64)
