@@ -178,22 +178,28 @@ void compute_tile(const KernelSpec& ks, const Problem& pb, bool direct_a, bool d
   if (in_buffer) store_tile(tile, NR, mr, nr, 1.0f, 0.0f, cp, pb.ldc, e);
 }
 
-// Packs the B micro-panels of block (jc, pc) that the kernel cannot read in place; an `omp for`, so
-// inside a parallel region the team shares the work and waits for it at the end.
+// Packs the B micro-panels of block (jc, pc) that the kernel cannot read in place. `shared`: an `omp
+// for`, so inside a parallel region the team shares the work and waits for it at the end; otherwise
+// the calling thread packs every panel for itself.
 void pack_b_block(const KernelSpec& ks, const Problem& pb, bool direct_b, int64_t jc, int64_t n_panels, int64_t pc,
-                  int64_t kc, float* bpack) {
+                  int64_t kc, float* bpack, bool shared) {
   const int NR = ks.blocking.nr;
-#pragma omp for schedule(static)
-  for (int64_t jp = 0; jp < n_panels; ++jp) {
+  const auto pack_panel = [&](int64_t jp) {
     const int64_t j0 = jc + jp * NR;
     const int nr = static_cast<int>(std::min<int64_t>(NR, pb.n - j0));
-    if (direct_b && nr == NR) continue;
+    if (direct_b && nr == NR) return;
     if (pb.trans_b && pb.mask_b == nullptr && ks.pack_b_trans != nullptr)
       ks.pack_b_trans(pb.b, pb.ldb, pc, kc, j0, nr, bpack + jp * NR * kc);
     else if (!pb.trans_b && ks.pack_b != nullptr)
       ks.pack_b(pb.b, pb.ldb, pc, kc, j0, nr, bpack + jp * NR * kc, pb.mask_b);
     else
       pack_b_panel(pb.trans_b, pb.b, pb.ldb, pc, kc, j0, nr, NR, bpack + jp * NR * kc, pb.mask_b);
+  };
+  if (shared) {
+#pragma omp for schedule(static)
+    for (int64_t jp = 0; jp < n_panels; ++jp) pack_panel(jp);
+  } else {
+    for (int64_t jp = 0; jp < n_panels; ++jp) pack_panel(jp);
   }
 }
 
@@ -203,11 +209,12 @@ void pack_b_block(const KernelSpec& ks, const Problem& pb, bool direct_b, int64_
 // - Tile split (`own_rows` false, every thread given all rows): the team packs each A block
 //   together and shares its tiles.
 // - Row split (`own_rows` true, each thread its own band of rows): a thread packs its own A blocks
-//   in its own buffer and computes its tiles alone, so the team meets only around the shared B
-//   block (once packed, once before it is repacked) instead of twice per MC block.
+//   in its own buffer and computes its tiles alone. With `own_b` it packs every B block for itself
+//   too and never meets the team; otherwise the team packs each B block together and meets around it
+//   (once packed, once before it is repacked).
 // Every tile is the same micro-kernel call either way, so the results are the same bits.
 void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool direct_b, float* apack, float* bpack,
-               int64_t r0, int64_t r1, bool own_rows) {
+               int64_t r0, int64_t r1, bool own_rows, bool own_b) {
   const int MR = ks.blocking.mr, NR = ks.blocking.nr;
   const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
   const int64_t n = pb.n, k = pb.k;
@@ -216,7 +223,7 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
     const int64_t n_panels = ceil_div(std::min(NC, n - jc), NR);
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = std::min(KC, k - pc);
-      pack_b_block(ks, pb, direct_b, jc, n_panels, pc, kc, bpack);
+      pack_b_block(ks, pb, direct_b, jc, n_panels, pc, kc, bpack, !own_b);
       for (int64_t ic = r0; ic < r1; ic += MC) {
         const int64_t m_panels = ceil_div(std::min(MC, r1 - ic), MR);
         const auto pack_a = [&](int64_t ip) {
@@ -246,7 +253,7 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < n_panels * m_panels; ++t) tile_at(t);
       }
-      if (own_rows && (pc + KC < k || jc + NC < n)) {
+      if (own_rows && !own_b && (pc + KC < k || jc + NC < n)) {
 #pragma omp barrier
       }
     }
@@ -258,6 +265,15 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
 // tiles, whose two barriers per MC block and small last block cost more than the 6:5 imbalance.
 constexpr int64_t kRowSplitPanelsPerThread = 4;
 
+// In the row split each thread packs every B block for itself, unless those copies would take more
+// than this in all. A block packed by the other core reaches this one line by line from that core's
+// cache, which costs more than packing it again from B itself (read-only, so every core keeps its own
+// copy of those lines). Two threads on Zen 4, blocks of 20 calls alternating in one process,
+// GFLOPS shared -> own: 128 x 128 x 256 with op(B) = B^T (W3's second-layer dX) 91 -> 136, 300
+// blocks of 300 faster; 128 x 256 x 784 B^T 171 -> 179 in a quiet stretch, 100 -> 160 in a slow
+// one; 784 x 128 x 256 172 -> 190; 1024 x 4096 x 1024 185 -> 199; 256^3 to 2048^3 within 2%.
+constexpr double kOwnBMaxBytes = 16.0 * (1 << 20);
+
 void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   const int MR = ks.blocking.mr, NR = ks.blocking.nr;
   const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
@@ -267,30 +283,34 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   // A read in place (see kDirectAMaxCols): nothing of A is packed.
   const bool direct_a = ks.direct_a != nullptr && pb.mask_a == nullptr && pb.n <= kDirectAMaxCols;
   Workspace& ws = thread_workspace();
-  float* const bpack = ws.pack_b.get(static_cast<size_t>(ceil_div(std::min(NC, pb.n), NR) * NR * kc_max));
+  const int64_t bpack_each = ceil_div(std::min(NC, pb.n), NR) * NR * kc_max;
   const int64_t panels = ceil_div(pb.m, MR);
   if (nthreads > 1 && panels >= kRowSplitPanelsPerThread * nthreads) {
     const int64_t apack_each =
         direct_a ? 0 : ceil_div(std::min(MC, ceil_div(pb.m, nthreads)), MR) * MR * kc_max;
+    const bool own_b = static_cast<double>(bpack_each) * nthreads * sizeof(float) <= kOwnBMaxBytes;
     float* const apack = ws.pack_a.get(static_cast<size_t>(apack_each * nthreads));
+    float* const bpack = ws.pack_b.get(static_cast<size_t>(bpack_each * (own_b ? nthreads : 1)));
 #pragma omp parallel num_threads(nthreads)
     {
       // Equal bands of rows, not of MR panels: a panel's cost grows with its rows, so 128 rows split
       // 64 + 64 (five panels and four rows each) rather than 60 + 68 (five panels, and six).
       const int t = omp_get_thread_num(), team = omp_get_num_threads();
       const int64_t r0 = pb.m * t / team, r1 = pb.m * (t + 1) / team;
-      loop_nest(ks, pb, direct_a, direct_b, apack + apack_each * t, bpack, r0, r1, true);
+      loop_nest(ks, pb, direct_a, direct_b, apack + apack_each * t, bpack + (own_b ? bpack_each * t : 0), r0, r1,
+                true, own_b);
     }
     return;
   }
+  float* const bpack = ws.pack_b.get(static_cast<size_t>(bpack_each));
   float* const apack =
       ws.pack_a.get(direct_a ? 0 : static_cast<size_t>(ceil_div(std::min(MC, pb.m), MR) * MR * kc_max));
   if (nthreads <= 1) {
-    loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false);
+    loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false, false);
     return;
   }
 #pragma omp parallel num_threads(nthreads)
-  loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false);
+  loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false, false);
 }
 
 // Rows [r0, r1), columns [c0, c1) of c = act((c + partial) + bias): sgemm_split_k's sum.

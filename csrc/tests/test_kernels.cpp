@@ -206,6 +206,11 @@ int main() {
             run_case(rng, t & 1, t & 2, m, n, k, (t % 5) ? 1.0f : -0.5f, (t % 3) ? 0.0f : 0.75f, t % 7 == 0);
           }
     }
+    // Three threads splitting rows whose own copies of B would exceed the limit (3 x 8 MB blocks):
+    // the team packs each B block together, over two column blocks and two depth blocks.
+    pykeras::set_num_threads(3);
+    run_case(rng, false, true, 144, 2100, 1100, 1.0f, 0.0f, cases++ % 2 == 0);
+    run_case(rng, true, true, 150, 2100, 1100, 1.0f, 0.5f, cases++ % 2 == 0);
     for (int threads : {1, 2, 3}) {
       pykeras::set_num_threads(threads);
       for (int64_t m : {0, 1, 2, 4, 5, 13, 128, 241})
