@@ -23,17 +23,26 @@ pykeras::Activation parse_activation(const char* fn, const std::string& name) {
   fail(fn, ": argument 'activation' must be one of 'linear', 'relu'. Received: activation='", name, "'");
 }
 
+// The sizes of a dense layer's product: x (m, k) and w (k, n), checked against each other.
+struct DenseShape {
+  int64_t m, k, n;
+};
+
+DenseShape dense_shape(const char* fn, const py::array& x, const py::array& w) {
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
+  const int64_t k = x.shape(1);
+  if (w.ndim() != 2 || w.shape(0) != k)
+    fail(fn, ": argument 'w' must have shape (", k, ", n) to match x of shape ", shape_str(x),
+         ". Received: w.shape=", shape_str(w));
+  return {x.shape(0), k, w.shape(1)};
+}
+
 void dense_forward(py::object x_obj, py::object w_obj, py::object b_obj, const std::string& activation,
                    py::object out_obj) {
   const char* fn = "dense_forward";
   const pykeras::Activation act = parse_activation(fn, activation);
   py::array x = f32(fn, "x", x_obj), w = f32(fn, "w", w_obj), out = f32(fn, "out", out_obj, true);
-  expect_ndim(fn, "x", x, 2, "(batch, features)");
-  const int64_t m = x.shape(0), k = x.shape(1);
-  if (w.ndim() != 2 || w.shape(0) != k)
-    fail(fn, ": argument 'w' must have shape (", k, ", n) to match x of shape ", shape_str(x),
-         ". Received: w.shape=", shape_str(w));
-  const int64_t n = w.shape(1);
+  const auto [m, k, n] = dense_shape(fn, x, w);
   const float* bp = nullptr;
   py::array b;
   if (!b_obj.is_none()) {
@@ -304,12 +313,7 @@ void dense_backward(py::object x_obj, py::object w_obj, py::object y_obj, py::ob
   const pykeras::Activation act = parse_activation(fn, activation);
   py::array x = f32(fn, "x", x_obj), w = f32(fn, "w", w_obj), y = f32(fn, "y", y_obj),
             dy = f32(fn, "dy", dy_obj), dw = f32(fn, "dw", dw_obj, true);
-  expect_ndim(fn, "x", x, 2, "(batch, features)");
-  const int64_t m = x.shape(0), k = x.shape(1);
-  if (w.ndim() != 2 || w.shape(0) != k)
-    fail(fn, ": argument 'w' must have shape (", k, ", n) to match x of shape ", shape_str(x),
-         ". Received: w.shape=", shape_str(w));
-  const int64_t n = w.shape(1);
+  const auto [m, k, n] = dense_shape(fn, x, w);
   const std::string mn = str_cat("(", m, ", ", n, ")");
   if (dy.ndim() != 2 || dy.shape(0) != m || dy.shape(1) != n)
     fail(fn, ": argument 'dy' must have shape ", mn, " (batch of x, units of w). Received: dy.shape=",
