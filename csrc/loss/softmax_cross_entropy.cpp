@@ -28,8 +28,8 @@ double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, const La
   // of GEMM, so the loss asks for threads as a GEMM of that size would.
   constexpr double kFlopsPerLogit = 800.0;
   const int nt = threads_for_flops(static_cast<double>(m * c) * kFlopsPerLogit);
-  // exp(z - max) once per logit: the loss and the gradient share it (exp in double dominates). One
-  // row's worth per thread, allocated here: nothing may throw inside the parallel region.
+  // exp(z - max) once per logit: the loss and the gradient share it. One row's worth per thread,
+  // allocated here: nothing may throw inside the parallel region.
   std::vector<double> exps(static_cast<size_t>(nt * c));
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
