@@ -153,8 +153,9 @@ class Mean(Metric):
 
     def accumulate(self, total, count):
         """Adds an already reduced ``total`` over ``count`` samples."""
-        self.total._value += np.float32(total)
-        self.count._value += np.float32(count)
+        # On the 0-d arrays' element: `+=` on a 0-d array takes 1.3 us, this 0.3 (once a step in fit).
+        self.total._value[()] += np.float32(total)
+        self.count._value[()] += np.float32(count)
 
     def result(self):
         count = self.count._value
