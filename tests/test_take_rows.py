@@ -22,8 +22,8 @@ def restore_threads():
 @pytest.mark.parametrize(
     "shape, dtype",
     # The first and the odd-width uint8 rows are copied in bands of bytes per thread (>= 64 rows).
-    [((3000, 784), np.float32), ((600, 2053), np.uint8), ((500, 7), np.float64), ((4000,), np.int64), ((300, 2, 5), np.uint8),
-     ((50, 3), np.bool_), ((40, 0), np.float32), ((20, 3), np.complex64)],
+    [((3000, 784), np.float32), ((600, 2053), np.uint8), ((500, 7), np.float64), ((4000,), np.int64),
+     ((300, 2, 5), np.uint8), ((50, 3), np.bool_), ((40, 0), np.float32), ((20, 3), np.complex64)],
 )
 def test_take_rows_equals_numpy_indexing(shape, dtype, threads):
     config.set_num_threads(threads)
