@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import pykeras as keras
-from pykeras import ops
+from pykeras import _core, ops
 from op_check import check_op
 
 rng = np.random.default_rng(1)
@@ -99,6 +99,33 @@ def test_matmul_gradient_equals_hand_derived_formula():
     ga, gb = tape.gradient(loss, [va, vb])
     np.testing.assert_allclose(ga.numpy(), g @ b.T, rtol=1e-5)
     np.testing.assert_allclose(gb.numpy(), a.T @ g, rtol=1e-5)
+
+
+@pytest.mark.parametrize("watch_x", [False, True])
+def test_matmul_backward_computes_only_the_gradients_a_tape_watches(monkeypatch, watch_x):
+    # x @ w with x a batch of data: w's gradient is one product, and x's (as costly) is skipped.
+    x, w, g = normal(6, 5), normal(5, 3), normal(6, 3)
+    products = []
+    native_matmul = _core.matmul
+
+    def counting_matmul(a, b, **kwargs):
+        products.append(kwargs)
+        return native_matmul(a, b, **kwargs)
+
+    monkeypatch.setattr(_core, "matmul", counting_matmul)
+    tx, tw = ops.convert_to_tensor(x), keras.Variable(w)
+    with keras.GradientTape() as tape:
+        if watch_x:
+            tape.watch(tx)
+        loss = ops.sum(ops.matmul(tx, tw) * g)
+    gx, gw = tape.gradient(loss, [tx, tw])
+    np.testing.assert_allclose(gw.numpy(), x.T @ g, rtol=1e-5)
+    if watch_x:
+        np.testing.assert_allclose(gx.numpy(), g @ w.T, rtol=1e-5)
+        assert products[1:] == [{"trans_b": True}, {"trans_a": True}]
+    else:
+        assert gx is None
+        assert products[1:] == [{"trans_a": True}]
 
 
 def test_relu_gradient_is_zero_at_zero_and_masks_from_output():

@@ -7,7 +7,7 @@ import numpy as np
 
 from pykeras import _core
 from pykeras.ops.errors import name_errors
-from pykeras.ops.tape import record, state
+from pykeras.ops.tape import needs_gradient, record, state
 from pykeras.tensor import FLOAT, Tensor, as_array
 
 __all__ = [
@@ -180,19 +180,22 @@ def matmul(a, b):
     else:
         out = wrap(np.asarray(np.matmul(va, vb)))  # vector @ vector is a numpy scalar
     if state.tapes and (ta is not None or tb is not None):
+        need_a, need_b = needs_gradient(ta), needs_gradient(tb)
 
         def grads(g):
             g = np.asarray(g, dtype=FLOAT, order="C")  # ascontiguousarray makes 0-d (1,)
             if native:
-                ga = None if ta is None else _core.matmul(g, vb, trans_b=True)
-                gb = None if tb is None else _core.matmul(va, g, trans_a=True)
+                ga = _core.matmul(g, vb, trans_b=True) if need_a else None
+                gb = _core.matmul(va, g, trans_a=True) if need_b else None
                 return ga, gb
-            ga = np.matmul(g, np.swapaxes(vb, -1, -2)) if vb.ndim > 1 else np.multiply.outer(g, vb)
-            gb = np.matmul(np.swapaxes(va, -1, -2), g) if va.ndim > 1 else np.multiply.outer(va, g)
-            return (
-                None if ta is None else unbroadcast(ga, va.shape),
-                None if tb is None else unbroadcast(gb, vb.shape),
-            )
+            ga = gb = None
+            if need_a:
+                ga = np.matmul(g, np.swapaxes(vb, -1, -2)) if vb.ndim > 1 else np.multiply.outer(g, vb)
+                ga = unbroadcast(ga, va.shape)
+            if need_b:
+                gb = np.matmul(np.swapaxes(va, -1, -2), g) if va.ndim > 1 else np.multiply.outer(va, g)
+                gb = unbroadcast(gb, vb.shape)
+            return ga, gb
 
         record(out, (ta, tb), grads)
     return out

@@ -4,7 +4,7 @@ import numpy as np
 from pykeras import _core
 from pykeras.ops.core import wrap
 from pykeras.ops.nn import FUSED_ACTIVATIONS, dense
-from pykeras.ops.tape import record, state
+from pykeras.ops.tape import needs_gradient, record, state
 from pykeras.tensor import FLOAT, Tensor
 
 _new_tensor = Tensor.__new__  # the native output is float32 and C-contiguous: nothing for wrap to do
@@ -83,7 +83,7 @@ class DenseChain:
         out = _core.dense_chain_forward(rows, self._native, hidden)
         result = wrap(out)
         inputs = (tx,) + tuple(t if isinstance(t, Tensor) else None for layer in self._layers for t in layer[:2])
-        need_dx = tx is not None and any(tape._is_watched(tx) for tape in state.tapes)
+        need_dx = needs_gradient(tx)
 
         def backward(g):
             if g.dtype != FLOAT or not g.flags.c_contiguous:

@@ -8,7 +8,7 @@ from pykeras import _core
 from pykeras.ops.core import _array_operand, _operand, _unary, add, exp, log, squeeze, subtract, wrap
 from pykeras.ops.core import sum as reduce_sum
 from pykeras.ops.errors import name_errors
-from pykeras.ops.tape import record, state
+from pykeras.ops.tape import needs_gradient, record, state
 from pykeras.tensor import FLOAT, Tensor
 
 __all__ = [
@@ -152,7 +152,7 @@ def dense(x, kernel, bias=None, activation="linear"):
     _core.dense_forward(rows, vw, vb, activation, out)
     result = wrap(out if flat else out.reshape(vx.shape[:-1] + (vw.shape[1],)))
     if state.tapes and (tx is not None or tw is not None or tb is not None):
-        need_dx = tx is not None and any(t._is_watched(tx) for t in state.tapes)
+        need_dx = needs_gradient(tx)
 
         def backward(g):
             if g.dtype != FLOAT or not g.flags.c_contiguous:

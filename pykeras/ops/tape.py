@@ -138,6 +138,13 @@ class GradientTape:
         return [grads.get(id(s)) if self._is_watched(s) else None for s in flat_sources]
 
 
+def needs_gradient(tensor):
+    """Whether an active tape watches ``tensor``, so that an op recorded now must give its
+    gradient. A backward rule skips the others' work: ``x @ w`` with ``x`` a batch of data needs
+    only ``w``'s gradient, half the product's backward cost."""
+    return tensor is not None and any(tape._is_watched(tensor) for tape in state.tapes)
+
+
 def record(output, inputs, backward):
     """Called by ops: records on every active tape that watches an input."""
     for tape in state.tapes:
