@@ -47,6 +47,16 @@ def test_fused_dense_backward_equals_formula_and_composed_ops(activation, shape)
         np.testing.assert_allclose(fused_grad.numpy(), composed_grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("shape", [(1, 784, 256), (128, 784, 256), (600, 784, 256), (32, 100, 10)])
+def test_matmul_plus_bias_has_the_bits_of_dense(shape):
+    # A custom layer's relu(x @ w + b) and Dense agree bit for bit, including the shapes whose
+    # depth the dense product splits in two (a few hundred rows, k >= 512).
+    x, w, b = _inputs(*shape)
+    composed = ops.relu(ops.matmul(x, w) + b).numpy()
+    np.testing.assert_array_equal(composed, ops.dense(x, w, b, "relu").numpy())
+    np.testing.assert_allclose(composed, np.maximum(x @ w + b, 0), rtol=1e-4, atol=1e-4)
+
+
 def test_dense_skips_input_gradient_for_plain_data():
     x, w, b = _inputs(3, 2, 2)
     kernel, bias = keras.Variable(w), keras.Variable(b)
