@@ -1,7 +1,8 @@
 """W3: training throughput (samples/s) of a 784-256-128-10 ReLU MLP, one epoch of 60,000.
 
 Sparse softmax cross-entropy from logits, Adam(1e-3), shuffled batches of 32 and 128.
-pykeras ``fit`` against a PyTorch eager loop, a hand-written numpy loop, and Keras 3's
+pykeras ``fit`` (the model as a Sequential of Dense layers, and as the tutorial's custom
+Layer and Model subclasses) against a PyTorch eager loop, a hand-written numpy loop, and Keras 3's
 ``fit`` on JAX and on TensorFlow ("tf.keras"), each of those two in its own subprocess
 (with pykeras alternating beside it there too). Every trainer starts from the same
 weights, warms up for a few hundred steps, then one full epoch per pass is timed.
@@ -89,6 +90,45 @@ def pykeras_trainer(x, y, batch):
     return _keras_api_trainer(pykeras, x, y, batch)
 
 
+def pykeras_custom_layers_trainer(x, y, batch):
+    """The MLP as the seed tutorial writes models: a Layer subclass with add_weight and call
+    (``matmul(x, w) + b``), composed in a Model subclass. It trains on the general path: one
+    recorded op per matmul, add and relu, and no fused step."""
+    import pykeras
+    from pykeras import ops
+
+    class Linear(pykeras.layers.Layer):
+        def __init__(self, units):
+            super().__init__()
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+
+        def call(self, inputs):
+            return ops.matmul(inputs, self.w) + self.b
+
+    class MLP(pykeras.Model):
+        def __init__(self):
+            super().__init__()
+            self.blocks = [Linear(units) for units in SIZES[1:]]
+
+        def call(self, inputs):
+            for block in self.blocks[:-1]:
+                inputs = ops.relu(block(inputs))
+            return self.blocks[-1](inputs)
+
+    model = MLP()
+    model(x[:1])
+    model.set_weights(init_weights())
+    model.compile(optimizer=pykeras.optimizers.Adam(1e-3),
+                  loss=pykeras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    w = _warmup_count(len(x), batch)
+    return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
+            lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))
+
+
 def keras3_trainer(x, y, batch):
     import keras
 
@@ -158,12 +198,13 @@ def numpy_trainer(x, y, batch):
 
 TRAINERS = {
     "pykeras fit": pykeras_trainer,
+    "pykeras fit, custom layers": pykeras_custom_layers_trainer,
     "numpy loop": numpy_trainer,
     "torch eager loop": (torch_trainer, "torch"),
     "Keras 3 (JAX) fit": (keras3_trainer, "jax"),
     "tf.keras (Keras 3, TF) fit": (keras3_trainer, "tensorflow"),
 }
-GROUPS = {"main": ["pykeras fit", "numpy loop", "torch eager loop"],
+GROUPS = {"main": ["pykeras fit", "pykeras fit, custom layers", "numpy loop", "torch eager loop"],
           "jax": ["pykeras fit", "Keras 3 (JAX) fit"],
           "tensorflow": ["pykeras fit", "tf.keras (Keras 3, TF) fit"]}
 
