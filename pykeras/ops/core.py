@@ -57,6 +57,12 @@ def unbroadcast(grad, shape):
     """Sums ``grad`` down to ``shape``, undoing numpy broadcasting."""
     if grad.shape == shape:
         return grad
+    if grad.ndim == 2 and grad.dtype == FLOAT and shape in ((grad.shape[1],), (1, grad.shape[1])):
+        # A bias added to a batch of rows: summed as Dense's backward sums it (threads, double
+        # accumulators), so a custom layer's x @ w + b trains with Dense's bits.
+        column_sums = np.empty(grad.shape[1], FLOAT)
+        _core.bias_grad(np.ascontiguousarray(grad), column_sums)
+        return column_sums.reshape(shape)
     extra = grad.ndim - len(shape)
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))
