@@ -383,6 +383,17 @@ def test_classifier_step_matches_the_generic_step_for_label_kinds_and_frozen_lay
         np.testing.assert_array_equal(got, want)
 
 
+def test_a_model_the_fused_step_does_not_take_is_checked_once_per_fit(monkeypatch):
+    from pykeras.models import classifier_step
+
+    checks = []
+    check = classifier_step._eligible_chain
+    monkeypatch.setattr(classifier_step, "_eligible_chain", lambda *args: checks.append(1) or check(*args))
+    model = _classifier(_GenericSequential)
+    model.fit(RNG.normal(size=(40, 20)).astype(np.float32), RNG.integers(0, 4, 40), batch_size=8, verbose=0)
+    assert checks == [1]  # five steps, one check
+
+
 def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
     model = _classifier()
     x = RNG.normal(size=(8, 20)).astype(np.float32)

@@ -20,7 +20,9 @@ _MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
 
 
 class ClassifierStep:
-    """One model's fused step, valid while the model, its compile and its variables stay put."""
+    """One model's fused step, valid while the model, its compile and its variables stay put.
+    A model that does not qualify gets one without a chain, so the check is not redone every
+    step."""
 
     __slots__ = ("key", "_chain", "_variables")
 
@@ -33,7 +35,7 @@ class ClassifierStep:
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
         is not one this step handles."""
         chain = self._chain
-        if not (type(x) is np.ndarray and x.dtype == FLOAT and x.ndim == 2 and x.flags.c_contiguous
+        if chain is None or not (type(x) is np.ndarray and x.dtype == FLOAT and x.ndim == 2 and x.flags.c_contiguous
                 and x.shape[1] == chain.input_width):
             return False
         labels = y
@@ -51,13 +53,14 @@ class ClassifierStep:
 
 
 def classifier_step(model, cached):
-    """The model's ClassifierStep (``cached`` reused when still valid), or None."""
+    """The model's ClassifierStep (``cached`` reused when still valid); one without a chain,
+    which runs nothing, when the model does not qualify."""
     variables = model._trainable_variables_cached()
     key = (tracking.structure_version(), id(model._compiled), id(model.optimizer), id(variables))
     if cached is not None and cached.key == key:
         return cached
     chain = _eligible_chain(model, variables)
-    return None if chain is None else ClassifierStep(key, chain, list(_chain_variables(chain)))
+    return ClassifierStep(key, chain, [] if chain is None else list(_chain_variables(chain)))
 
 
 def _eligible_chain(model, variables):

@@ -114,7 +114,7 @@ class Trainer:
             # A plain dense classifier: the same step as one native call (classifier_step.py).
             step = classifier_step(self, self.__dict__.get("_classifier_step"))
             object.__setattr__(self, "_classifier_step", step)
-            if step is not None and step.run(self, x, y):
+            if step.run(self, x, y):
                 return
         variables = self._trainable_variables_cached()
         with GradientTape() as tape:
