@@ -129,6 +129,28 @@ def test_matmul_backward_computes_only_the_gradients_a_tape_watches(monkeypatch,
         assert products == [{"trans_a": True}]
 
 
+@pytest.mark.parametrize("watch_x", [False, True])
+def test_a_binary_op_asks_its_backward_only_for_the_operands_a_tape_watches(watch_x):
+    # x * mask with x a batch of data (Dropout's product): the mask's gradient is never formed.
+    from pykeras.ops.core import _binary
+
+    asked = []
+
+    def backward(g, a, b, y, i):
+        asked.append(i)
+        return g * (a if i else b)
+
+    x, w = ops.convert_to_tensor(normal(3, 2)), keras.Variable(normal(3, 2))
+    with keras.GradientTape() as tape:
+        if watch_x:
+            tape.watch(x)
+        loss = ops.sum(_binary(x, w, np.multiply, backward))
+    gx, gw = tape.gradient(loss, [x, w])
+    np.testing.assert_array_equal(gw.numpy(), x.numpy())
+    assert asked == ([0, 1] if watch_x else [1])
+    assert (gx is not None) == watch_x
+
+
 def test_relu_gradient_is_zero_at_zero_and_masks_from_output():
     x = keras.Variable(np.array([-1.0, 0.0, 2.0], dtype=np.float32))
     with keras.GradientTape() as tape:

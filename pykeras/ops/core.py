@@ -73,20 +73,23 @@ def unbroadcast(grad, shape):
 
 
 def _binary(a, b, forward, backward):
+    """``forward(va, vb)`` as a recorded op; ``backward(g, va, vb, y, i)`` is the gradient with
+    respect to operand ``i`` (0 or 1), asked only for the operands a tape watches."""
     ta, va = _operand(a)
     tb, vb = _operand(b)
     with np.errstate(all="ignore"):  # overflow gives inf, as in every framework: no warning
         out = wrap(np.asarray(forward(va, vb)))
     if state.tapes and (ta is not None or tb is not None):
+        need_a, need_b = needs_gradient(ta), needs_gradient(tb)
         shape_a, shape_b = np.shape(va), np.shape(vb)
 
         def grads(g):
+            y = out._value
             with np.errstate(all="ignore"):
-                ga, gb = backward(g, va, vb, out._value)
-            return (
-                None if ta is None else unbroadcast(ga, shape_a),
-                None if tb is None else unbroadcast(gb, shape_b),
-            )
+                return (
+                    unbroadcast(backward(g, va, vb, y, 0), shape_a) if need_a else None,
+                    unbroadcast(backward(g, va, vb, y, 1), shape_b) if need_b else None,
+                )
 
         record(out, (ta, tb), grads)
     return out
@@ -107,36 +110,38 @@ def _unary(x, forward, backward):
 
 
 def add(a, b):
-    return _binary(a, b, np.add, lambda g, a, b, y: (g, g))
+    return _binary(a, b, np.add, lambda g, a, b, y, i: g)
 
 
 def subtract(a, b):
-    return _binary(a, b, np.subtract, lambda g, a, b, y: (g, -g))
+    return _binary(a, b, np.subtract, lambda g, a, b, y, i: -g if i else g)
 
 
 def multiply(a, b):
-    return _binary(a, b, np.multiply, lambda g, a, b, y: (g * b, g * a))
+    return _binary(a, b, np.multiply, lambda g, a, b, y, i: g * (a if i else b))
 
 
 def divide(a, b):
-    return _binary(a, b, np.true_divide, lambda g, a, b, y: (g / b, -g * y / b))
+    return _binary(a, b, np.true_divide, lambda g, a, b, y, i: -g * y / b if i else g / b)
 
 
 def power(a, b):
-    def backward(g, a, b, y):
+    def backward(g, a, b, y, i):
+        if i == 0:
+            return g * b * np.power(a, b - 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
-        return g * b * np.power(a, b - 1), g * y * log_a
+        return g * y * log_a
 
     return _binary(a, b, np.power, backward)
 
 
 def maximum(a, b):
-    return _binary(a, b, np.maximum, lambda g, a, b, y: (g * (a >= b), g * (a < b)))
+    return _binary(a, b, np.maximum, lambda g, a, b, y, i: g * ((a < b) if i else (a >= b)))
 
 
 def minimum(a, b):
-    return _binary(a, b, np.minimum, lambda g, a, b, y: (g * (a <= b), g * (a > b)))
+    return _binary(a, b, np.minimum, lambda g, a, b, y, i: g * ((a > b) if i else (a <= b)))
 
 
 def negative(x):
@@ -326,7 +331,7 @@ def where(condition, x, y):
     condition = as_array(condition).astype(bool)
     return _binary(
         x, y, lambda a, b: np.where(condition, a, b),
-        lambda g, a, b, out: (g * condition, g * ~condition),
+        lambda g, a, b, out, i: g * (~condition if i else condition),
     )
 
 
