@@ -316,13 +316,88 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, monkeypa
         counts.append(dict(calls))
         calls.update(dict.fromkeys(calls, 0))
     # 3 epochs of 5 steps: on the chain, the first step (which builds the compiled loss) goes through
-    # the tape and the rest through the fused classifier step; Dropout in training and a model with
-    # its own call stay on the generic path.
-    fused = {"dense_chain_backward": 1, "dense_chain_sce_gradients": 14}
-    assert counts == [dict.fromkeys(calls, 0) if dropout else fused, dict.fromkeys(calls, 0)]
+    # the tape (layer by layer with Dropout in training, else the chain's op) and the rest through the
+    # fused classifier step, Dropout's masks included; a model with its own call stays on the generic
+    # path.
+    fused = {"dense_chain_backward": 0 if dropout else 1, "dense_chain_sce_gradients": 14}
+    assert counts == [fused, dict.fromkeys(calls, 0)]
     assert histories[0] == histories[1]
     for got, want in zip(*weights):
         np.testing.assert_array_equal(got, want)
+
+
+def _dropout_model(kind, layout):
+    """A 30-24-16-5 classifier with Dropout where ``layout`` says (seeded by the global seed)."""
+    dense = [keras.layers.Dense(24, activation="relu"), keras.layers.Dense(16, activation="relu"),
+             keras.layers.Dense(5)]
+    drop = keras.layers.Dropout
+    layers = {
+        "both hidden": [dense[0], drop(0.5), dense[1], drop(0.2), dense[2]],
+        "second hidden": [dense[0], dense[1], drop(0.3), dense[2]],
+        "two in a row": [dense[0], drop(0.5), drop(0.2), dense[1], dense[2]],
+        "on the input": [drop(0.2), dense[0], dense[1], dense[2]],
+        "on the logits": [dense[0], dense[1], dense[2], drop(0.2)],
+        "noise shape": [dense[0], drop(0.5, noise_shape=(None, 1)), dense[1], dense[2]],
+    }[layout]
+    model = kind([keras.Input(shape=(30,))] + layers)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("layout, fused", [("both hidden", True), ("second hidden", True), ("two in a row", False),
+                                           ("on the input", False), ("on the logits", False),
+                                           ("noise shape", False)])
+def test_dropout_in_training_has_the_generic_paths_bits_fused_or_not(layout, fused, monkeypatch):
+    steps = []
+    native = _core.dense_chain_sce_gradients
+    monkeypatch.setattr(_core, "dense_chain_sce_gradients", lambda *args: steps.append(1) or native(*args))
+    x = RNG.normal(size=(48, 30)).astype(np.float32)
+    y = RNG.integers(0, 5, 48)
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        keras.utils.set_random_seed(11)
+        model = _dropout_model(kind, layout)
+        history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        results.append((history.history, model.get_weights(), len(steps)))
+        steps.clear()
+    assert results[0][2] == (11 if fused else 0)  # 12 steps, the first on the tape
+    assert results[1][2] == 0
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_native_classifier_gradients_with_dropout_equal_the_numpy_formulas():
+    # 6 rows, 5 -> 4 (ReLU, dropout) -> 3 (ReLU, no dropout) -> 2 classes, derived by hand in float64.
+    x = RNG.normal(size=(6, 5)).astype(np.float32)
+    layers = _layers([5, 4, 3, 2])
+    keep = (RNG.random((6, 4)) >= 0.5).astype(np.float32) * np.float32(2.0)
+    labels = RNG.integers(0, 2, 6)
+    (w1, b1, _), (w2, b2, _), (w3, b3, _) = [(k.astype(np.float64), b, a) for k, b, a in layers]
+    h1 = np.maximum(x @ w1 + b1, 0)
+    d1 = h1 * keep
+    h2 = np.maximum(d1 @ w2 + b2, 0)
+    z = h2 @ w3 + b3
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    loss = -np.log(p[np.arange(6), labels]).mean()
+    dz = (p - np.eye(2)[labels]) / 6
+    g2 = (dz @ w3.T) * (h2 > 0)
+    g1 = (g2 @ w2.T) * keep * (h1 > 0)
+    expected = [x.T @ g1, g1.sum(0), d1.T @ g2, g2.sum(0), h2.T @ dz, dz.sum(0)]
+
+    hidden = [np.empty((6, 4), np.float32), np.empty((6, 3), np.float32)]
+    logits, dlogits = np.empty((6, 2), np.float32), np.empty((6, 2), np.float32)
+    grads = [(np.empty_like(k), np.empty_like(b)) for k, b, _ in layers]
+    dropped = np.empty((6, 4), np.float32)
+    got = _core.dense_chain_sce_gradients(x, layers, labels, hidden, logits, dlogits, grads,
+                                          [(keep, dropped), None])
+    assert got == pytest.approx(loss, rel=1e-5)
+    np.testing.assert_allclose(hidden[0], h1, rtol=1e-5, atol=1e-6)  # kept before the dropout
+    np.testing.assert_allclose(dropped, d1, rtol=1e-5, atol=1e-6)
+    for grad, want in zip([g for pair in grads for g in pair], expected):
+        np.testing.assert_allclose(grad, want, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -413,6 +488,12 @@ def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
         ({"logits": np.zeros((3, 5), np.float32)}, r"must have shape \(3, 2\)"),
         ({"hidden": []}, "'hidden' must be a list of 1 arrays"),
         ({"dlogits": "the logits array"}, "must not share memory"),
+        ({"dropout": []}, "'dropout' must be None or a list of 1 entries"),
+        ({"dropout": [np.ones((3, 3), np.float32)]}, r"dropout\[0\] must be None or a tuple \(keep, dropped\)"),
+        ({"dropout": [(np.ones((3, 3), np.float32), np.ones((3, 2), np.float32))]},
+         r"dropout\[0\] arrays must have shape \(3, 3\)"),
+        ({"dropout": [(np.ones((3, 3), np.float64), np.ones((3, 3), np.float32))]}, "'keep' must have dtype float32"),
+        ({"dropout": "dropped is hidden"}, "must not share memory"),
     ],
 )
 @pytest.mark.parametrize("prepared", [False, True])
@@ -425,10 +506,12 @@ def test_native_classifier_gradients_checks_its_arguments(args, message, prepare
     call.update(args)
     if isinstance(call["dlogits"], str):
         call["dlogits"] = logits
+    if isinstance(call.get("dropout"), str):
+        call["dropout"] = [(np.ones((3, 3), np.float32), call["hidden"][0])]
     with pytest.raises(ValueError, match=message):
         given = _core.DenseLayers(layers) if prepared else layers
         _core.dense_chain_sce_gradients(np.ones((3, 4), np.float32), given, call["labels"], call["hidden"],
-                                        call["logits"], call["dlogits"], call["grads"])
+                                        call["logits"], call["dlogits"], call["grads"], call.get("dropout"))
 
 
 # ------------------------------------------------------------------ functional chains

@@ -264,11 +264,43 @@ void dense_chain_backward(py::object x_obj, py::object layers, py::object output
                                 dxp, dws.data(), dbs.data());
 }
 
+// dropout: None, or a list of one entry per hidden layer, None or a tuple (keep, dropped) of (m, n_i)
+// arrays. keep is appended to `inputs` and dropped to `written`; the pointer lists get null where
+// the entry is None.
+void parse_dropout(const char* fn, const py::handle& obj, int64_t m, const Chain& chain,
+                   std::vector<py::array>& inputs, std::vector<py::array>& written, std::vector<const float*>& keep,
+                   std::vector<float*>& dropped) {
+  const size_t count = chain.steps.size() - 1;
+  keep.assign(count, nullptr);
+  dropped.assign(count, nullptr);
+  if (obj.is_none()) return;
+  if (!py::isinstance<py::list>(obj) || py::len(obj) != count)
+    fail(fn, ": argument 'dropout' must be None or a list of ", count, " entries (None or (keep, dropped)). Received: ",
+         type_name(obj), py::isinstance<py::list>(obj) ? str_cat(" of length ", py::len(obj)) : std::string());
+  py::list items = py::reinterpret_borrow<py::list>(obj);
+  for (size_t i = 0; i < count; ++i) {
+    if (items[i].is_none()) continue;
+    if (!py::isinstance<py::tuple>(items[i]) || py::len(items[i]) != 2)
+      fail(fn, ": dropout[", i, "] must be None or a tuple (keep, dropped). Received: an object of type ",
+           type_name(items[i]));
+    py::tuple pair = items[i].cast<py::tuple>();
+    py::array k = f32(fn, "keep", pair[0]), d = f32(fn, "dropped", pair[1], true);
+    for (const py::array* a : {&k, &d})
+      if (a->ndim() != 2 || a->shape(0) != m || a->shape(1) != chain.steps[i].n)
+        fail(fn, ": dropout[", i, "] arrays must have shape (", m, ", ", chain.steps[i].n, "). Received: ",
+             shape_str(*a));
+    inputs.push_back(k);
+    written.push_back(d);
+    keep[i] = cptr(k);
+    dropped[i] = mptr(d);
+  }
+}
+
 // One training pass under mean sparse softmax cross-entropy from logits (dense_chain_sce_gradients):
 // all buffers are the caller's, so a training loop allocates nothing per step.
 double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object labels_obj,
                                  py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
-                                 py::object grads_obj) {
+                                 py::object grads_obj, py::object dropout_obj) {
   const char* fn = "dense_chain_sce_gradients";
   py::array x;
   Chain parsed;
@@ -291,7 +323,11 @@ double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object
   written.push_back(dlogits);
   std::vector<float*> dws, dbs;
   parse_grads(fn, grads_obj, chain, k, written, dws, dbs);
+  std::vector<const float*> keep;
+  std::vector<float*> dropped;
+  parse_dropout(fn, dropout_obj, m, chain, inputs, written, keep, dropped);
   expect_disjoint(fn, written, inputs);
+  const pykeras::ChainDropout dropout{keep.data(), dropped.data()};
   const float* xp = cptr(x);
   const void* yp = labels.data();
   float* lp = mptr(logits);
@@ -301,9 +337,9 @@ double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object
   py::gil_scoped_release release;
   if (is64)
     return pykeras::dense_chain_sce_gradients(m, k, xp, steps, count, hidden.data(), lp,
-                                              static_cast<const int64_t*>(yp), gp, dws.data(), dbs.data());
+                                              static_cast<const int64_t*>(yp), gp, dws.data(), dbs.data(), &dropout);
   return pykeras::dense_chain_sce_gradients(m, k, xp, steps, count, hidden.data(), lp,
-                                            static_cast<const int32_t*>(yp), gp, dws.data(), dbs.data());
+                                            static_cast<const int32_t*>(yp), gp, dws.data(), dbs.data(), &dropout);
 }
 
 void dense_backward(py::object x_obj, py::object w_obj, py::object y_obj, py::object dy_obj,
@@ -378,8 +414,10 @@ void bind_dense(py::module_& mod) {
           "not None.");
   mod.def("dense_chain_sce_gradients", &dense_chain_sce_gradients, py::arg("x"), py::arg("layers"),
           py::arg("labels"), py::arg("hidden"), py::arg("logits"), py::arg("dlogits"), py::arg("grads"),
+          py::arg("dropout") = py::none(),
           "One training pass: forward (hidden outputs and logits written), mean sparse softmax cross-entropy "
-          "(returned) and its gradient, backward into grads[i] = (dw, db).");
+          "(returned) and its gradient, backward into grads[i] = (dw, db). dropout[i] = (keep, dropped) "
+          "multiplies hidden layer i's output by keep into dropped, which the next layer reads.");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

@@ -43,8 +43,16 @@ void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float*
     gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep);
 }
 
-void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out) {
+namespace {
+// Layer i's input in a chain: x, layer i - 1's output, or its copy with dropout applied.
+const float* layer_input(int64_t i, const float* x, const float* const* outputs, const ChainDropout* dropout) {
+  if (i == 0) return x;
+  if (dropout != nullptr && dropout->keep[i - 1] != nullptr) return dropout->dropped[i - 1];
+  return outputs[i - 1];
+}
+
+void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                   float* const* hidden, float* out, const ChainDropout* dropout) {
   check_nonnegative("dense_chain_forward", "m", m);
   check(count >= 1, "dense_chain_forward: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
@@ -58,13 +66,17 @@ void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* 
                                         : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
     dense_forward(m, width, s.n, h, s.w, s.b, s.act, dst);
     h = dst;
+    if (i + 1 < count && dropout != nullptr && dropout->keep[i] != nullptr) {
+      multiply(m * s.n, dst, dropout->keep[i], dropout->dropped[i]);
+      h = dropout->dropped[i];
+    }
     width = s.n;
   }
 }
 
-void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                          const float* const* outputs, const float* dy, float* dx, float* const* dws,
-                          float* const* dbs) {
+void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                    const float* const* outputs, const float* dy, float* dx, float* const* dws, float* const* dbs,
+                    const ChainDropout* dropout) {
   check_nonnegative("dense_chain_backward", "m", m);
   check(count >= 1, "dense_chain_backward: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
@@ -73,31 +85,45 @@ void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep*
     const int64_t width = i == 0 ? k : steps[i - 1].n;
     // Layer i's input gradient goes where layer i + 2's went: layer i + 1's is being read.
     float* d_in = i == 0 ? dx : ws.hidden[i % 2].get(static_cast<size_t>(m * width));
-    dense_backward(m, width, steps[i].n, i == 0 ? x : outputs[i - 1], steps[i].w, outputs[i], g, steps[i].act,
-                   d_in, dws[i], dbs[i]);
+    dense_backward(m, width, steps[i].n, layer_input(i, x, outputs, dropout), steps[i].w, outputs[i], g,
+                   steps[i].act, d_in, dws[i], dbs[i]);
+    if (i > 0 && dropout != nullptr && dropout->keep[i - 1] != nullptr)
+      multiply(m * width, d_in, dropout->keep[i - 1], d_in);
     g = d_in;
   }
+}
+}  // namespace
+
+void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                         float* const* hidden, float* out) {
+  chain_forward(m, k, x, steps, count, hidden, out, nullptr);
+}
+
+void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+                          const float* const* outputs, const float* dy, float* dx, float* const* dws,
+                          float* const* dbs) {
+  chain_backward(m, k, x, steps, count, outputs, dy, dx, dws, dbs, nullptr);
 }
 
 template <typename Label>
 double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, const Label* labels, float* dlogits,
-                                 float* const* dws, float* const* dbs) {
+                                 float* const* dws, float* const* dbs, const ChainDropout* dropout) {
   check(count >= 1, "dense_chain_sce_gradients: at least one layer is needed. Received: count=", count);
-  dense_chain_forward(m, k, x, steps, count, hidden, logits);
+  chain_forward(m, k, x, steps, count, hidden, logits, dropout);
   const double loss = softmax_cross_entropy(m, steps[count - 1].n, logits, labels, dlogits, 1.0f);
   std::vector<const float*> outputs(hidden, hidden + (count - 1));
   outputs.push_back(logits);
-  dense_chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs);
+  chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout);
   return loss;
 }
 
 template double dense_chain_sce_gradients<int32_t>(int64_t, int64_t, const float*, const DenseStep*, int64_t,
                                                    float* const*, float*, const int32_t*, float*, float* const*,
-                                                   float* const*);
+                                                   float* const*, const ChainDropout*);
 template double dense_chain_sce_gradients<int64_t>(int64_t, int64_t, const float*, const DenseStep*, int64_t,
                                                    float* const*, float*, const int64_t*, float*, float* const*,
-                                                   float* const*);
+                                                   float* const*, const ChainDropout*);
 
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,
                     const float* dy, Activation act, float* dx, float* dw, float* db) {

@@ -36,14 +36,24 @@ void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep*
                           const float* const* outputs, const float* dy, float* dx, float* const* dws,
                           float* const* dbs);
 
+// Dropout after the hidden layers of a chain in training: where keep[i] is non-null, layer i's
+// output hidden[i] (m x n_i) is multiplied elementwise by keep[i] (0 or 1 / (1 - rate)) into
+// dropped[i], which layer i + 1 reads; hidden[i] stays for the ReLU mask. In the backward pass the
+// gradient reaching layer i is multiplied by keep[i] likewise. Bits: those of a Dropout layer's
+// x * keep and its gradient g * keep.
+struct ChainDropout {
+  const float* const* keep;  // count - 1 entries, null where no dropout
+  float* const* dropped;
+};
+
 // One training pass of a dense chain whose last layer gives logits, under the mean sparse softmax
-// cross-entropy: dense_chain_forward (hidden outputs kept, logits written), softmax_cross_entropy
-// (dlogits, scale 1), dense_chain_backward (no dx), called in turn. Returns the loss. A label out of
-// [0, classes) raises before any gradient is written.
+// cross-entropy: the chain forward (hidden outputs kept, logits written), softmax_cross_entropy
+// (dlogits, scale 1), the chain backward (no dx), in turn; with dropout if given. Returns the loss. A
+// label out of [0, classes) raises before any gradient is written.
 template <typename Label>
 double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, const Label* labels, float* dlogits,
-                                 float* const* dws, float* const* dbs);
+                                 float* const* dws, float* const* dbs, const ChainDropout* dropout = nullptr);
 
 // Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):
 //   dz = act == relu ? dy * (y > 0) : dy

@@ -27,6 +27,13 @@ void relu(int64_t size, const float* x, float* out) {
   for (int64_t i = 0; i < size; ++i) out[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
+void multiply(int64_t size, const float* x, const float* s, float* out) {
+  check_nonnegative("multiply", "size", size);
+  const int nt = threads_for_elements(size);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int64_t i = 0; i < size; ++i) out[i] = x[i] * s[i];
+}
+
 void relu_backward(int64_t size, const float* dy, const float* y, float* out) {
   check_nonnegative("relu_backward", "size", size);
   const int nt = threads_for_elements(size);

@@ -11,6 +11,9 @@ void bias_add(int64_t m, int64_t n, float* y, const float* b);
 // out[i] = x[i] < 0 ? 0 : x[i]. NaN stays NaN (so does -0.0). out may be x.
 void relu(int64_t size, const float* x, float* out);
 
+// out = x * s elementwise (one float multiply each, as numpy's); out may be x.
+void multiply(int64_t size, const float* x, const float* s, float* out);
+
 // out[i] = y[i] > 0 ? dy[i] : 0, the mask taken from the forward OUTPUT y (NaN in y gives 0).
 // out may be dy or y.
 void relu_backward(int64_t size, const float* dy, const float* y, float* out);

@@ -33,9 +33,14 @@ class Dropout(Layer):
         shape = inputs.shape
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for n, s in zip(self.noise_shape, shape))
+        return core.multiply(inputs, self.draw_keep(shape))
+
+    def draw_keep(self, shape):
+        """A fresh float32 mask of ``shape``: 0 with probability ``rate``, else ``1 / (1 - rate)``.
+        The fused training step draws its masks here too, so both paths use the same numbers."""
         generator = self._generator or config.random_generator()
         keep = generator.random(shape, dtype=np.float32) >= self.rate
-        return core.multiply(inputs, keep * np.float32(1 / (1 - self.rate)))
+        return keep * np.float32(1 / (1 - self.rate))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

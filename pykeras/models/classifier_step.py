@@ -4,11 +4,13 @@ A Sequential or functional chain of Dense layers (dense_stack.py) compiled with 
 logits trains, on the generic path, through a GradientTape: the chain op, the loss op, the tape
 walk and their Python around three native calls. Here forward, loss and every gradient are
 one call into buffers reused from step to step (``DenseChain.classifier_gradients``); the
-optimizer and the metrics then run exactly as on the generic path. The arithmetic is the same,
-so the weights, losses and metrics are bitwise those of the generic step (tests compare them).
+optimizer and the metrics then run exactly as on the generic path. A Dropout right after a
+hidden layer is part of the step: its mask is drawn as the layer itself would draw it, in layer
+order, and applied inside the native call. The arithmetic is the same, so the weights, losses and
+metrics are bitwise those of the generic step (tests compare them).
 
-Anything else (another loss or model, sample weights, regularizers, frozen layers, Dropout in
-training, an overridden train_step or compute_loss) takes the generic path.
+Anything else (another loss or model, sample weights, regularizers, frozen layers, Dropout
+elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes the generic path.
 """
 import numpy as np
 
@@ -24,12 +26,13 @@ class ClassifierStep:
     A model that does not qualify gets one without a chain, so the check is not redone every
     step."""
 
-    __slots__ = ("key", "_chain", "_variables")
+    __slots__ = ("key", "_chain", "_variables", "_dropouts")
 
-    def __init__(self, key, chain, variables):
+    def __init__(self, key, chain, variables, dropouts=None):
         self.key = key
         self._chain = chain
         self._variables = variables
+        self._dropouts = dropouts  # the Dropout after each hidden layer (None where none), or None
 
     def run(self, model, x, y):
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
@@ -46,7 +49,12 @@ class ClassifierStep:
         if labels.ndim != 1 or labels.shape[0] != x.shape[0] or x.shape[0] == 0:
             return False
         labels = np.ascontiguousarray(labels)
-        loss, logits, grads = chain.classifier_gradients(x, labels)
+        keep = None
+        if self._dropouts is not None:
+            # Drawn in layer order, as the Dropout layers of the generic step draw them.
+            keep = [None if layer is None else layer.draw_keep((x.shape[0], kernel.shape[1]))
+                    for layer, (kernel, _, _) in zip(self._dropouts, chain.layers)]
+        loss, logits, grads = chain.classifier_gradients(x, labels, keep)
         model.optimizer.apply(grads, self._variables)
         model._compiled.update_state(y, logits, None, loss)
         return True
@@ -60,7 +68,10 @@ def classifier_step(model, cached):
     if cached is not None and cached.key == key:
         return cached
     chain = _eligible_chain(model, variables)
-    return ClassifierStep(key, chain, [] if chain is None else list(_chain_variables(chain)))
+    if chain is None:
+        return ClassifierStep(key, None, [])
+    stack = model._dense_stack
+    return ClassifierStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None)
 
 
 def _eligible_chain(model, variables):
@@ -82,7 +93,7 @@ def _eligible_chain(model, variables):
         return None
     stack = model._dense_stack
     chain = stack.get(model._chain_layers)
-    if chain is None or stack.has_dropout or model._has_regularizers():
+    if chain is None or (stack.has_dropout and stack.dropouts is None) or model._has_regularizers():
         return None
     # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
     mine = list(_chain_variables(chain))

@@ -3,7 +3,8 @@
 Through ``Layer.__call__``, three Dense layers cost about 12 us of Python for one sample, as
 much as the arithmetic, and a training step records and replays one tape entry per layer.
 A stack of plain ``Dense`` layers with fused activations (and ``Dropout``, the identity at
-inference) needs none of that: one native call forward, one backward. Sequential models and
+inference; in training, classifier_step.py applies it inside its one call) needs none of that:
+one native call forward, one backward. Sequential models and
 functional models whose graph is a single chain from one input to one output qualify.
 """
 from pykeras.layers import tracking
@@ -18,39 +19,51 @@ class DenseStack:
     """The DenseChain of a list of layers, rebuilt whenever any layer structure or attribute
     changes (tracking's structure version); None when the layers are not all plain."""
 
-    __slots__ = ("_version", "chain", "has_dropout")
+    __slots__ = ("_version", "chain", "has_dropout", "dropouts")
 
     def __init__(self):
         self._version = -1
         self.chain = None
         self.has_dropout = False  # Dropout was left out: the chain is right only when not training
+        # In training: the Dropout after each hidden layer (None where there is none), or None
+        # when the Dropouts sit where the fused step cannot apply them.
+        self.dropouts = None
 
     def get(self, layers):
         version = tracking.structure_version()
         if version != self._version:
             # Built aside and then published: a concurrent caller sees the old chain or the new one.
-            self.chain, self.has_dropout = _chain_of(layers)
+            self.chain, self.has_dropout, self.dropouts = _chain_of(layers)
             self._version = version
         return self.chain
 
 
 def _chain_of(layers):
-    """(DenseChain or None, whether a Dropout was left out)."""
-    steps, has_dropout = [], False
+    """(DenseChain or None, whether a Dropout was left out, the Dropouts after hidden layers)."""
+    steps, has_dropout, after = [], False, []
+    fusable = True  # each Dropout right after a hidden Dense, one at most, over the whole input
     for layer in layers:
         kind = type(layer)
         if "call" in layer.__dict__:  # an instance with its own call
-            return None, False
+            return None, False, None
         if kind is Dropout:
-            has_dropout = has_dropout or layer.rate > 0
+            if layer.rate > 0:
+                has_dropout = True
+                fusable = fusable and bool(after) and after[-1] is None and layer.noise_shape is None
+                if after:
+                    after[-1] = layer
             continue
         if kind is not Dense or not layer.built:
-            return None, False
+            return None, False, None
         activation = FUSED_ACTIVATION_NAMES.get(layer.activation)
         if activation is None:
-            return None, False
+            return None, False, None
         steps.append((layer.kernel, layer.bias, activation))
-    return (DenseChain(steps) if steps else None), has_dropout
+        after.append(None)
+    if not steps:
+        return None, has_dropout, None
+    fusable = fusable and after[-1] is None  # none on the logits
+    return DenseChain(steps), has_dropout, (after[:-1] if fusable else None)
 
 
 def call_on_chain(model, layers, args, kwargs):

@@ -113,7 +113,7 @@ class DenseChain:
         out._value = _core.dense_chain_forward(rows, self._native)
         return out
 
-    def classifier_gradients(self, rows, labels):
+    def classifier_gradients(self, rows, labels, keep=None):
         """One training pass with the last layer's output as logits and the mean sparse softmax
         cross-entropy as the loss, in one native call and without a tape.
 
@@ -123,6 +123,10 @@ class DenseChain:
         arithmetic is that of this chain under a GradientTape followed by
         ``sparse_softmax_cross_entropy``, so the numbers are bitwise the same. The arrays returned
         are reused by the next call with the same batch size.
+
+        ``keep``: None, or one entry per hidden layer, None or a float32 (batch, width) Dropout
+        mask (``Dropout.draw_keep``) applied to that layer's output, as a Dropout layer after it
+        would apply it in training.
         """
         batch = rows.shape[0]
         buffers = self._buffers
@@ -133,8 +137,10 @@ class DenseChain:
             grads = [(np.empty_like(kernel), None if bias is None else np.empty_like(bias))
                      for kernel, bias, _ in self._steps]
             flat = [grad for pair in grads for grad in pair if grad is not None]
-            buffers = self._buffers = (batch, hidden, logits, dlogits, grads, flat)
-        _, hidden, logits, dlogits, grads, flat = buffers
-        loss = _core.dense_chain_sce_gradients(rows, self._native, labels, hidden, logits, dlogits, grads)
+            dropped = [np.empty_like(h) for h in hidden]
+            buffers = self._buffers = (batch, hidden, logits, dlogits, grads, flat, dropped)
+        _, hidden, logits, dlogits, grads, flat, dropped = buffers
+        dropout = None if keep is None else [None if k is None else (k, d) for k, d in zip(keep, dropped)]
+        loss = _core.dense_chain_sce_gradients(rows, self._native, labels, hidden, logits, dlogits, grads, dropout)
         return FLOAT.type(loss), logits, flat
 
