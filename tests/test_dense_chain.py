@@ -326,6 +326,14 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, monkeypa
         np.testing.assert_array_equal(got, want)
 
 
+def _count_fused_steps(monkeypatch):
+    """A list that grows by one at each call of the fused training step's native function."""
+    steps = []
+    native = _core.dense_chain_sce_gradients
+    monkeypatch.setattr(_core, "dense_chain_sce_gradients", lambda *args: steps.append(1) or native(*args))
+    return steps
+
+
 def _dropout_model(kind, layout):
     """A 30-24-16-5 classifier with Dropout where ``layout`` says (seeded by the global seed)."""
     dense = [keras.layers.Dense(24, activation="relu"), keras.layers.Dense(16, activation="relu"),
@@ -349,9 +357,7 @@ def _dropout_model(kind, layout):
                                            ("on the input", False), ("on the logits", False),
                                            ("noise shape", False)])
 def test_dropout_in_training_has_the_generic_paths_bits_fused_or_not(layout, fused, monkeypatch):
-    steps = []
-    native = _core.dense_chain_sce_gradients
-    monkeypatch.setattr(_core, "dense_chain_sce_gradients", lambda *args: steps.append(1) or native(*args))
+    steps = _count_fused_steps(monkeypatch)
     x = RNG.normal(size=(48, 30)).astype(np.float32)
     y = RNG.integers(0, 5, 48)
     results = []
@@ -575,9 +581,7 @@ def test_functional_graphs_that_are_not_one_chain_keep_the_generic_path(monkeypa
 
 
 def test_fit_on_a_functional_chain_equals_the_generic_path(monkeypatch):
-    calls = []
-    native = _core.dense_chain_sce_gradients
-    monkeypatch.setattr(_core, "dense_chain_sce_gradients", lambda *a: calls.append(1) or native(*a))
+    calls = _count_fused_steps(monkeypatch)
     x = RNG.normal(size=(64, 784)).astype(np.float32)
     y = RNG.integers(0, 10, 64)
     results = []
