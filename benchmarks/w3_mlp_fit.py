@@ -1,8 +1,8 @@
 """W3: training throughput (samples/s) of a 784-256-128-10 ReLU MLP, one epoch of 60,000.
 
 Sparse softmax cross-entropy from logits, Adam(1e-3), shuffled batches of 32 and 128.
-pykeras ``fit`` (the model as a Sequential of Dense layers, and as the tutorial's custom
-Layer and Model subclasses) against a PyTorch eager loop, a hand-written numpy loop, and Keras 3's
+pykeras ``fit`` (the model as a Sequential of Dense layers, as the tutorial's custom Layer and
+Model subclasses, and with Dropout(0.2) after the hidden layers) against a PyTorch eager loop, a hand-written numpy loop, and Keras 3's
 ``fit`` on JAX and on TensorFlow ("tf.keras"), each of those two in its own subprocess
 (with pykeras alternating beside it there too). Every trainer starts from the same
 weights, warms up for a few hundred steps, then one full epoch per pass is timed.
@@ -53,10 +53,15 @@ def _warmup_count(total, batch):
 # Each returns (warmup(), epoch()) closures over its own model, x and y.
 
 
-def keras_mlp(keras):
-    """The MLP in a Keras-style API (pykeras or Keras 3), with the shared initial weights."""
-    model = keras.Sequential([keras.Input(shape=(SIZES[0],))] + [
-        keras.layers.Dense(units, activation="relu") for units in SIZES[1:-1]] + [keras.layers.Dense(SIZES[-1])])
+def keras_mlp(keras, dropout=0.0):
+    """The MLP in a Keras-style API (pykeras or Keras 3), with the shared initial weights; with
+    ``dropout``, a Dropout layer of that rate after each hidden layer."""
+    hidden = []
+    for units in SIZES[1:-1]:
+        hidden.append(keras.layers.Dense(units, activation="relu"))
+        if dropout:
+            hidden.append(keras.layers.Dropout(dropout))
+    model = keras.Sequential([keras.Input(shape=(SIZES[0],))] + hidden + [keras.layers.Dense(SIZES[-1])])
     model.set_weights(init_weights())
     return model
 
@@ -75,8 +80,8 @@ def torch_mlp(weights):
     return torch.nn.Sequential(*layers[:-1])
 
 
-def _keras_api_trainer(keras, x, y, batch):
-    model = keras_mlp(keras)
+def _keras_api_trainer(keras, x, y, batch, dropout=0.0):
+    model = keras_mlp(keras, dropout)
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     w = _warmup_count(len(x), batch)
@@ -88,6 +93,13 @@ def pykeras_trainer(x, y, batch):
     import pykeras
 
     return _keras_api_trainer(pykeras, x, y, batch)
+
+
+def pykeras_dropout_trainer(x, y, batch):
+    """The same Sequential with Dropout(0.2) after each hidden layer (no peer here has it)."""
+    import pykeras
+
+    return _keras_api_trainer(pykeras, x, y, batch, dropout=0.2)
 
 
 def pykeras_custom_layers_trainer(x, y, batch):
@@ -199,12 +211,14 @@ def numpy_trainer(x, y, batch):
 TRAINERS = {
     "pykeras fit": pykeras_trainer,
     "pykeras fit, custom layers": pykeras_custom_layers_trainer,
+    "pykeras fit, Dropout(0.2)": pykeras_dropout_trainer,
     "numpy loop": numpy_trainer,
     "torch eager loop": (torch_trainer, "torch"),
     "Keras 3 (JAX) fit": (keras3_trainer, "jax"),
     "tf.keras (Keras 3, TF) fit": (keras3_trainer, "tensorflow"),
 }
-GROUPS = {"main": ["pykeras fit", "pykeras fit, custom layers", "numpy loop", "torch eager loop"],
+GROUPS = {"main": ["pykeras fit", "pykeras fit, custom layers", "pykeras fit, Dropout(0.2)", "numpy loop",
+                   "torch eager loop"],
           "jax": ["pykeras fit", "Keras 3 (JAX) fit"],
           "tensorflow": ["pykeras fit", "tf.keras (Keras 3, TF) fit"]}
 
