@@ -1,11 +1,12 @@
 """W3: training throughput (samples/s) of a 784-256-128-10 ReLU MLP, one epoch of 60,000.
 
-Sparse softmax cross-entropy from logits, Adam(1e-3), shuffled batches of 32 and 128.
-pykeras ``fit`` (the model as a Sequential of Dense layers, as the tutorial's custom Layer and
-Model subclasses, and with Dropout(0.2) after the hidden layers) against a PyTorch eager loop, a hand-written numpy loop, and Keras 3's
-``fit`` on JAX and on TensorFlow ("tf.keras"), each of those two in its own subprocess
-(with pykeras alternating beside it there too). Every trainer starts from the same
-weights, warms up for a few hundred steps, then one full epoch per pass is timed.
+Sparse softmax cross-entropy from logits, Adam(1e-3), shuffled batches of 32 and 128. pykeras
+``fit`` (the model as a Sequential of Dense layers, as the tutorial's custom Layer and Model
+subclasses, and with Dropout(0.2) after the hidden layers) against a PyTorch eager loop, a
+hand-written numpy loop, and Keras 3's ``fit`` on JAX and on TensorFlow ("tf.keras"), each of
+those two in its own subprocess (with pykeras alternating beside it there too). Every trainer
+starts from the same weights, warms up for a few hundred steps, then one full epoch per pass is
+timed.
 
 Run alone as a worker: ``python -m benchmarks.w3_mlp_fit --group jax|tensorflow [--quick]``.
 """
