@@ -3,8 +3,6 @@
 This is the one place that sets the kernels' thread count; the native module
 reads ``OMP_NUM_THREADS`` at import, and :func:`set_num_threads` overrides it.
 """
-import random as _py_random
-
 import numpy as np
 
 from pykeras import _core
@@ -29,7 +27,9 @@ def set_random_seed(seed):
     global _generator
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"set_random_seed: expected a non-negative integer. Received: {seed!r}")
-    _py_random.seed(int(seed))
+    import random  # Python's generator, loaded only to be seeded
+
+    random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     _generator = np.random.default_rng(int(seed))
 

@@ -64,3 +64,13 @@ def test_seeded_initializers_repeat_and_global_seed_reproduces():
     keras.utils.set_random_seed(11)
     np.testing.assert_array_equal(keras.initializers.RandomNormal()((3,)), first)
     assert not np.array_equal(first, second)
+
+
+def test_set_random_seed_seeds_pythons_and_numpys_global_generators():
+    import random
+
+    keras.utils.set_random_seed(21)
+    drawn = (random.random(), np.random.random())
+    random.seed(21)
+    np.random.seed(21)
+    assert drawn == (random.random(), np.random.random())
