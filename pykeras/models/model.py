@@ -134,10 +134,3 @@ class Model(Trainer, Layer):
         if type(self).get_config is Model.get_config:
             config = with_auto_config(self, config)
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
