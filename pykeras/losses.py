@@ -180,20 +180,38 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
-        config = super().get_config()
-        config["fn"] = getattr(self.fn, "__name__", repr(self.fn))
-        config.update(self._fn_kwargs)
-        return config
+        return function_config(super().get_config(), self.fn, self._fn_kwargs)
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        fn = config.pop("fn")
-        if isinstance(fn, str):
-            if fn not in _FUNCTIONS:
-                raise ValueError(f"LossFunctionWrapper: unknown loss function {fn!r}")
-            fn = _FUNCTIONS[fn]
-        return cls(fn, **config)
+        return function_from_config(cls, config, _FUNCTIONS)
+
+
+def function_config(config, fn, fn_kwargs):
+    """A function wrapper's config: the base ``config``, the function's name and its arguments."""
+    return {**config, "fn": getattr(fn, "__name__", repr(fn)), **fn_kwargs}
+
+
+def function_from_config(cls, config, functions):
+    """The wrapper ``cls`` of ``function_config``'s output, the name looked up in ``functions``."""
+    config = dict(config)
+    fn = config.pop("fn")
+    if isinstance(fn, str):
+        if fn not in functions:
+            raise ValueError(f"{cls.__name__}: unknown function {fn!r}")
+        fn = functions[fn]
+    return cls(fn, **config)
+
+
+class _BuiltinLoss(LossFunctionWrapper):
+    """A built-in loss class: its config is its constructor's arguments, the function implied."""
+
+    def get_config(self):
+        return {**Loss.get_config(self), **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 # ----------------------------------------------------------------- functions
@@ -343,35 +361,21 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 
 # ------------------------------------------------------------------ classes
 
-class MeanSquaredError(LossFunctionWrapper):
+class MeanSquaredError(_BuiltinLoss):
     """``mean(square(y_true - y_pred))``."""
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class MeanAbsoluteError(LossFunctionWrapper):
+class MeanAbsoluteError(_BuiltinLoss):
     """``mean(abs(y_true - y_pred))``."""
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class BinaryCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(_BuiltinLoss):
     """Binary cross-entropy; see ``binary_crossentropy``.
 
     Example:
@@ -386,18 +390,8 @@ class BinaryCrossentropy(LossFunctionWrapper):
         self.label_smoothing = label_smoothing
         self.axis = axis
 
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                       "axis": self.axis})
-        return config
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(_BuiltinLoss):
     """Categorical cross-entropy for one-hot targets; see ``categorical_crossentropy``."""
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
@@ -408,18 +402,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         self.label_smoothing = label_smoothing
         self.axis = axis
 
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                       "axis": self.axis})
-        return config
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
+class SparseCategoricalCrossentropy(_BuiltinLoss):
     """Cross-entropy for integer labels; see ``sparse_categorical_crossentropy``.
 
     With ``from_logits=True``, 2-D logits, no ``ignore_class``, no sample
@@ -446,15 +430,6 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
                 # The native op checks the label range itself.
                 return ops.sparse_softmax_cross_entropy(_sparse_labels(y_true, logits), logits)
         return super().__call__(y_true, y_pred, sample_weight)
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "ignore_class": self.ignore_class})
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 # ------------------------------------------------------------------- lookup

@@ -6,6 +6,7 @@ are never differentiated, so they stay off the tape and cost little per batch.
 """
 import numpy as np
 
+from pykeras.losses import function_config, function_from_config
 from pykeras.naming import name_scope, to_snake_case, unique_name
 from pykeras.tensor import Tensor, Variable
 
@@ -195,20 +196,11 @@ class MeanMetricWrapper(Mean):
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
-        config = super().get_config()
-        config["fn"] = getattr(self._fn, "__name__", repr(self._fn))
-        config.update(self._fn_kwargs)
-        return config
+        return function_config(super().get_config(), self._fn, self._fn_kwargs)
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        fn = config.pop("fn")
-        if isinstance(fn, str):
-            if fn not in _FUNCTIONS:
-                raise ValueError(f"MeanMetricWrapper: unknown metric function {fn!r}")
-            fn = _FUNCTIONS[fn]
-        return cls(fn, **config)
+        return function_from_config(cls, config, _FUNCTIONS)
 
 
 # ---------------------------------------------------------------- functions

@@ -366,7 +366,11 @@ def test_function_wrapper():
     wrapped = losses.LossFunctionWrapper(losses.mean_absolute_error, reduction="sum")
     assert wrapped.name == "mean_absolute_error"
     np.testing.assert_allclose(float(wrapped(Y_REG, P_REG)), np_mae(Y_REG, P_REG).sum(), rtol=2e-6)
-    assert losses.LossFunctionWrapper.from_config(wrapped.get_config()).get_config() == wrapped.get_config()
+    config = wrapped.get_config()
+    assert config == {"name": "mean_absolute_error", "reduction": "sum", "fn": "mean_absolute_error"}
+    assert losses.LossFunctionWrapper.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="LossFunctionWrapper: unknown function 'mean_cubed_error'"):
+        losses.LossFunctionWrapper.from_config({**config, "fn": "mean_cubed_error"})
 
 
 def test_custom_loss_subclass():

@@ -236,6 +236,15 @@ def test_config_round_trip(metric):
     assert metrics.deserialize(metrics.serialize(metric)).get_config() == config
 
 
+def test_function_wrapper_config_names_the_function_and_its_arguments():
+    wrapped = metrics.MeanMetricWrapper(metrics.binary_accuracy, name="acc", threshold=0.25)
+    config = wrapped.get_config()
+    assert config == {"name": "acc", "dtype": "float32", "fn": "binary_accuracy", "threshold": 0.25}
+    assert metrics.MeanMetricWrapper.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="MeanMetricWrapper: unknown function 'top_9'"):
+        metrics.MeanMetricWrapper.from_config({**config, "fn": "top_9"})
+
+
 @pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
 def test_sparse_accuracy_counts_like_the_numpy_definition(label_dtype):
     # Integer labels with float32 scores take a counting shortcut; check it against the
