@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import pykeras as keras
-from pykeras import ops
+from custom_models import ScaledDense, TwoBlockNet
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 TOLERANCE = 1e-6
@@ -27,45 +27,6 @@ def data(name):
 def expected(name):
     with np.load(data(name), allow_pickle=False) as arrays:
         return {key: arrays[key] for key in arrays.files}
-
-
-# The fixtures' custom classes, registered under the names Keras wrote.
-@keras.saving.register_keras_serializable(package="fixtures")
-class ScaledDense(keras.layers.Layer):
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.inner = keras.layers.Dense(units)
-
-    def build(self, input_shape):
-        self.scale = self.add_weight(shape=(self.units,), initializer="random_uniform", name="scale")
-
-    def call(self, inputs):
-        return ops.multiply(self.inner(inputs), self.scale)
-
-    def get_config(self):
-        config = super().get_config()
-        config["units"] = self.units
-        return config
-
-
-@keras.saving.register_keras_serializable(package="fixtures")
-class TwoBlockNet(keras.Model):
-    def __init__(self, hidden=6, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden = hidden
-        self.encoder = keras.layers.Dense(hidden, activation="relu")
-        self.block = ScaledDense(hidden)
-        self.heads = [keras.layers.BatchNormalization(), keras.layers.Dense(2)]
-
-    def call(self, inputs, training=None):
-        x = self.block(self.encoder(inputs))
-        return self.heads[1](self.heads[0](x, training=training))
-
-    def get_config(self):
-        config = super().get_config()
-        config["hidden"] = self.hidden
-        return config
 
 
 def test_keras_sequential_with_flatten_batchnorm_dropout():

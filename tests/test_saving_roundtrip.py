@@ -10,6 +10,7 @@ import pytest
 
 import pykeras as keras
 from pykeras import ops
+from custom_models import ScaledDense, TwoBlockNet
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(32, 6)).astype(np.float32)
@@ -36,50 +37,8 @@ def functional_model():
     return keras.Model([left, right], [first, second])
 
 
-@keras.saving.register_keras_serializable(package="roundtrip")
-class Scaled(keras.layers.Layer):
-    """A custom layer with a sublayer and a weight of its own."""
-
-    def __init__(self, units=4, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.inner = keras.layers.Dense(units)
-
-    def build(self, input_shape):
-        self.scale = self.add_weight(shape=(self.units,), initializer="random_uniform", name="scale")
-
-    def call(self, inputs):
-        return ops.multiply(self.inner(inputs), self.scale)
-
-    def get_config(self):
-        config = super().get_config()
-        config["units"] = self.units
-        return config
-
-
-@keras.saving.register_keras_serializable(package="roundtrip")
-class Net(keras.Model):
-    """A subclassed model with a custom layer, a list of layers and BatchNormalization."""
-
-    def __init__(self, hidden=8, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden = hidden
-        self.encoder = keras.layers.Dense(hidden, activation="relu")
-        self.block = Scaled(hidden)
-        self.heads = [keras.layers.BatchNormalization(), keras.layers.Dense(3)]
-
-    def call(self, inputs, training=None):
-        x = self.block(self.encoder(inputs))
-        return self.heads[1](self.heads[0](x, training=training))
-
-    def get_config(self):
-        config = super().get_config()
-        config["hidden"] = self.hidden
-        return config
-
-
 def subclassed_model():
-    model = Net()
+    model = TwoBlockNet(hidden=8, outputs=3)
     model(X[:2])
     return model
 
@@ -270,9 +229,9 @@ def test_registered_objects_are_written_with_their_registered_name(tmp_path):
     model.save(tmp_path / "n.keras")
     with zipfile.ZipFile(tmp_path / "n.keras") as archive:
         config = json.loads(archive.read("config.json"))
-    assert config["registered_name"] == "roundtrip>Net" and config["config"]["hidden"] == 8
-    assert keras.saving.get_registered_object("roundtrip>Net") is Net
-    assert keras.saving.get_registered_name(Scaled) == "roundtrip>Scaled"
+    assert config["registered_name"] == "fixtures>TwoBlockNet" and config["config"]["hidden"] == 8
+    assert keras.saving.get_registered_object("fixtures>TwoBlockNet") is TwoBlockNet
+    assert keras.saving.get_registered_name(ScaledDense) == "fixtures>ScaledDense"
 
 
 def test_custom_loss_function_round_trips_through_compile_config(tmp_path):
