@@ -207,6 +207,19 @@ def test_on_batch_methods_and_multi_output_losses():
     assert loss[0] == pytest.approx(2 * mse + ce, rel=1e-5)
 
 
+def test_result_dicts_are_sorted_by_name_and_lists_start_with_the_loss():
+    # Keras 3 (JAX and TensorFlow) returns these dicts sorted, and lists as the loss, then the
+    # metrics in the order compile was given them.
+    x, y = _regression_data(8)
+    model = _linear_model()
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", metrics=["mse", "mae"])
+    by_name = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert list(by_name) == ["loss", "mae", "mse"]
+    assert model.evaluate(x, y, verbose=0) == [by_name["loss"], by_name["mse"], by_name["mae"]]
+    assert list(model.test_on_batch(x, y, return_dict=True)) == ["loss", "mae", "mse"]
+    assert list(model.train_on_batch(x, y, return_dict=True)) == ["loss", "mae", "mse"]
+
+
 def test_learning_rate_can_be_changed_between_epochs():
     x, y = _regression_data(8)
     model = _linear_model()

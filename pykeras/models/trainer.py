@@ -266,11 +266,8 @@ class Trainer:
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
             epochs=1, steps=steps or -(-total // batch_size),
         )
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
-        if return_dict:
-            return logs
-        ordered = [logs["loss"]] + [value for key, value in logs.items() if key != "loss"]
-        return ordered[0] if len(ordered) == 1 else ordered
+        return _format_logs(self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps),
+                            return_dict)
 
     def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None):
         total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
@@ -347,7 +344,7 @@ class Trainer:
         with self._weights_lock.write():
             step_logs = self.train_step((x, y, sample_weight))
         logs = _to_floats(step_logs)
-        return _format_batch_logs(logs, return_dict)
+        return _format_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         if not self.compiled:
@@ -356,7 +353,7 @@ class Trainer:
         sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
         self.reset_metrics()
         logs = _to_floats(self.test_step((x, y, sample_weight)))
-        return _format_batch_logs(logs, return_dict)
+        return _format_logs(logs, return_dict)
 
     def predict_on_batch(self, x):
         with self._weights_lock.read():
@@ -382,9 +379,10 @@ def _to_floats(logs):
     return {key: float(np.asarray(value)) for key, value in logs.items()}
 
 
-def _format_batch_logs(logs, return_dict):
+def _format_logs(logs, return_dict):
+    """As Keras returns them: a dict sorted by name, or the loss then the metrics in compile order."""
     if return_dict:
-        return logs
+        return dict(sorted(logs.items()))
     ordered = [logs["loss"]] + [value for key, value in logs.items() if key != "loss"]
     return ordered[0] if len(ordered) == 1 else ordered
 
