@@ -70,3 +70,32 @@ def test_mse_regression_with_sample_weights_matches_keras():
                                    verbose=0).history)
     for key in histories[1]:
         np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-4, err_msg=key)
+
+
+def test_regularizers_and_constraints_train_like_keras(tmp_path):
+    x, y = spirals(samples_per_class=32, seed=5)
+    models = []
+    for library in (pykeras, reference):
+        models.append(library.Sequential([
+            library.Input(shape=(2,)),
+            library.layers.Dense(16, activation="relu", kernel_regularizer=library.regularizers.L1L2(1e-3, 1e-2),
+                                 kernel_constraint=library.constraints.MaxNorm(1.0)),
+            library.layers.Dense(3, bias_regularizer="l2", bias_constraint="non_neg"),
+        ]))
+    models[1].set_weights(models[0].get_weights())
+    histories = []
+    for model, library in zip(models, (pykeras, reference)):
+        model.compile(optimizer=library.optimizers.Adam(0.01),
+                      loss=library.losses.SparseCategoricalCrossentropy(from_logits=True))
+        histories.append(model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history)
+    np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=1e-4)
+    for mine, theirs in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5)
+    # Each library's file carries them into the other.
+    models[0].save(tmp_path / "ours.keras")
+    models[1].save(tmp_path / "theirs.keras")
+    for path, library in ((tmp_path / "ours.keras", reference), (tmp_path / "theirs.keras", pykeras)):
+        loaded = library.models.load_model(path)
+        assert loaded.layers[0].kernel_regularizer.get_config() == {"l1": pytest.approx(1e-3), "l2": 1e-2}
+        assert loaded.layers[0].kernel_constraint.get_config() == {"max_value": 1.0, "axis": 0}
+        assert type(loaded.layers[1].bias_constraint).__name__ == "NonNeg"

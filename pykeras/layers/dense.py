@@ -1,5 +1,5 @@
 """Dense: ``activation(inputs @ kernel + bias)`` on one fused native kernel."""
-from pykeras import activations, initializers
+from pykeras import activations, constraints, initializers, regularizers
 from pykeras.layers.layer import Layer
 from pykeras.ops import nn
 from pykeras.tensor import Tensor
@@ -16,8 +16,10 @@ class Dense(Layer):
             linear run fused into the matrix multiply.
         use_bias: whether to add a bias vector.
         kernel_initializer, bias_initializer: initializer names or objects.
-        kernel_regularizer, bias_regularizer: callables whose results join ``losses``.
-        kernel_constraint, bias_constraint: callables applied after each update.
+        kernel_regularizer, bias_regularizer: regularizer names or objects (``keras.regularizers``)
+            whose penalties join ``losses``.
+        kernel_constraint, bias_constraint: constraint names or objects (``keras.constraints``)
+            applied after each update.
 
     Raises:
         ValueError: in ``call``, when the input's last axis differs from the
@@ -62,8 +64,10 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.bias = None
 
     def build(self, input_shape):
@@ -120,5 +124,9 @@ class Dense(Layer):
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config

@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 
-from pykeras import initializers
+from pykeras import constraints, initializers, regularizers
 from pykeras.layers import tracking
 from pykeras.layers.auto_config import capture_init_arguments, with_auto_config
 from pykeras.layers.call_inputs import flat_inputs, shape_of, to_tensors
@@ -259,8 +259,10 @@ class Layer:
                 for floats and ``"zeros"`` otherwise.
             dtype: float32 unless given (integer counters are allowed).
             trainable: whether gradients update it.
-            regularizer: a callable on the variable whose result joins ``losses``.
-            constraint: a callable applied to the variable after each update.
+            regularizer: a regularizer (name, object or callable on the variable) whose
+                penalty joins ``losses``.
+            constraint: a constraint (name, object or callable) applied to the variable
+                after each update.
             name: the variable name; its ``path`` is ``<layer name>/<name>``.
 
         Returns:
@@ -290,12 +292,12 @@ class Layer:
             name = unique_variable_name(self)
         with _layer_scope(self):
             variable = Variable(initializer, shape=shape, dtype=dtype, trainable=trainable, name=name)
-        variable.constraint = constraint
+        variable.constraint = constraints.get(constraint)
         bucket = self._trainable_variables if trainable else self._non_trainable_variables
         bucket.append(variable)
         tracking.bump()
         if regularizer is not None:
-            self._losses.append((variable, regularizer))
+            self._losses.append((variable, regularizers.get(regularizer)))
         return variable
 
     def get_weights(self):

@@ -85,6 +85,55 @@ def get_custom_objects():
     return _REGISTERED
 
 
+def serialize_object(obj, module, builtins):
+    """Keras's config of a regularizer, constraint or the like: an instance of a class in
+    ``builtins`` (name -> class) under ``module``; of another class, by its registered name; a
+    plain function, by name. None stays None."""
+    if obj is None:
+        return None
+    cls = type(obj)
+    if not hasattr(cls, "get_config"):
+        return {"module": "builtins", "class_name": "function", "config": get_registered_name(obj),
+                "registered_name": "function"}
+    builtin = builtins.get(cls.__name__) is cls
+    return {"module": module if builtin else None, "class_name": cls.__name__, "config": obj.get_config(),
+            "registered_name": None if builtin else get_registered_name(cls)}
+
+
+def deserialize_object(config, builtins, kind):
+    """The object of a ``serialize_object`` config, found among ``builtins``, the registry and
+    the custom objects in scope; ``kind`` names it in errors."""
+    class_name = config.get("class_name")
+    name = config.get("config") if class_name == "function" else config.get("registered_name") or class_name
+    found = get_registered_object(name, module_objects=builtins) if isinstance(name, str) else None
+    if found is None:
+        raise ValueError(f"Could not interpret {kind} config: {config!r}. Pass the class or function in "
+                         "`custom_objects` or register it with `keras.saving.register_keras_serializable`."[:500])
+    if class_name == "function":
+        return found
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"The 'config' of a {kind} must be a dict. Received: {config!r}"[:500])
+    return found.from_config(inner)
+
+
+def get_object(identifier, by_name, builtins, kind):
+    """Keras's ``get`` of a regularizer, constraint or the like: None; a name in ``by_name``
+    (an instance with default arguments); a ``serialize_object`` config (see
+    ``deserialize_object``); or a callable as is."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        if identifier not in by_name:
+            raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}. Expected one of {sorted(by_name)}")
+        return by_name[identifier]()
+    if isinstance(identifier, dict):
+        return deserialize_object(identifier, builtins, kind)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
+
+
 def serialize_layer(layer):
     """A layer's config in Keras's schema (with ``build_config`` once built)."""
     cls = type(layer)
