@@ -46,13 +46,47 @@ def exponential(x):
     return core.exp(x)
 
 
+def selu(x):
+    return nn.selu(x)
+
+
+def gelu(x, approximate=False):
+    return nn.gelu(x, approximate)
+
+
+def relu6(x):
+    return nn.relu6(x)
+
+
+def softsign(x):
+    return nn.softsign(x)
+
+
+def hard_sigmoid(x):
+    return nn.hard_sigmoid(x)
+
+
+def hard_silu(x):
+    return nn.hard_silu(x)
+
+
+def mish(x):
+    return nn.mish(x)
+
+
+def log_sigmoid(x):
+    return nn.log_sigmoid(x)
+
+
 swish = silu
+hard_swish = hard_silu
 
 _BY_NAME = {
     f.__name__: f
-    for f in (linear, relu, sigmoid, tanh, softmax, log_softmax, softplus, silu, leaky_relu, elu, exponential)
+    for f in (linear, relu, sigmoid, tanh, softmax, log_softmax, softplus, silu, leaky_relu, elu, exponential,
+              selu, gelu, relu6, softsign, hard_sigmoid, hard_silu, mish, log_sigmoid)
 }
-_BY_NAME["swish"] = silu
+_BY_NAME.update(swish=silu, hard_swish=hard_silu)
 
 
 def get(identifier):

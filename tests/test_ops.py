@@ -1,4 +1,6 @@
 """Every op forward against numpy and backward against finite differences."""
+import math
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,9 @@ def _softmax(x, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+_erf = np.vectorize(math.erf)  # the reference: Python's own erf, not the op's approximation
+
+
 ELEMENTWISE = [
     ("add", ops.add, np.add, [normal(3, 4), normal(4)]),
     ("add_broadcast_column", ops.add, np.add, [normal(3, 4), normal(3, 1)]),
@@ -56,6 +61,19 @@ ELEMENTWISE = [
     ("silu", ops.silu, lambda x: x / (1 + np.exp(-x)), [normal(3, 4)]),
     ("leaky_relu", ops.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x), [away_from_zero(3, 4)]),
     ("elu", ops.elu, lambda x: np.where(x > 0, x, np.expm1(x)), [away_from_zero(3, 4)]),
+    ("selu", ops.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)),
+     [away_from_zero(3, 4)]),
+    ("gelu", ops.gelu, lambda x: x * (1 + _erf(x / np.sqrt(2))) / 2, [normal(3, 4) * 2]),
+    ("gelu_tanh", lambda x: ops.gelu(x, approximate=True),
+     lambda x: x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))) / 2, [normal(3, 4) * 2]),
+    ("relu6", ops.relu6, lambda x: np.minimum(np.maximum(x, 0), 6), [np.array([-1.0, 0.5, 3.0, 7.0], np.float32)]),
+    ("softsign", ops.softsign, lambda x: x / (1 + np.abs(x)), [away_from_zero(3, 4)]),
+    ("hard_sigmoid", ops.hard_sigmoid, lambda x: np.clip(x + 3, 0, 6) / 6,
+     [np.array([-4.0, -1.0, 0.5, 2.0, 5.0], np.float32)]),
+    ("hard_silu", ops.hard_silu, lambda x: x * np.clip(x + 3, 0, 6) / 6,
+     [np.array([-4.0, -1.0, 0.5, 2.0, 5.0], np.float32)]),
+    ("mish", ops.mish, lambda x: x * np.tanh(np.log1p(np.exp(x))), [normal(3, 4)]),
+    ("log_sigmoid", ops.log_sigmoid, lambda x: -np.log1p(np.exp(-x)), [normal(3, 4)]),
     ("softmax", ops.softmax, _softmax, [normal(3, 5)]),
     ("log_softmax", ops.log_softmax, lambda x: np.log(_softmax(x)), [normal(3, 5)]),
     ("logsumexp", lambda x: ops.logsumexp(x, axis=1), lambda x: np.log(np.exp(x).sum(1)), [normal(3, 5)]),
@@ -268,3 +286,11 @@ def test_errors_raised_inside_an_op_name_it():
         ops.reshape(np.ones(6, np.float32), (4,))
     with pytest.raises(ValueError, match=r"^sum: axis 5"):
         ops.sum(np.ones(3, np.float32), axis=5)
+
+
+def test_gelu_keeps_float32_relative_precision_into_the_tails():
+    x = np.linspace(-12, 12, 4001).astype(np.float32)
+    exact = np.array([float(v) * 0.5 * math.erfc(-float(v) / math.sqrt(2)) for v in x])
+    got = ops.gelu(x).numpy().astype(np.float64)
+    kept = np.abs(exact) > np.finfo(np.float32).tiny
+    assert np.max(np.abs(got[kept] - exact[kept]) / np.abs(exact[kept])) < 4e-7

@@ -12,7 +12,8 @@ from pykeras.ops.tape import needs_gradient, record, state
 from pykeras.tensor import FLOAT, Tensor
 
 __all__ = [
-    "relu", "sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu",
+    "relu", "sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu", "relu6", "softsign",
+    "hard_sigmoid", "hard_silu", "mish", "log_sigmoid",
     "softmax", "log_softmax", "logsumexp", "dense", "sparse_softmax_cross_entropy",
 ]
 
@@ -86,6 +87,95 @@ def elu(x, alpha=1.0):
         lambda v: np.where(v > 0, v, alpha * np.expm1(np.minimum(v, 0))),
         lambda g, x, y: np.where(x > 0, g, g * (y + alpha)),
     )
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def selu(x):
+    """``scale * elu(x, alpha)`` with the self-normalizing constants."""
+    return _unary(
+        x,
+        lambda v: _SELU_SCALE * np.where(v > 0, v, _SELU_ALPHA * np.expm1(np.minimum(v, 0))),
+        lambda g, x, y: np.where(x > 0, g * _SELU_SCALE, g * (y + _SELU_SCALE * _SELU_ALPHA)),
+    )
+
+
+def _erfc(z):
+    """erfc(z) for z >= 0 in float64, relative error below 1.2e-7 (the Chebyshev fit of
+    Numerical Recipes, section 6.2): the tails keep their precision, as float32 needs."""
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
+            -0.82215223 + t * 0.17087277))))))))
+    return t * np.exp(-z * z + poly)
+
+
+def _normal_cdf(v):
+    v = np.asarray(v, dtype=np.float64)
+    tail = 0.5 * _erfc(np.abs(v) / math.sqrt(2.0))
+    return np.where(v >= 0, 1.0 - tail, tail)
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+def gelu(x, approximate=False):
+    """``x * Phi(x)``, Phi the standard normal CDF; ``approximate=True`` uses the tanh form."""
+    if approximate:
+        def forward(v):
+            return 0.5 * v * (1.0 + np.tanh(_GELU_C * (v + 0.044715 * v ** 3)))
+
+        def backward(g, x, y):
+            inner = np.tanh(_GELU_C * (x + 0.044715 * x ** 3))
+            slope = _GELU_C * (1.0 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1.0 + inner) + 0.5 * x * (1.0 - inner * inner) * slope)
+    else:
+        def forward(v):
+            return v * _normal_cdf(v)
+
+        def backward(g, x, y):
+            x64 = np.asarray(x, dtype=np.float64)
+            density = np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
+            return (g * (_normal_cdf(x64) + x64 * density)).astype(FLOAT)
+
+    return _unary(x, forward, backward)
+
+
+def relu6(x):
+    return _unary(x, lambda v: np.clip(v, 0, 6), lambda g, x, y: np.where((x > 0) & (x < 6), g, 0 * g))
+
+
+def softsign(x):
+    return _unary(x, lambda v: v / (1 + np.abs(v)), lambda g, x, y: g / np.square(1 + np.abs(x)))
+
+
+def hard_sigmoid(x):
+    """``relu6(x + 3) / 6``, as Keras 3 defines it."""
+    return _unary(x, lambda v: np.clip(v / 6 + 0.5, 0, 1),
+                  lambda g, x, y: np.where((x > -3) & (x < 3), g / 6, 0 * g))
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)``."""
+    def backward(g, x, y):
+        return np.where(x <= -3, 0 * g, np.where(x >= 3, g, g * (x / 3 + 0.5)))
+
+    return _unary(x, lambda v: v * np.clip(v / 6 + 0.5, 0, 1), backward)
+
+
+def mish(x):
+    """``x * tanh(softplus(x))``."""
+    def backward(g, x, y):
+        t = np.tanh(np.logaddexp(0, x))
+        return g * (t + x * (1 - t * t) * _stable_sigmoid(x))
+
+    return _unary(x, lambda v: v * np.tanh(np.logaddexp(0, v)), backward)
+
+
+def log_sigmoid(x):
+    """``-softplus(-x)``, computed without overflow."""
+    return _unary(x, lambda v: -np.logaddexp(0, -v), lambda g, x, y: g * _stable_sigmoid(-x))
 
 
 def softmax(x, axis=-1):
