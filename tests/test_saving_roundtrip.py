@@ -109,6 +109,19 @@ def test_compiled_round_trip_restores_optimizer_state_and_resumes_exactly(kind, 
     assert "loss" in history and any(key.endswith("mae") for key in history)
 
 
+@pytest.mark.filterwarnings("error")
+def test_a_compiled_model_saved_before_training_loads_without_a_warning(tmp_path):
+    # Keras warns "Skipping variable loading" here although the saved state (iteration and rate)
+    # is all a never-trained optimizer has.
+    model = sequential_model()
+    model.compile(keras.optimizers.Adam(0.0123), "mse")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert float(loaded.optimizer.learning_rate) == np.float32(0.0123)
+    assert int(loaded.optimizer.iterations.numpy()) == 0
+    assert len(loaded.optimizer.variables) == 2 + 2 * len(loaded.trainable_weights)
+
+
 def test_batch_normalization_moving_statistics_survive(tmp_path):
     keras.utils.set_random_seed(0)
     model = sequential_model()

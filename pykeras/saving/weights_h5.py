@@ -23,6 +23,7 @@ import numpy as np
 from pykeras.layers.layer import Layer
 from pykeras.naming import to_snake_case
 from pykeras.optimizers.optimizer import Optimizer
+from pykeras.tensor import Variable
 
 # Imported on first use: h5py costs ~30 ms and ~20 MB, which `import pykeras` should not pay.
 h5py = None
@@ -268,6 +269,11 @@ def _load_optimizer(optimizer, store, model):
     if not optimizer.built and len(store) > len(optimizer.variables):
         optimizer.build(model.trainable_weights)
     variables = optimizer.variables
+    # A never-trained optimizer saves its iteration count (and learning-rate variable) only: that is
+    # its whole state, so it loads into the built one without Keras's "Skipping variable loading".
+    unbuilt = 2 if isinstance(optimizer._learning_rate, Variable) else 1
+    if len(store) == unbuilt < len(variables):
+        variables = variables[:unbuilt]
     if len(store) != len(variables):
         warnings.warn(
             f"Skipping variable loading for optimizer '{optimizer.name}', because it has "
