@@ -99,3 +99,41 @@ def test_regularizers_and_constraints_train_like_keras(tmp_path):
         assert loaded.layers[0].kernel_regularizer.get_config() == {"l1": pytest.approx(1e-3), "l2": 1e-2}
         assert loaded.layers[0].kernel_constraint.get_config() == {"max_value": 1.0, "axis": 0}
         assert type(loaded.layers[1].bias_constraint).__name__ == "NonNeg"
+
+
+def _schedules(library):
+    schedules = library.optimizers.schedules
+    return [schedules.ExponentialDecay(0.05, 3, 0.7), schedules.PolynomialDecay(0.05, 9, cycle=True),
+            schedules.CosineDecay(0.0, 20, warmup_target=0.05, warmup_steps=4),
+            schedules.PiecewiseConstantDecay([4, 8], [0.05, 0.02, 0.01]),
+            schedules.InverseTimeDecay(0.05, 2, 0.3, staircase=True)]
+
+
+def test_schedules_give_kerass_rates():
+    for ours, theirs in zip(_schedules(pykeras), _schedules(reference)):
+        # float32 in Keras's order; numpy's power and cosine may round one ulp from the backend's.
+        np.testing.assert_allclose([float(ours(step)) for step in range(30)],
+                                   [float(theirs(step)) for step in range(30)], rtol=3e-7, err_msg=ours.name)
+
+
+@pytest.mark.parametrize("how", ["schedule", "callback"])
+def test_changing_rates_train_like_keras(how):
+    x, y = spirals(samples_per_class=32, seed=7)
+    ours, theirs = _build(pykeras, False), _build(reference, False)
+    theirs.set_weights(ours.get_weights())
+    histories = []
+    for model, library in ((ours, pykeras), (theirs, reference)):
+        callbacks = []
+        if how == "schedule":
+            optimizer = library.optimizers.Adam(library.optimizers.schedules.ExponentialDecay(0.02, 4, 0.8))
+        else:
+            optimizer = library.optimizers.SGD(0.1)
+            callbacks = [library.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)]
+        model.compile(optimizer=optimizer, loss=library.losses.SparseCategoricalCrossentropy(from_logits=True))
+        histories.append(model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+                                   callbacks=callbacks).history)
+    assert sorted(histories[0]) == sorted(histories[1])
+    for key in histories[1]:
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-4, err_msg=key)
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-5)

@@ -5,6 +5,7 @@ from pykeras.callbacks.csv_logger import CSVLogger
 from pykeras.callbacks.early_stopping import EarlyStopping
 from pykeras.callbacks.history import History
 from pykeras.callbacks.lambda_callback import LambdaCallback
+from pykeras.callbacks.learning_rate_scheduler import LearningRateScheduler
 from pykeras.callbacks.model_checkpoint import ModelCheckpoint
 from pykeras.callbacks.monitor_callback import MonitorCallback
 from pykeras.callbacks.progbar_logger import ProgbarLogger
@@ -18,6 +19,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "LambdaCallback",
+    "LearningRateScheduler",
     "ModelCheckpoint",
     "MonitorCallback",
     "ProgbarLogger",

@@ -1,11 +1,13 @@
-"""``pykeras.optimizers``: SGD, Adam, AdamW, RMSprop and their lookup by Keras names."""
+"""``pykeras.optimizers``: SGD, Adam, AdamW, RMSprop, their lookup by Keras names, and
+learning-rate ``schedules``."""
+from pykeras.optimizers import schedules
 from pykeras.optimizers.adam import Adam
 from pykeras.optimizers.adamw import AdamW
 from pykeras.optimizers.optimizer import Optimizer
 from pykeras.optimizers.rmsprop import RMSprop
 from pykeras.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "serialize", "deserialize"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "serialize", "deserialize", "schedules"]
 
 _BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop)}
 

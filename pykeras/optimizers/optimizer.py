@@ -26,6 +26,8 @@ import warnings
 import numpy as np
 
 from pykeras.naming import name_scope, to_snake_case, unique_name
+from pykeras.optimizers import schedules
+from pykeras.saving.serialization import custom_object_scope
 from pykeras.tensor import FLOAT, Tensor, Variable
 
 
@@ -629,12 +631,7 @@ class Optimizer:
         if isinstance(self._learning_rate, Variable):
             learning_rate = float(self._learning_rate._value)
         elif hasattr(self._learning_rate, "get_config"):
-            learning_rate = {
-                "module": "keras.optimizers.schedules",
-                "class_name": type(self._learning_rate).__name__,
-                "config": self._learning_rate.get_config(),
-                "registered_name": None,
-            }
+            learning_rate = schedules.serialize(self._learning_rate)
         else:
             raise ValueError(
                 f"{type(self).__name__}: a callable learning rate without `get_config` "
@@ -659,14 +656,8 @@ class Optimizer:
         config = dict(config)
         learning_rate = config.get("learning_rate")
         if isinstance(learning_rate, dict):
-            schedule = (custom_objects or {}).get(learning_rate.get("class_name"))
-            if schedule is None:
-                raise ValueError(
-                    f"{cls.__name__}.from_config: learning-rate schedule "
-                    f"{learning_rate.get('class_name')!r} is not available; pass it in "
-                    f"`custom_objects`. Received: learning_rate={learning_rate}"
-                )
-            config["learning_rate"] = schedule.from_config(learning_rate.get("config", {}))
+            with custom_object_scope(custom_objects):
+                config["learning_rate"] = schedules.deserialize(learning_rate)
         return cls(**config)
 
     def __repr__(self):
