@@ -148,3 +148,25 @@ def test_pykeras_files_load_in_keras_3(reference_keras, tmp_path):
         fresh.load_weights(tmp_path / f"{name}.weights.h5")
         for got, want in zip(_as_list(fresh.predict(x, verbose=0)), _as_list(model.predict(x, verbose=0))):
             np.testing.assert_allclose(got, want, atol=TOLERANCE, rtol=0)
+
+
+def _branched(library):
+    wide, deep = library.Input((4,), name="wide"), library.Input((3,), name="deep")
+    hidden = library.layers.Dense(6, activation="relu")(deep)
+    merged = [library.layers.Add()([hidden, library.layers.Dense(6)(wide)]),
+              library.layers.Subtract()([hidden, hidden]), library.layers.Multiply()([hidden, hidden]),
+              library.layers.Average()([hidden, hidden]), library.layers.Maximum()([hidden, hidden]),
+              library.layers.Minimum()([hidden, hidden])]
+    return library.Model([wide, deep], library.layers.Dense(2)(library.layers.Concatenate()([wide, *merged])))
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+def test_merge_layers_move_between_keras_and_pykeras(reference_keras, tmp_path):
+    rng = np.random.default_rng(6)
+    x = [rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)]
+    for source, target in ((reference_keras, keras), (keras, reference_keras)):
+        model = _branched(source)
+        model.save(tmp_path / "branched.keras")
+        loaded = target.models.load_model(tmp_path / "branched.keras")
+        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
+                                   atol=TOLERANCE, rtol=0)
