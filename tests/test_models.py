@@ -131,6 +131,24 @@ def test_summary_layout_and_totals():
     assert any("not built" in line for line in lines)
 
 
+def test_summary_of_a_branched_graph_has_kerass_connected_to_column():
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    joined = keras.layers.Concatenate(name="concatenate")([keras.layers.Dense(5, name="dense")(a), b])
+    model = keras.Model([a, b], joined, name="functional")
+    lines = []
+    model.summary(print_fn=lines.append)
+    # Keras 3.15's own output for this model, in a 76-column console.
+    assert lines[1:4] == [
+        "┏━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┓",
+        "┃ Layer (type)        ┃ Output Shape      ┃    Param # ┃ Connected to      ┃",
+        "┡━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━┩",
+    ]
+    assert "│ a (InputLayer)      │ (None, 4)         │          0 │ -                 │" in lines
+    assert "│ dense (Dense)       │ (None, 5)         │         25 │ a[0][0]           │" in lines
+    at = lines.index("│ concatenate         │ (None, 8)         │          0 │ dense[0][0],      │")
+    assert lines[at + 1] == "│ (Concatenate)       │                   │            │ b[0][0]           │"
+
+
 def test_dropout_scales_kept_units_and_is_identity_at_inference():
     layer = keras.layers.Dropout(0.25, seed=1)
     x = np.ones((200, 50), np.float32)

@@ -9,9 +9,9 @@ from pykeras.nest import flatten, map_structure
 from pykeras.saving.serialization import deserialize_layer, serialize_layer
 
 
-def functional_config(model):
-    """The ``config`` of a Functional model, in Keras 3's layout."""
-    histories = {}  # id(KerasTensor) -> [layer name, node index, tensor index]
+def tensor_histories(model):
+    """``{id(KerasTensor): [layer name, node index, tensor index]}`` for every tensor of the graph."""
+    histories = {}
     node_counts = {}
     for tensor in model._flat_inputs:
         histories[id(tensor)] = [tensor.node.layer.name, 0, 0]
@@ -20,6 +20,12 @@ def functional_config(model):
         node_counts[id(node.layer)] = index + 1
         for position, tensor in enumerate(flatten(node.outputs)):
             histories[id(tensor)] = [node.layer.name, index, position]
+    return histories
+
+
+def functional_config(model):
+    """The ``config`` of a Functional model, in Keras 3's layout."""
+    histories = tensor_histories(model)
 
     def encode(value):
         if isinstance(value, KerasTensor):
@@ -146,7 +152,7 @@ def functional_from_config(cls, config, custom_objects=None):
                trainable=config.get("trainable", True))
 
 
-def _node_inputs(node):
+def node_inputs(node):
     """The symbolic tensors a node consumed (positional, then keyword), as Keras lists them."""
     return [t for t in flatten([list(node.args), dict(node.kwargs)]) if isinstance(t, KerasTensor)]
 
@@ -185,14 +191,14 @@ def keras_layer_order(inputs, outputs):
             first_seen.setdefault(id(node.layer), len(first_seen))
             stack.append((tensor, True))
             if not is_input(node):
-                stack.extend((parent, False) for parent in reversed(_node_inputs(node)))
+                stack.extend((parent, False) for parent in reversed(node_inputs(node)))
     in_graph = {id(node) for node in ordered_nodes}
     node_depth, layer_depth, layers = {}, {}, {}
     for node in reversed(ordered_nodes):
         depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
         layer_depth[id(node.layer)] = node_depth[id(node)] = depth
         layers[id(node.layer)] = node.layer
-        for parent in _node_inputs(node):
+        for parent in node_inputs(node):
             if parent.node is not None and id(parent.node) in in_graph:
                 node_depth[id(parent.node)] = max(depth + 1, node_depth.get(id(parent.node), 0))
     for tensor in inputs:
