@@ -137,3 +137,22 @@ def test_changing_rates_train_like_keras(how):
         np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-4, err_msg=key)
     for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("Precision", {"thresholds": [0.2, 0.5, 0.9]}), ("Precision", {"top_k": 2}), ("Recall", {"class_id": 1}),
+    ("AUC", {}), ("AUC", {"curve": "PR"}), ("AUC", {"curve": "PR", "summation_method": "majoring"}),
+    ("AUC", {"thresholds": [0.1, 0.5, 0.7], "from_logits": True}),
+])
+def test_confusion_metrics_match_keras(name, kwargs):
+    rng = np.random.default_rng(1)
+    labels = (rng.random((300, 3)) > 0.6).astype(np.float32)
+    scores = rng.random((300, 3)).astype(np.float32)
+    weights = rng.random(300).astype(np.float32)
+    ours, theirs = getattr(pykeras.metrics, name)(**kwargs), getattr(reference.metrics, name)(**kwargs)
+    for start in range(0, 300, 100):
+        part = slice(start, start + 100)
+        for metric in (ours, theirs):
+            metric.update_state(labels[part], scores[part], sample_weight=weights[part])
+    np.testing.assert_allclose(np.asarray(ours.result()), np.asarray(theirs.result()), atol=3e-7)
+    assert ours.get_config() == theirs.get_config()

@@ -1,5 +1,6 @@
 """Metrics with Keras 3's names, state variables and weighting rules, and their lookup."""
 from pykeras.metrics.base import Mean, Metric, Sum
+from pykeras.metrics.confusion import AUC, Precision, Recall
 from pykeras.metrics.per_sample import (
     Accuracy,
     BinaryAccuracy,
@@ -19,7 +20,7 @@ from pykeras.metrics.per_sample import FUNCTIONS as _FUNCTIONS  # noqa: F401 - s
 from pykeras.naming import to_snake_case
 
 __all__ = [
-    "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "Mean", "MeanAbsoluteError", "MeanMetricWrapper",
+    "AUC", "Precision", "Recall", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "Mean", "MeanAbsoluteError", "MeanMetricWrapper",
     "MeanSquaredError", "Metric", "SparseCategoricalAccuracy", "Sum", "accuracy", "binary_accuracy",
     "categorical_accuracy", "deserialize", "get", "mean_absolute_error", "mean_squared_error", "serialize",
     "sparse_categorical_accuracy",
@@ -28,7 +29,7 @@ __all__ = [
 # ------------------------------------------------------------------- lookup
 
 _CLASSES = [Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-            MeanSquaredError, MeanAbsoluteError]
+            MeanSquaredError, MeanAbsoluteError, Precision, Recall, AUC]
 # As in Keras 3: class names and their snake_case forms (and mse/mae) name classes.
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
