@@ -16,7 +16,7 @@ def _array(x, dtype=None):
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
-    """numpy twin of ``losses.squeeze_or_expand_to_same_rank``."""
+    """numpy twin of ``losses.base.squeeze_or_expand_to_same_rank``."""
     if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
         if x2.ndim == 1 and expand_rank_1:
             x2 = x2[..., None]

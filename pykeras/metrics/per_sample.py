@@ -2,7 +2,7 @@
 regression errors, with their functions."""
 import numpy as np
 
-from pykeras.losses import _get_mask, function_config, function_from_config
+from pykeras.losses.base import function_config, function_from_config, get_mask
 from pykeras.metrics.base import Mean, _array, squeeze_or_expand_to_same_rank
 from pykeras.tensor import Tensor
 
@@ -26,7 +26,7 @@ class MeanMetricWrapper(Mean):
                 self.accumulate(*counted)
                 return
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        mask = _get_mask(values)  # a loss function may mask entries (ignore_class)
+        mask = get_mask(values)  # a loss function may mask entries (ignore_class)
         if mask is not None:
             mask = np.asarray(mask, np.float32)
             if sample_weight is None:

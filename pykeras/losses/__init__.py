@@ -1,0 +1,93 @@
+"""Losses with Keras 3's names, formulas, reductions and configs.
+
+Every loss is built from ``pykeras.ops``, so it is differentiable on a
+GradientTape. ``Loss.__call__`` returns a scalar Tensor (or per-sample values
+with ``reduction=None``); the functions (``mean_squared_error``, ...) return
+per-sample values. ``SparseCategoricalCrossentropy(from_logits=True)`` with no
+sample weight and a mean reduction runs one fused native op that also produces
+the gradient.
+"""
+from pykeras.losses.base import FUNCTIONS, Loss, LossFunctionWrapper
+from pykeras.losses.crossentropy import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    binary_crossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+)
+from pykeras.losses.regression import MeanAbsoluteError, MeanSquaredError, mean_absolute_error, mean_squared_error
+
+__all__ = [
+    "BinaryCrossentropy", "CategoricalCrossentropy", "Loss", "LossFunctionWrapper", "MeanAbsoluteError",
+    "MeanSquaredError", "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy",
+    "deserialize", "get", "mean_absolute_error", "mean_squared_error", "serialize", "sparse_categorical_crossentropy",
+]
+
+# ------------------------------------------------------------------- lookup
+
+_CLASSES = [MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
+            SparseCategoricalCrossentropy]
+_FUNCTIONS = FUNCTIONS
+# As in Keras: class names give instances, function names and aliases give functions.
+_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
+_BY_NAME.update(_FUNCTIONS)
+_BY_NAME.update({
+    "mse": mean_squared_error, "MSE": mean_squared_error,
+    "mae": mean_absolute_error, "MAE": mean_absolute_error,
+    "bce": binary_crossentropy, "BCE": binary_crossentropy,
+})
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+
+def serialize(loss):
+    """Keras's dict form: a class instance, or a built-in function by name."""
+    if isinstance(loss, Loss):
+        return {"module": "keras.losses", "class_name": type(loss).__name__,
+                "config": loss.get_config(), "registered_name": None}
+    name = getattr(loss, "__name__", None)
+    if name in _FUNCTIONS:
+        return {"module": "keras.losses", "class_name": "function", "config": name,
+                "registered_name": "function"}
+    raise ValueError(f"Cannot serialize loss {loss!r}: not a Loss or a built-in loss function")
+
+
+def deserialize(config, custom_objects=None):
+    if isinstance(config, str):
+        return get(config)
+    class_name = config.get("class_name")
+    if class_name == "function":
+        return get(config.get("config"))
+    cls = (custom_objects or {}).get(class_name) or _BY_NAME.get(class_name)
+    if cls is None or not isinstance(cls, type):
+        raise ValueError(f"Could not interpret loss config: {config!r}")
+    return cls.from_config(config.get("config", {}))
+
+
+def get(identifier):
+    """Resolves a Keras loss name (``"mse"``, ``"categorical_crossentropy"``
+    give functions; ``"MeanSquaredError"`` gives an instance), a config dict,
+    a Loss, or any callable ``(y_true, y_pred)``.
+
+    Raises:
+        ValueError: for an unknown name, listing the known ones.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        obj = _BY_NAME.get(identifier)
+        if obj is None:
+            raise ValueError(
+                f"Could not interpret loss identifier: {identifier!r}. "
+                f"Expected one of {sorted(_BY_NAME)}"
+            )
+        return obj() if isinstance(obj, type) else obj
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")

@@ -1,0 +1,188 @@
+"""Cross-entropy losses: per-sample functions and their classes."""
+import warnings
+
+import numpy as np
+
+from pykeras import ops
+from pykeras.losses.base import (
+    EPSILON,
+    BuiltinLoss,
+    array_of,
+    builtin_function,
+    check_same_shape,
+    float_pair,
+    float_tensor,
+    set_mask,
+    softplus,
+)
+
+
+@builtin_function
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Per-sample binary cross-entropy: the mean over ``axis`` of
+    ``-(t log p + (1 - t) log(1 - p))``.
+
+    Probabilities are clipped to ``[1e-7, 1 - 1e-7]``; with ``from_logits`` the
+    exact ``softplus(x) - t * x`` is used (Keras's JAX/TF/torch backends).
+    Label smoothing squeezes targets toward 0.5: ``t (1 - s) + s / 2``.
+    """
+    y_true, y_pred = float_pair(y_true, y_pred)
+    check_same_shape("binary_crossentropy", y_true, y_pred)
+    if label_smoothing:
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
+    if from_logits:
+        elementwise = ops.subtract(softplus(y_pred), ops.multiply(y_true, y_pred))
+    else:
+        p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        elementwise = ops.negative(ops.add(
+            ops.multiply(y_true, ops.log(p)),
+            ops.multiply(ops.subtract(1.0, y_true), ops.log(ops.subtract(1.0, p))),
+        ))
+    return ops.mean(elementwise, axis=axis)
+
+
+def _log_probabilities(y_pred, from_logits, axis):
+    if from_logits:
+        return ops.log_softmax(y_pred, axis=axis)
+    # Keras rescales so each row sums to 1, then clips.
+    p = ops.divide(y_pred, ops.sum(y_pred, axis=axis, keepdims=True))
+    return ops.log(ops.clip(p, EPSILON, 1.0 - EPSILON))
+
+
+@builtin_function
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Per-sample ``-sum(t * log p, axis)`` for one-hot (or soft) targets.
+
+    Label smoothing: ``t (1 - s) + s / num_classes``.
+    """
+    if isinstance(axis, bool):
+        raise ValueError(f"categorical_crossentropy: `axis` must be an int. Received: axis={axis}")
+    y_pred = float_tensor(y_pred)
+    y_true = float_tensor(y_true)
+    if y_pred.shape and y_pred.shape[-1] == 1:
+        warnings.warn(
+            "In loss categorical_crossentropy, expected y_pred.shape to be "
+            f"(batch_size, num_classes) with num_classes > 1. Received: y_pred.shape={y_pred.shape}. "
+            "Consider using 'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
+    check_same_shape("categorical_crossentropy", y_true, y_pred)
+    if label_smoothing:
+        classes = y_true.shape[-1]
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), label_smoothing / classes)
+    log_p = _log_probabilities(y_pred, from_logits, axis)
+    return ops.negative(ops.sum(ops.multiply(y_true, log_p), axis=axis))
+
+
+def _sparse_labels(y_true, y_pred):
+    """Integer labels shaped like ``y_pred`` minus its last axis."""
+    labels = array_of(y_true)
+    if labels.ndim == len(y_pred.shape) and labels.ndim and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    if labels.dtype.kind == "f":
+        labels = labels.astype(np.int64)
+    if labels.shape != tuple(y_pred.shape[:-1]):
+        raise ValueError(
+            "sparse_categorical_crossentropy: `y_true` must have the shape of `y_pred` without "
+            "its last axis (or with a last axis of 1). "
+            f"Received: y_true.shape={np.shape(array_of(y_true))}, y_pred.shape={y_pred.shape}"
+        )
+    return labels
+
+
+def _check_label_range(labels, classes, valid=None):
+    checked = labels if valid is None else labels[valid]
+    if checked.size and (checked.min() < 0 or checked.max() >= classes):
+        raise ValueError(
+            f"sparse_categorical_crossentropy: labels must lie in [0, {classes}). "
+            f"Received: labels in [{checked.min()}, {checked.max()}]"
+        )
+
+
+@builtin_function
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    """Per-sample ``-log p[label]`` for integer labels (any int or float dtype),
+    shaped ``(batch,)`` or ``(batch, 1)`` for ``y_pred`` of shape ``(batch, classes)``.
+
+    With ``ignore_class``, those entries get loss 0 and are masked out of the
+    mean, as in Keras.
+    """
+    if axis not in (-1, len(np.shape(array_of(y_pred))) - 1):
+        raise ValueError(f"sparse_categorical_crossentropy: only the last axis is supported. Received: axis={axis}")
+    y_pred = float_tensor(y_pred)
+    if not y_pred.shape:
+        raise ValueError("sparse_categorical_crossentropy: `y_pred` must be at least rank 1. Received: a scalar")
+    labels = _sparse_labels(y_true, y_pred)
+    classes = y_pred.shape[-1]
+    valid = None
+    if ignore_class is not None:
+        valid = labels != ignore_class
+        labels = np.where(valid, labels, 0)
+    _check_label_range(labels, classes, valid)
+    log_p = _log_probabilities(y_pred, from_logits, -1)
+    rows = ops.reshape(log_p, (-1, classes))
+    flat = labels.reshape(-1)
+    picked = ops.getitem(rows, (np.arange(flat.shape[0]), flat))
+    result = ops.negative(ops.reshape(picked, labels.shape))
+    if valid is not None:
+        result = ops.where(valid, result, 0.0)
+        set_mask(result, valid)
+    return result
+
+
+class BinaryCrossentropy(BuiltinLoss):
+    """Binary cross-entropy; see ``binary_crossentropy``.
+
+    Example:
+        >>> keras.losses.BinaryCrossentropy(from_logits=True)(y, logits)
+    """
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
+        super().__init__(binary_crossentropy, name=name, reduction=reduction, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class CategoricalCrossentropy(BuiltinLoss):
+    """Categorical cross-entropy for one-hot targets; see ``categorical_crossentropy``."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
+        super().__init__(categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+
+class SparseCategoricalCrossentropy(BuiltinLoss):
+    """Cross-entropy for integer labels; see ``sparse_categorical_crossentropy``.
+
+    With ``from_logits=True``, 2-D logits, no ``ignore_class``, no sample
+    weight and a mean reduction, the loss is one fused native op
+    (``ops.sparse_softmax_cross_entropy``) whose gradient comes from the same pass.
+    """
+
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
+                 name="sparse_categorical_crossentropy", dtype=None):
+        super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
+                         dtype=dtype, from_logits=from_logits, ignore_class=ignore_class)
+        self.from_logits = from_logits
+        self.ignore_class = ignore_class
+
+    def call(self, y_true, y_pred):
+        # Labels keep their own shape: (batch,) and (batch, 1) are both valid.
+        return sparse_categorical_crossentropy(y_true, y_pred, **self._fn_kwargs)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if (self.from_logits and sample_weight is None and self.ignore_class is None
+                and self.reduction in ("sum_over_batch_size", "mean")):
+            logits = float_tensor(y_pred)
+            if len(logits.shape) == 2 and logits.shape[0] > 0:
+                # The native op checks the label range itself.
+                return ops.sparse_softmax_cross_entropy(_sparse_labels(y_true, logits), logits)
+        return super().__call__(y_true, y_pred, sample_weight)
