@@ -156,3 +156,14 @@ def test_confusion_metrics_match_keras(name, kwargs):
             metric.update_state(labels[part], scores[part], sample_weight=weights[part])
     np.testing.assert_allclose(np.asarray(ours.result()), np.asarray(theirs.result()), atol=3e-7)
     assert ours.get_config() == theirs.get_config()
+
+
+@pytest.mark.parametrize("name", ["mean_squared_logarithmic_error", "mean_absolute_percentage_error", "huber",
+                                  "log_cosh", "cosine_similarity", "hinge", "squared_hinge", "categorical_hinge",
+                                  "kl_divergence", "poisson"])
+def test_more_losses_match_keras(name):
+    rng = np.random.default_rng(0)
+    target = (rng.random((6, 4)) > 0.5).astype(np.float32) if "hinge" in name else rng.random((6, 4)).astype(np.float32)
+    prediction = rng.random((6, 4)).astype(np.float32) * 2 + 0.05
+    np.testing.assert_allclose(pykeras.losses.get(name)(target, prediction).numpy(),
+                               np.asarray(reference.losses.get(name)(target, prediction)), rtol=1e-6, atol=1e-7)

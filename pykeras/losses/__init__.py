@@ -16,18 +16,40 @@ from pykeras.losses.crossentropy import (
     categorical_crossentropy,
     sparse_categorical_crossentropy,
 )
-from pykeras.losses.regression import MeanAbsoluteError, MeanSquaredError, mean_absolute_error, mean_squared_error
+from pykeras.losses.hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
+from pykeras.losses.probabilistic import KLDivergence, Poisson, kl_divergence, poisson
+from pykeras.losses.regression import (
+    CosineSimilarity,
+    Huber,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    cosine_similarity,
+    huber,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+)
 
 __all__ = [
-    "BinaryCrossentropy", "CategoricalCrossentropy", "Loss", "LossFunctionWrapper", "MeanAbsoluteError",
-    "MeanSquaredError", "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy",
-    "deserialize", "get", "mean_absolute_error", "mean_squared_error", "serialize", "sparse_categorical_crossentropy",
+    "BinaryCrossentropy", "CategoricalCrossentropy", "CategoricalHinge", "CosineSimilarity", "Hinge", "Huber",
+    "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge",
+    "binary_crossentropy", "categorical_crossentropy", "categorical_hinge", "cosine_similarity", "deserialize", "get",
+    "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_error", "mean_squared_logarithmic_error", "poisson", "serialize", "sparse_categorical_crossentropy",
+    "squared_hinge",
 ]
 
 # ------------------------------------------------------------------- lookup
 
 _CLASSES = [MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-            SparseCategoricalCrossentropy]
+            SparseCategoricalCrossentropy, MeanSquaredLogarithmicError, MeanAbsolutePercentageError, Huber, LogCosh,
+            CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson]
 _FUNCTIONS = FUNCTIONS
 # As in Keras: class names give instances, function names and aliases give functions.
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
@@ -36,6 +58,9 @@ _BY_NAME.update({
     "mse": mean_squared_error, "MSE": mean_squared_error,
     "mae": mean_absolute_error, "MAE": mean_absolute_error,
     "bce": binary_crossentropy, "BCE": binary_crossentropy,
+    "kld": kl_divergence, "KLD": kl_divergence,
+    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
 })
 
 mse = MSE = mean_squared_error

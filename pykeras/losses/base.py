@@ -214,6 +214,15 @@ class BuiltinLoss(LossFunctionWrapper):
         return cls(**config)
 
 
+def loss_class(class_name, fn, default_name, doc):
+    """A built-in loss class of a function without options: ``Class(reduction, name, dtype)``."""
+
+    def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
+        BuiltinLoss.__init__(self, fn, name=name, reduction=reduction, dtype=dtype)
+
+    return type(class_name, (BuiltinLoss,), {"__init__": __init__, "__doc__": doc, "__module__": "pykeras.losses"})
+
+
 def float_pair(y_true, y_pred):
     y_pred = float_tensor(y_pred)
     y_true = float_tensor(y_true)
