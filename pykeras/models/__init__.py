@@ -1,10 +1,11 @@
 """``pykeras.models``: Model, Sequential, and the functional API."""
+from pykeras.models.cloning import clone_model, model_from_json
 from pykeras.models.functional import Functional
 from pykeras.models.model import Model
 from pykeras.models.sequential import Sequential
 from pykeras.saving.serialization import register_builtin
 
-__all__ = ["Functional", "Model", "Sequential", "load_model", "save_model"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]
 
 register_builtin("keras", Model)
 register_builtin("keras", Sequential)

@@ -116,6 +116,12 @@ class Model(Trainer, Layer):
 
         save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string; ``keras.models.model_from_json`` rebuilds it."""
+        from pykeras.models.cloning import model_to_json
+
+        return model_to_json(self, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         """Saves the weights to a Keras 3 ``.weights.h5`` file."""
         from pykeras.saving.saving_api import save_weights
