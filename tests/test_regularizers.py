@@ -109,3 +109,14 @@ def test_a_saved_model_keeps_its_regularizers(tmp_path):
     assert isinstance(loaded.layers[1].kernel_regularizer, Sparse)
     assert loaded.layers[1].kernel_regularizer.factor == 0.5
     assert [float(np.asarray(p)) for p in loaded.losses] == [float(np.asarray(p)) for p in model.losses]
+
+
+def test_batch_normalization_takes_regularizers_and_constraints():
+    layer = keras.layers.BatchNormalization(gamma_regularizer=keras.regularizers.L2(0.1), beta_constraint="non_neg")
+    layer.build((None, 3))
+    layer.gamma.assign(np.array([1.0, 2.0, 3.0], np.float32))
+    assert [float(np.asarray(p)) for p in layer.losses] == pytest.approx([0.1 * 14])
+    config = layer.get_config()
+    assert config["gamma_regularizer"]["config"] == {"l2": 0.1}
+    assert config["beta_constraint"]["class_name"] == "NonNeg"
+    assert keras.layers.BatchNormalization.from_config(config).get_config() == config

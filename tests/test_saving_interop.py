@@ -170,3 +170,19 @@ def test_merge_layers_move_between_keras_and_pykeras(reference_keras, tmp_path):
         loaded = target.models.load_model(tmp_path / "branched.keras")
         np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
                                    atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+def test_layer_normalization_and_reshape_move_between_keras_and_pykeras(reference_keras, tmp_path):
+    x = np.random.default_rng(8).normal(size=(5, 12)).astype(np.float32)
+    for source, target in ((reference_keras, keras), (keras, reference_keras)):
+        model = source.Sequential([
+            source.Input((12,)), source.layers.Reshape((3, 4)),
+            source.layers.LayerNormalization(axis=[1, 2], gamma_initializer="random_normal",
+                                             beta_initializer="random_normal"),
+            source.layers.Reshape((-1,)), source.layers.Dense(2, activation="gelu"),
+            source.layers.BatchNormalization(gamma_regularizer="l2")])
+        model.save(tmp_path / "norm.keras")
+        loaded = target.models.load_model(tmp_path / "norm.keras")
+        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
+                                   atol=TOLERANCE, rtol=0)

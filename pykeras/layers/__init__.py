@@ -6,15 +6,18 @@ from pykeras.layers.dropout import Dropout
 from pykeras.layers.flatten import Flatten
 from pykeras.layers.input_layer import InputLayer
 from pykeras.layers.layer import Layer
+from pykeras.layers.layer_normalization import LayerNormalization
 from pykeras.layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract
+from pykeras.layers.reshape import Reshape
 from pykeras.layers.symbolic import Input, KerasTensor
 from pykeras.saving.serialization import register_builtin
 
 __all__ = [
     "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Flatten", "Input",
-    "InputLayer", "KerasTensor", "Layer", "Maximum", "Merge", "Minimum", "Multiply", "ReLU", "Subtract",
+    "InputLayer", "KerasTensor", "Layer", "LayerNormalization", "Maximum", "Merge", "Minimum", "Multiply", "ReLU",
+    "Reshape", "Subtract",
 ]
 
 for _cls in (Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Flatten, InputLayer, Layer,
-             Maximum, Minimum, Multiply, ReLU, Subtract):
+             LayerNormalization, Maximum, Minimum, Multiply, ReLU, Reshape, Subtract):
     register_builtin("keras.layers", _cls)

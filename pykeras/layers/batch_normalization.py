@@ -2,7 +2,7 @@
 with moving averages (non-trainable weights) at inference."""
 import numpy as np
 
-from pykeras import initializers
+from pykeras import constraints, initializers, regularizers
 from pykeras.layers.layer import Layer
 from pykeras.ops import core
 
@@ -43,9 +43,7 @@ class BatchNormalization(Layer):
         super().__init__(**kwargs)
         # Keras 3 writes these in every config; only their defaults have a meaning here
         # (`synchronized` is moot on one device, `renorm_momentum` unused without renorm).
-        unsupported = {"beta_regularizer": beta_regularizer, "gamma_regularizer": gamma_regularizer,
-                       "beta_constraint": beta_constraint, "gamma_constraint": gamma_constraint,
-                       "renorm": renorm or None, "renorm_clipping": renorm_clipping}
+        unsupported = {"renorm": renorm or None, "renorm_clipping": renorm_clipping}
         for option, value in unsupported.items():
             if value is not None:
                 raise ValueError(
@@ -57,6 +55,8 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer, self.gamma_regularizer = regularizers.get(beta_regularizer), regularizers.get(gamma_regularizer)
+        self.beta_constraint, self.gamma_constraint = constraints.get(beta_constraint), constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -68,9 +68,11 @@ class BatchNormalization(Layer):
             )
         size = (input_shape[self.axis],)
         if self.scale:
-            self.gamma = self.add_weight(shape=size, initializer=self.gamma_initializer, name="gamma")
+            self.gamma = self.add_weight(shape=size, initializer=self.gamma_initializer, name="gamma",
+                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
         if self.center:
-            self.beta = self.add_weight(shape=size, initializer=self.beta_initializer, name="beta")
+            self.beta = self.add_weight(shape=size, initializer=self.beta_initializer, name="beta",
+                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint)
         self.moving_mean = self.add_weight(
             shape=size, initializer=self.moving_mean_initializer, trainable=False, name="moving_mean"
         )
@@ -124,5 +126,9 @@ class BatchNormalization(Layer):
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
             moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
+            beta_regularizer=regularizers.serialize(self.beta_regularizer),
+            gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+            beta_constraint=constraints.serialize(self.beta_constraint),
+            gamma_constraint=constraints.serialize(self.gamma_constraint),
         )
         return config

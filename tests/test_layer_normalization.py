@@ -1,0 +1,73 @@
+"""LayerNormalization against numpy and finite differences; Reshape's shapes and errors."""
+import numpy as np
+import pytest
+
+import pykeras as keras
+from op_check import check_op
+
+rng = np.random.default_rng(12)
+X = (rng.normal(size=(4, 3, 5)) * 3 + 1).astype(np.float32)
+
+
+def _normalized(x, axes, epsilon, gamma=None, beta=None):
+    x = x.astype(np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    out = (x - mean) / np.sqrt(x.var(axis=axes, keepdims=True) + epsilon)
+    return out * (1 if gamma is None else gamma) + (0 if beta is None else beta)
+
+
+@pytest.mark.parametrize("axis, axes, shape", [(-1, (2,), (1, 1, 5)), ([1, 2], (1, 2), (1, 3, 5)),
+                                               (1, (1,), (1, 3, 1))])
+def test_values_and_gradients(axis, axes, shape):
+    layer = keras.layers.LayerNormalization(axis=axis, epsilon=0.01)
+    layer.build(X.shape)
+    gamma, beta = (rng.normal(size=w.shape).astype(np.float32) for w in layer.get_weights())
+    layer.set_weights([gamma, beta])
+    expected = _normalized(X, axes, 0.01, gamma.reshape(shape), beta.reshape(shape))
+    check_op(layer, [X], lambda x: expected, rtol=1e-5, atol=1e-5)
+
+
+def test_without_scale_and_center_it_has_no_weights():
+    layer = keras.layers.LayerNormalization(center=False, scale=False)
+    np.testing.assert_allclose(layer(X).numpy(), _normalized(X, (2,), 1e-3), rtol=1e-5, atol=1e-5)
+    assert layer.weights == []
+
+
+def test_config_round_trip_and_a_model_that_trains():
+    layer = keras.layers.LayerNormalization(axis=[1, 2], epsilon=0.1, gamma_regularizer="l2")
+    assert keras.layers.LayerNormalization.from_config(layer.get_config()).get_config() == layer.get_config()
+    x = rng.normal(size=(64, 6)).astype(np.float32) * 5
+    y = np.sin(x[:, :1]).astype(np.float32)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16), keras.layers.LayerNormalization(),
+                              keras.layers.Activation("gelu"), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.02), "mse")
+    history = model.fit(x, y, epochs=30, batch_size=16, verbose=0).history["loss"]
+    assert history[-1] < 0.5 * history[0]
+
+
+def test_an_axis_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="axis 3 is out of range for an input of rank 3"):
+        keras.layers.LayerNormalization(axis=3)(X)
+
+
+@pytest.mark.parametrize("target, expected", [((15,), (4, 15)), ((-1, 3), (4, 5, 3)), ((5, 3), (4, 5, 3))])
+def test_reshape(target, expected):
+    layer = keras.layers.Reshape(target)
+    out = layer(X)
+    assert out.shape == expected
+    np.testing.assert_array_equal(out.numpy(), X.reshape(expected))
+    assert layer.compute_output_shape((None, 3, 5)) == (None,) + expected[1:]
+    assert keras.layers.Reshape.from_config(layer.get_config()).target_shape == tuple(target)
+
+
+@pytest.mark.parametrize("target, message", [((4, -1), r"\(3, 5\) \(15 values\) cannot be reshaped to \(4, -1\)"),
+                                             ((2, 2), r"\(3, 5\) \(15 values\) cannot be reshaped to \(2, 2\)")])
+def test_reshape_refuses_sizes_that_do_not_fit(target, message):
+    with pytest.raises(ValueError, match=message):
+        keras.layers.Reshape(target)(X)
+
+
+@pytest.mark.parametrize("target", [(-1, -1), (0, 3), (2.5,)])
+def test_reshape_refuses_bad_target_shapes(target):
+    with pytest.raises(ValueError, match="`target_shape` must be positive integers, with at most one -1"):
+        keras.layers.Reshape(target)
