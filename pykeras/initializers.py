@@ -213,6 +213,7 @@ _BY_NAME = {}
 for _cls in _CLASSES:
     _BY_NAME[_cls.__name__] = _cls
     _BY_NAME[to_snake_case(_cls.__name__)] = _cls
+_BY_NAME.update(normal=RandomNormal, uniform=RandomUniform, one=Ones, zero=Zeros)  # Keras's aliases
 
 
 def get(identifier):

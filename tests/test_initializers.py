@@ -74,3 +74,8 @@ def test_set_random_seed_seeds_pythons_and_numpys_global_generators():
     random.seed(21)
     np.random.seed(21)
     assert drawn == (random.random(), np.random.random())
+
+
+def test_kerass_short_aliases():
+    for alias, name in (("normal", "RandomNormal"), ("uniform", "RandomUniform"), ("one", "Ones"), ("zero", "Zeros")):
+        assert type(keras.initializers.get(alias)).__name__ == name

@@ -186,3 +186,15 @@ def test_layer_normalization_and_reshape_move_between_keras_and_pykeras(referenc
         loaded = target.models.load_model(tmp_path / "norm.keras")
         np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
                                    atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+def test_embedding_moves_between_keras_and_pykeras(reference_keras, tmp_path):
+    ids = np.random.default_rng(9).integers(0, 7, size=(5, 3))
+    for source, target in ((reference_keras, keras), (keras, reference_keras)):
+        model = source.Sequential([source.Input((3,), dtype="int32"), source.layers.Embedding(7, 4),
+                                   source.layers.Flatten(), source.layers.Dense(2)])
+        model.save(tmp_path / "embedding.keras")
+        loaded = target.models.load_model(tmp_path / "embedding.keras")
+        np.testing.assert_allclose(np.asarray(loaded.predict(ids, verbose=0)), np.asarray(model.predict(ids, verbose=0)),
+                                   atol=TOLERANCE, rtol=0)

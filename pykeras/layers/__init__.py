@@ -3,6 +3,7 @@ from pykeras.layers.activation import Activation, ReLU
 from pykeras.layers.batch_normalization import BatchNormalization
 from pykeras.layers.dense import Dense
 from pykeras.layers.dropout import Dropout
+from pykeras.layers.embedding import Embedding
 from pykeras.layers.flatten import Flatten
 from pykeras.layers.input_layer import InputLayer
 from pykeras.layers.layer import Layer
@@ -13,11 +14,11 @@ from pykeras.layers.symbolic import Input, KerasTensor
 from pykeras.saving.serialization import register_builtin
 
 __all__ = [
-    "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Flatten", "Input",
-    "InputLayer", "KerasTensor", "Layer", "LayerNormalization", "Maximum", "Merge", "Minimum", "Multiply", "ReLU",
-    "Reshape", "Subtract",
+    "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Embedding", "Flatten",
+    "Input", "InputLayer", "KerasTensor", "Layer", "LayerNormalization", "Maximum", "Merge", "Minimum", "Multiply",
+    "ReLU", "Reshape", "Subtract",
 ]
 
-for _cls in (Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Flatten, InputLayer, Layer,
-             LayerNormalization, Maximum, Minimum, Multiply, ReLU, Reshape, Subtract):
+for _cls in (Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Embedding, Flatten, InputLayer,
+             Layer, LayerNormalization, Maximum, Minimum, Multiply, ReLU, Reshape, Subtract):
     register_builtin("keras.layers", _cls)
