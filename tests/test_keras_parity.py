@@ -28,6 +28,8 @@ OPTIMIZERS = {
     "sgd_nesterov": lambda lib: lib.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
     "rmsprop": lambda lib: lib.optimizers.RMSprop(learning_rate=0.005, momentum=0.5, centered=True),
     "adamw_amsgrad": lambda lib: lib.optimizers.AdamW(learning_rate=0.01, amsgrad=True),
+    "adagrad": lambda lib: lib.optimizers.Adagrad(learning_rate=0.05, initial_accumulator_value=0.2),
+    "adamax_clipped": lambda lib: lib.optimizers.Adamax(learning_rate=0.01, clipnorm=0.5),
 }
 
 

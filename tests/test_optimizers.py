@@ -85,6 +85,28 @@ def ref_rmsprop(w, grads, lr=0.001, rho=0.9, momentum=0.0, eps=1e-7, centered=Fa
     return w
 
 
+def ref_adagrad(w, grads, lr=0.001, initial=0.1, eps=1e-7):
+    w = w.astype(np.float64)
+    acc = np.full_like(w, initial)
+    for g in grads:
+        g = g.astype(np.float64)
+        acc = acc + g * g
+        w = w - lr * g / np.sqrt(acc + eps)
+    return w
+
+
+def ref_adamax(w, grads, lr=0.001, b1=0.9, b2=0.999, eps=1e-7):
+    w = w.astype(np.float64)
+    m = np.zeros_like(w)
+    u = np.zeros_like(w)
+    for t, g in enumerate(grads, start=1):
+        g = g.astype(np.float64)
+        m = m + (g - m) * (1 - b1)
+        u = np.maximum(b2 * u, np.abs(g))
+        w = w - lr * m / ((1 - b1 ** t) * (u + eps))
+    return w
+
+
 def run(optimizer, variables, grad_steps):
     for grads in grad_steps:
         optimizer.apply(grads, variables)
@@ -109,6 +131,12 @@ CASES = [
     (lambda: optimizers.RMSprop(0.01, centered=True), lambda w, g: ref_rmsprop(w, g, 0.01, centered=True)),
     (lambda: optimizers.RMSprop(0.01, momentum=0.9, centered=True, epsilon=1e-4),
      lambda w, g: ref_rmsprop(w, g, 0.01, momentum=0.9, eps=1e-4, centered=True)),
+    (lambda: optimizers.Adagrad(), lambda w, g: ref_adagrad(w, g)),
+    (lambda: optimizers.Adagrad(0.05, initial_accumulator_value=0.5, epsilon=1e-3),
+     lambda w, g: ref_adagrad(w, g, 0.05, 0.5, 1e-3)),
+    (lambda: optimizers.Adamax(), lambda w, g: ref_adamax(w, g)),
+    (lambda: optimizers.Adamax(0.02, beta_1=0.8, beta_2=0.95, epsilon=1e-4),
+     lambda w, g: ref_adamax(w, g, 0.02, 0.8, 0.95, 1e-4)),
 ]
 
 
@@ -401,6 +429,17 @@ def test_variables_order_and_names_follow_keras():
     ]
     assert all(not v.trainable for v in adam.variables)
     assert adam.variables[2].shape == (2, 3) and adam.variables[3].shape == (2, 3)
+    # Keras 3.15's own lists for these two (checked against it).
+    adagrad = optimizers.Adagrad(initial_accumulator_value=0.25, name="adagrad")
+    adagrad.build(dense.trainable_weights)
+    assert [v.name for v in adagrad.variables] == [
+        "iteration", "learning_rate", "dense_kernel_accumulator", "dense_bias_accumulator"]
+    np.testing.assert_array_equal(adagrad.variables[2].numpy(), np.full((2, 3), 0.25, np.float32))
+    adamax = optimizers.Adamax(name="adamax")
+    adamax.build(dense.trainable_weights)
+    assert [v.name for v in adamax.variables] == [
+        "iteration", "learning_rate", "dense_kernel_momentum", "dense_kernel_norm", "dense_bias_momentum",
+        "dense_bias_norm"]
 
 
 def test_default_names_are_keras_snake_case():
@@ -414,6 +453,8 @@ def test_default_names_are_keras_snake_case():
     lambda: optimizers.Adam(0.002, beta_1=0.8, amsgrad=True, global_clipnorm=2.0),
     lambda: optimizers.AdamW(0.003, weight_decay=0.01, clipvalue=0.5),
     lambda: optimizers.RMSprop(0.004, rho=0.7, momentum=0.1, centered=True, use_ema=True),
+    lambda: optimizers.Adagrad(0.01, initial_accumulator_value=0.3, clipnorm=1.0),
+    lambda: optimizers.Adamax(0.002, beta_2=0.9, weight_decay=0.01),
 ])
 def test_config_round_trip(make):
     optimizer = make()

@@ -1,15 +1,18 @@
-"""``pykeras.optimizers``: SGD, Adam, AdamW, RMSprop, their lookup by Keras names, and
-learning-rate ``schedules``."""
+"""``pykeras.optimizers``: SGD, Adam, AdamW, RMSprop (native updates), Adagrad and Adamax (numpy),
+their lookup by Keras names, and learning-rate ``schedules``."""
 from pykeras.optimizers import schedules
+from pykeras.optimizers.adagrad import Adagrad
 from pykeras.optimizers.adam import Adam
+from pykeras.optimizers.adamax import Adamax
 from pykeras.optimizers.adamw import AdamW
 from pykeras.optimizers.optimizer import Optimizer
 from pykeras.optimizers.rmsprop import RMSprop
 from pykeras.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "serialize", "deserialize", "schedules"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "get", "serialize", "deserialize",
+           "schedules"]
 
-_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop)}
+_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax)}
 
 
 def serialize(optimizer):
@@ -35,7 +38,7 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    """Resolves ``"adam"``/``"sgd"``/``"adamw"``/``"rmsprop"`` (any case), a
+    """Resolves an optimizer's name (``"adam"``, ``"sgd"``, ``"adagrad"``, ..., any case), a
     ``serialize`` dict, or an ``Optimizer`` (returned unchanged)."""
     if identifier is None:
         return None
