@@ -198,3 +198,18 @@ def test_embedding_moves_between_keras_and_pykeras(reference_keras, tmp_path):
         loaded = target.models.load_model(tmp_path / "embedding.keras")
         np.testing.assert_allclose(np.asarray(loaded.predict(ids, verbose=0)), np.asarray(model.predict(ids, verbose=0)),
                                    atol=TOLERANCE, rtol=0)
+
+
+def halve(x):
+    return x * 0.5
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+def test_a_lambda_of_a_named_function_moves_between_keras_and_pykeras(reference_keras, tmp_path):
+    x = np.random.default_rng(10).normal(size=(4, 3)).astype(np.float32)
+    for source, target in ((reference_keras, keras), (keras, reference_keras)):
+        model = source.Sequential([source.Input((3,)), source.layers.Lambda(halve), source.layers.Dense(2)])
+        model.save(tmp_path / "lambda.keras")
+        loaded = target.models.load_model(tmp_path / "lambda.keras", custom_objects={"halve": halve})
+        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
+                                   atol=TOLERANCE, rtol=0)

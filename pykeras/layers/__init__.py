@@ -6,6 +6,7 @@ from pykeras.layers.dropout import Dropout
 from pykeras.layers.embedding import Embedding
 from pykeras.layers.flatten import Flatten
 from pykeras.layers.input_layer import InputLayer
+from pykeras.layers.lambda_layer import Lambda
 from pykeras.layers.layer import Layer
 from pykeras.layers.layer_normalization import LayerNormalization
 from pykeras.layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract
@@ -15,10 +16,10 @@ from pykeras.saving.serialization import register_builtin
 
 __all__ = [
     "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Embedding", "Flatten",
-    "Input", "InputLayer", "KerasTensor", "Layer", "LayerNormalization", "Maximum", "Merge", "Minimum", "Multiply",
+    "Input", "InputLayer", "KerasTensor", "Lambda", "Layer", "LayerNormalization", "Maximum", "Merge", "Minimum", "Multiply",
     "ReLU", "Reshape", "Subtract",
 ]
 
 for _cls in (Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Embedding, Flatten, InputLayer,
-             Layer, LayerNormalization, Maximum, Minimum, Multiply, ReLU, Reshape, Subtract):
+             Lambda, Layer, LayerNormalization, Maximum, Minimum, Multiply, ReLU, Reshape, Subtract):
     register_builtin("keras.layers", _cls)
