@@ -213,3 +213,16 @@ def test_a_lambda_of_a_named_function_moves_between_keras_and_pykeras(reference_
         loaded = target.models.load_model(tmp_path / "lambda.keras", custom_objects={"halve": halve})
         np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
                                    atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+def test_an_adapted_normalization_moves_between_keras_and_pykeras(reference_keras, tmp_path):
+    data = (np.random.default_rng(11).normal(size=(40, 3)) * [1, 5, 10]).astype(np.float32)
+    for source, target in ((reference_keras, keras), (keras, reference_keras)):
+        norm = source.layers.Normalization()
+        norm.adapt(data)
+        model = source.Sequential([source.Input((3,)), norm, source.layers.Dense(2)])
+        model.save(tmp_path / "norm.keras")
+        loaded = target.models.load_model(tmp_path / "norm.keras")
+        np.testing.assert_allclose(np.asarray(loaded.predict(data, verbose=0)), np.asarray(model.predict(data, verbose=0)),
+                                   atol=1e-5, rtol=1e-6)

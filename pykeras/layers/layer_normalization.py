@@ -1,5 +1,6 @@
 """LayerNormalization: normalizes each sample over its own features."""
 from pykeras import constraints, initializers, regularizers
+from pykeras.layers.axes import known_sizes, resolve_axes
 from pykeras.layers.layer import Layer
 from pykeras.ops import core
 
@@ -26,18 +27,13 @@ class LayerNormalization(Layer):
         self.gamma = self.beta = None
 
     def _axes(self, rank):
-        axes = self.axis if isinstance(self.axis, list) else [self.axis]
-        if not axes or any(not -rank <= a < rank for a in axes):
-            raise ValueError(f"LayerNormalization '{self.name}': axis {self.axis} is out of range for an input of "
-                             f"rank {rank}")
-        return sorted(a % rank for a in axes)
+        return resolve_axes(f"LayerNormalization '{self.name}'", self._axis_list(), rank)
+
+    def _axis_list(self):
+        return self.axis if isinstance(self.axis, list) else [self.axis]
 
     def build(self, input_shape):
-        axes = self._axes(len(input_shape))
-        shape = tuple(input_shape[a] for a in axes)
-        if None in shape:
-            raise ValueError(f"LayerNormalization '{self.name}': the normalized axes must be known. "
-                             f"Received: input_shape={tuple(input_shape)}")
+        _, shape = known_sizes(f"LayerNormalization '{self.name}'", self._axis_list(), input_shape)
         if self.scale:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer, name="gamma",
                                          regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
