@@ -10,6 +10,7 @@ from pykeras.layers.lambda_layer import Lambda
 from pykeras.layers.layer import Layer
 from pykeras.layers.layer_normalization import LayerNormalization
 from pykeras.layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract
+from pykeras.layers.noise import GaussianDropout, GaussianNoise
 from pykeras.layers.normalization import Normalization
 from pykeras.layers.reshape import Reshape
 from pykeras.layers.symbolic import Input, KerasTensor
@@ -17,10 +18,11 @@ from pykeras.saving.serialization import register_builtin
 
 __all__ = [
     "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Embedding", "Flatten",
-    "Input", "InputLayer", "KerasTensor", "Lambda", "Layer", "LayerNormalization", "Maximum", "Merge", "Minimum",
-    "Multiply", "Normalization", "ReLU", "Reshape", "Subtract",
+    "GaussianDropout", "GaussianNoise", "Input", "InputLayer", "KerasTensor", "Lambda", "Layer", "LayerNormalization",
+    "Maximum", "Merge", "Minimum", "Multiply", "Normalization", "ReLU", "Reshape", "Subtract",
 ]
 
-for _cls in (Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Embedding, Flatten, InputLayer,
-             Lambda, Layer, LayerNormalization, Maximum, Minimum, Multiply, Normalization, ReLU, Reshape, Subtract):
+for _cls in (Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Embedding, Flatten,
+             GaussianDropout, GaussianNoise, InputLayer, Lambda, Layer, LayerNormalization, Maximum, Minimum, Multiply,
+             Normalization, ReLU, Reshape, Subtract):
     register_builtin("keras.layers", _cls)
