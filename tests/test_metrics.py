@@ -227,6 +227,7 @@ def test_resolve_metric_names_history_keys_like_keras():
     metrics.Mean(name="m"), metrics.Sum(), metrics.BinaryAccuracy(threshold=0.3),
     metrics.CategoricalAccuracy(), metrics.SparseCategoricalAccuracy(name="sca"),
     metrics.MeanSquaredError(), metrics.MeanAbsoluteError(), metrics.Accuracy(),
+    metrics.TopKCategoricalAccuracy(k=3), metrics.SparseTopKCategoricalAccuracy(k=2), metrics.RootMeanSquaredError(),
 ])
 def test_config_round_trip(metric):
     config = metric.get_config()
@@ -263,3 +264,26 @@ def test_sparse_accuracy_counts_like_the_numpy_definition(label_dtype):
     assert float(m.count.numpy()) == seen
     assert float(m.total.numpy()) == matches
     assert float(m.result()) == pytest.approx(matches / seen)
+
+
+def test_top_k_accuracies_count_ties_as_in_and_match_a_loop():
+    rng = np.random.default_rng(2)
+    scores = np.round(rng.random((60, 5)), 1).astype(np.float32)  # many ties
+    labels = rng.integers(0, 5, 60)
+    for k in (1, 2, 4):
+        expected = np.mean([np.sum(row > row[label]) < k for row, label in zip(scores, labels)])
+        sparse = metrics.SparseTopKCategoricalAccuracy(k=k)
+        sparse.update_state(labels[:, None], scores)
+        dense = metrics.TopKCategoricalAccuracy(k=k)
+        dense.update_state(np.eye(5, dtype=np.float32)[labels], scores)
+        assert float(sparse.result()) == pytest.approx(expected) and float(dense.result()) == pytest.approx(expected)
+    assert metrics.get("top_k_categorical_accuracy").get_config()["k"] == 5
+
+
+def test_root_mean_squared_error_weights_samples():
+    y_true = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+    y_pred = np.array([[1.0, 1.0], [3.0, 6.0]], np.float32)
+    metric = metrics.RootMeanSquaredError()
+    metric.update_state(y_true, y_pred, sample_weight=[1.0, 2.0])
+    assert float(metric.result()) == pytest.approx(np.sqrt((0.5 * 1 + 2.0 * 2) / 3))
+    assert metric.get_config() == {"name": "root_mean_squared_error", "dtype": "float32"}

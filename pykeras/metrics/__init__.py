@@ -8,13 +8,18 @@ from pykeras.metrics.per_sample import (
     MeanAbsoluteError,
     MeanMetricWrapper,
     MeanSquaredError,
+    RootMeanSquaredError,
     SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
     accuracy,
     binary_accuracy,
     categorical_accuracy,
     mean_absolute_error,
     mean_squared_error,
     sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
 )
 from pykeras.metrics.per_sample import FUNCTIONS as _FUNCTIONS  # noqa: F401 - saving finds functions here
 from pykeras.naming import to_snake_case
@@ -23,13 +28,15 @@ __all__ = [
     "AUC", "Precision", "Recall", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "Mean", "MeanAbsoluteError", "MeanMetricWrapper",
     "MeanSquaredError", "Metric", "SparseCategoricalAccuracy", "Sum", "accuracy", "binary_accuracy",
     "categorical_accuracy", "deserialize", "get", "mean_absolute_error", "mean_squared_error", "serialize",
-    "sparse_categorical_accuracy",
+    "sparse_categorical_accuracy", "RootMeanSquaredError", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
 ]
 
 # ------------------------------------------------------------------- lookup
 
 _CLASSES = [Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-            MeanSquaredError, MeanAbsoluteError, Precision, Recall, AUC]
+            MeanSquaredError, MeanAbsoluteError, Precision, Recall, AUC, RootMeanSquaredError,
+            TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy]
 # As in Keras 3: class names and their snake_case forms (and mse/mae) name classes.
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})

@@ -105,6 +105,28 @@ def _count_sparse_matches(y_true, y_pred):
     return np.count_nonzero(scores.argmax(axis=-1) == labels), labels.shape[0]
 
 
+def _in_top_k(labels, scores, k):
+    """1.0 where the label's score has fewer than ``k`` scores strictly above it (ties count as in,
+    as in Keras)."""
+    picked = np.take_along_axis(scores, labels[..., None], axis=-1)
+    return (np.sum(scores > picked, axis=-1) < k).astype(np.float32)
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the one-hot label's class is among the ``k`` highest scores."""
+    scores = _array(y_pred, np.float32)
+    return _in_top_k(np.argmax(_array(y_true), axis=-1), scores, k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the integer label is among the ``k`` highest scores."""
+    scores = _array(y_pred, np.float32)
+    labels = _array(y_true)
+    if labels.ndim == scores.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    return _in_top_k(labels.astype(np.int64), scores, k)
+
+
 def mean_squared_error(y_true, y_pred):
     y_pred = _array(y_pred, np.float32)
     y_true, y_pred = squeeze_or_expand_to_same_rank(_array(y_true, np.float32), y_pred)
@@ -148,7 +170,18 @@ MeanAbsoluteError = _wrapper_class("MeanAbsoluteError", mean_absolute_error,
                                    "mean_absolute_error", "The mean of abs(y_true - y_pred).")
 
 
-class BinaryAccuracy(MeanMetricWrapper):
+class _WrapperWithOptions(MeanMetricWrapper):
+    """A built-in wrapper whose config is its name, dtype and its function's options."""
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class BinaryAccuracy(_WrapperWithOptions):
     """How often ``y_pred > threshold`` matches the binary label.
 
     Example:
@@ -159,13 +192,38 @@ class BinaryAccuracy(MeanMetricWrapper):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "threshold": self.threshold}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+class TopKCategoricalAccuracy(_WrapperWithOptions):
+    """How often the one-hot label's class is among the ``k`` highest scores."""
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+class SparseTopKCategoricalAccuracy(_WrapperWithOptions):
+    """How often the integer label is among the ``k`` highest scores."""
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+class RootMeanSquaredError(Mean):
+    """``sqrt`` of the (weighted) mean of ``square(y_pred - y_true)``."""
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = _array(y_pred, np.float32)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(_array(y_true, np.float32), y_pred)
+        super().update_state(np.square(y_pred - y_true), sample_weight=sample_weight)
+
+    def result(self):
+        return Tensor(np.sqrt(super().result()._value))
 
 
 FUNCTIONS = {f.__name__: f for f in (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+                                     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
                                      mean_squared_error, mean_absolute_error)}
