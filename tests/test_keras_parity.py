@@ -30,6 +30,7 @@ OPTIMIZERS = {
     "adamw_amsgrad": lambda lib: lib.optimizers.AdamW(learning_rate=0.01, amsgrad=True),
     "adagrad": lambda lib: lib.optimizers.Adagrad(learning_rate=0.05, initial_accumulator_value=0.2),
     "adamax_clipped": lambda lib: lib.optimizers.Adamax(learning_rate=0.01, clipnorm=0.5),
+    "nadam": lambda lib: lib.optimizers.Nadam(learning_rate=0.01),
 }
 
 

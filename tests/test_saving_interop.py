@@ -226,3 +226,22 @@ def test_an_adapted_normalization_moves_between_keras_and_pykeras(reference_kera
         loaded = target.models.load_model(tmp_path / "norm.keras")
         np.testing.assert_allclose(np.asarray(loaded.predict(data, verbose=0)), np.asarray(model.predict(data, verbose=0)),
                                    atol=1e-5, rtol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+@pytest.mark.parametrize("optimizer", ["Nadam", "Adagrad", "Adamax"])
+def test_optimizer_state_moves_between_keras_and_pykeras(reference_keras, tmp_path, optimizer):
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=(16, 3)).astype(np.float32), rng.normal(size=(16, 2)).astype(np.float32)
+    for source, target in ((reference_keras, keras), (keras, reference_keras)):
+        model = source.Sequential([source.Input((3,)), source.layers.Dense(4, activation="tanh"), source.layers.Dense(2)])
+        model.compile(getattr(source.optimizers, optimizer)(0.05), "mse")
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        model.save(tmp_path / "opt.keras")
+        loaded = target.models.load_model(tmp_path / "opt.keras")
+        # The next step from the restored state is the one the source takes.
+        model.train_on_batch(x, y)
+        loaded.train_on_batch(x, y)
+        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
+                                   atol=1e-5, rtol=1e-5)

@@ -1,18 +1,19 @@
-"""``pykeras.optimizers``: SGD, Adam, AdamW, RMSprop (native updates), Adagrad and Adamax (numpy),
+"""``pykeras.optimizers``: SGD, Adam, AdamW, RMSprop (native updates), Adagrad, Adamax and Nadam (numpy),
 their lookup by Keras names, and learning-rate ``schedules``."""
 from pykeras.optimizers import schedules
 from pykeras.optimizers.adagrad import Adagrad
 from pykeras.optimizers.adam import Adam
 from pykeras.optimizers.adamax import Adamax
 from pykeras.optimizers.adamw import AdamW
+from pykeras.optimizers.nadam import Nadam
 from pykeras.optimizers.optimizer import Optimizer
 from pykeras.optimizers.rmsprop import RMSprop
 from pykeras.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "get", "serialize", "deserialize",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "Nadam", "get", "serialize", "deserialize",
            "schedules"]
 
-_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax)}
+_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam)}
 
 
 def serialize(optimizer):

@@ -426,12 +426,16 @@ class Optimizer:
                 owner is not Optimizer and owner is _defining_class(cls, "_update"))
         return native
 
-    def _update_variables(self, grads, variables):
-        learning_rate = self._current_learning_rate()
+    def _update_step(self):
+        """The 1-based number of the update being applied (accumulated steps count once)."""
         step = int(self._iterations._value)
         if self.gradient_accumulation_steps:
             step //= self.gradient_accumulation_steps
-        step += 1
+        return step + 1
+
+    def _update_variables(self, grads, variables):
+        learning_rate = self._current_learning_rate()
+        step = self._update_step()
         if self._uses_native_rule():
             self._update_variables_native(grads, variables, learning_rate, step)
             return
