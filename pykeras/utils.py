@@ -2,8 +2,19 @@
 import numpy as np
 
 from pykeras.config import set_random_seed
+from pykeras.saving.serialization import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 
-__all__ = ["set_random_seed", "to_categorical"]
+__all__ = [
+    "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name", "get_registered_object",
+    "normalize", "register_keras_serializable", "set_random_seed", "to_categorical",
+]
 
 
 def to_categorical(x, num_classes=None):
@@ -37,3 +48,12 @@ def to_categorical(x, num_classes=None):
         bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
         raise ValueError(f"to_categorical: labels must be in [0, {num_classes}). Received: a label {bad}")
     return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def normalize(x, axis=-1, order=2):
+    """``x`` divided by its ``order``-norm along ``axis`` (a zero norm leaves the slice as is),
+    as ``keras.utils.normalize`` does for arrays."""
+    array = np.asarray(x._value if hasattr(x, "_value") else x)
+    norm = np.atleast_1d(np.linalg.norm(array, order, axis))
+    norm[norm == 0] = 1
+    return array / np.expand_dims(norm, axis)

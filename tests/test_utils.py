@@ -37,3 +37,15 @@ def test_a_trailing_axis_of_one_is_dropped_as_keras_does():
 def test_bad_labels_are_refused_with_what_came(labels, classes, message):
     with pytest.raises(ValueError, match=message):
         keras.utils.to_categorical(labels, classes)
+
+
+def test_normalize_divides_by_the_norm_and_leaves_zero_rows():
+    x = np.array([[3.0, 4.0], [0.0, 0.0], [1.0, -1.0]])
+    np.testing.assert_allclose(keras.utils.normalize(x), [[0.6, 0.8], [0.0, 0.0], [2 ** -0.5, -(2 ** -0.5)]])
+    np.testing.assert_allclose(keras.utils.normalize(x, axis=0, order=1), x / np.abs(x).sum(0))
+
+
+def test_the_saving_registry_is_also_under_utils_as_in_keras():
+    for name in ("register_keras_serializable", "get_custom_objects", "custom_object_scope", "get_registered_name",
+                 "get_registered_object"):
+        assert getattr(keras.utils, name) is getattr(keras.saving, name)
