@@ -150,6 +150,16 @@ def test_pykeras_files_load_in_keras_3(reference_keras, tmp_path):
             np.testing.assert_allclose(got, want, atol=TOLERANCE, rtol=0)
 
 
+def _moves_both_ways(reference_keras, tmp_path, make, x, custom_objects=None, atol=TOLERANCE, rtol=0):
+    """A model built by ``make(library)`` in each library, saved, loads in the other and predicts the same."""
+    for source, target in ((reference_keras, keras), (keras, reference_keras)):
+        model = make(source)
+        model.save(tmp_path / "model.keras")
+        loaded = target.models.load_model(tmp_path / "model.keras", custom_objects=custom_objects)
+        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
+                                   atol=atol, rtol=rtol)
+
+
 def _branched(library):
     wide, deep = library.Input((4,), name="wide"), library.Input((3,), name="deep")
     hidden = library.layers.Dense(6, activation="relu")(deep)
@@ -164,40 +174,29 @@ def _branched(library):
 def test_merge_layers_move_between_keras_and_pykeras(reference_keras, tmp_path):
     rng = np.random.default_rng(6)
     x = [rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)]
-    for source, target in ((reference_keras, keras), (keras, reference_keras)):
-        model = _branched(source)
-        model.save(tmp_path / "branched.keras")
-        loaded = target.models.load_model(tmp_path / "branched.keras")
-        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
-                                   atol=TOLERANCE, rtol=0)
+    _moves_both_ways(reference_keras, tmp_path, _branched, x)
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 def test_layer_normalization_and_reshape_move_between_keras_and_pykeras(reference_keras, tmp_path):
-    x = np.random.default_rng(8).normal(size=(5, 12)).astype(np.float32)
-    for source, target in ((reference_keras, keras), (keras, reference_keras)):
-        model = source.Sequential([
-            source.Input((12,)), source.layers.Reshape((3, 4)),
-            source.layers.LayerNormalization(axis=[1, 2], gamma_initializer="random_normal",
-                                             beta_initializer="random_normal"),
-            source.layers.Reshape((-1,)), source.layers.Dense(2, activation="gelu"),
-            source.layers.BatchNormalization(gamma_regularizer="l2")])
-        model.save(tmp_path / "norm.keras")
-        loaded = target.models.load_model(tmp_path / "norm.keras")
-        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
-                                   atol=TOLERANCE, rtol=0)
+    def make(library):
+        return library.Sequential([
+            library.Input((12,)), library.layers.Reshape((3, 4)),
+            library.layers.LayerNormalization(axis=[1, 2], gamma_initializer="random_normal",
+                                              beta_initializer="random_normal"),
+            library.layers.Reshape((-1,)), library.layers.Dense(2, activation="gelu"),
+            library.layers.BatchNormalization(gamma_regularizer="l2")])
+
+    _moves_both_ways(reference_keras, tmp_path, make, np.random.default_rng(8).normal(size=(5, 12)).astype(np.float32))
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 def test_embedding_moves_between_keras_and_pykeras(reference_keras, tmp_path):
-    ids = np.random.default_rng(9).integers(0, 7, size=(5, 3))
-    for source, target in ((reference_keras, keras), (keras, reference_keras)):
-        model = source.Sequential([source.Input((3,), dtype="int32"), source.layers.Embedding(7, 4),
-                                   source.layers.Flatten(), source.layers.Dense(2)])
-        model.save(tmp_path / "embedding.keras")
-        loaded = target.models.load_model(tmp_path / "embedding.keras")
-        np.testing.assert_allclose(np.asarray(loaded.predict(ids, verbose=0)), np.asarray(model.predict(ids, verbose=0)),
-                                   atol=TOLERANCE, rtol=0)
+    def make(library):
+        return library.Sequential([library.Input((3,), dtype="int32"), library.layers.Embedding(7, 4),
+                                   library.layers.Flatten(), library.layers.Dense(2)])
+
+    _moves_both_ways(reference_keras, tmp_path, make, np.random.default_rng(9).integers(0, 7, size=(5, 3)))
 
 
 def halve(x):
@@ -206,26 +205,23 @@ def halve(x):
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 def test_a_lambda_of_a_named_function_moves_between_keras_and_pykeras(reference_keras, tmp_path):
-    x = np.random.default_rng(10).normal(size=(4, 3)).astype(np.float32)
-    for source, target in ((reference_keras, keras), (keras, reference_keras)):
-        model = source.Sequential([source.Input((3,)), source.layers.Lambda(halve), source.layers.Dense(2)])
-        model.save(tmp_path / "lambda.keras")
-        loaded = target.models.load_model(tmp_path / "lambda.keras", custom_objects={"halve": halve})
-        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
-                                   atol=TOLERANCE, rtol=0)
+    def make(library):
+        return library.Sequential([library.Input((3,)), library.layers.Lambda(halve), library.layers.Dense(2)])
+
+    _moves_both_ways(reference_keras, tmp_path, make, np.random.default_rng(10).normal(size=(4, 3)).astype(np.float32),
+                     custom_objects={"halve": halve})
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 def test_an_adapted_normalization_moves_between_keras_and_pykeras(reference_keras, tmp_path):
     data = (np.random.default_rng(11).normal(size=(40, 3)) * [1, 5, 10]).astype(np.float32)
-    for source, target in ((reference_keras, keras), (keras, reference_keras)):
-        norm = source.layers.Normalization()
+
+    def make(library):
+        norm = library.layers.Normalization()
         norm.adapt(data)
-        model = source.Sequential([source.Input((3,)), norm, source.layers.Dense(2)])
-        model.save(tmp_path / "norm.keras")
-        loaded = target.models.load_model(tmp_path / "norm.keras")
-        np.testing.assert_allclose(np.asarray(loaded.predict(data, verbose=0)), np.asarray(model.predict(data, verbose=0)),
-                                   atol=1e-5, rtol=1e-6)
+        return library.Sequential([library.Input((3,)), norm, library.layers.Dense(2)])
+
+    _moves_both_ways(reference_keras, tmp_path, make, data, atol=1e-5, rtol=1e-6)
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
