@@ -85,3 +85,9 @@ def test_a_model_trains_on_huber_and_reports_it():
     model.compile(keras.optimizers.Adam(0.05), losses.Huber(delta=0.5), metrics=["mae"])
     history = model.fit(x, y, epochs=30, batch_size=16, verbose=0).history
     assert history["loss"][-1] < 0.1 * history["loss"][0]
+
+
+@pytest.mark.parametrize("delta", [0.0, -1.0, "1"])
+def test_huber_refuses_a_delta_that_is_not_positive(delta):
+    with pytest.raises(ValueError, match="Huber: `delta` must be a positive number"):
+        losses.Huber(delta=delta)

@@ -43,6 +43,8 @@ def test_given_statistics_are_in_the_config_and_broadcast():
     (lambda: keras.layers.Normalization(mean=1.0, variance=1.0).adapt(DATA), "cannot change a mean and variance"),
     (lambda: keras.layers.Normalization().adapt(DATA[:0]), "needs at least one sample"),
     (lambda: keras.layers.Normalization(axis=2).adapt(DATA), r"must be in the range \[-ndim, ndim\)"),
+    (lambda: keras.layers.Normalization(mean=[1.0, 2.0], variance=[1.0, 1.0])(DATA),
+     r"the given mean of shape \(2,\) does not fit the normalized axes of an input of shape \(200, 3\)"),
 ])
 def test_bad_use_is_refused(call, message):
     with pytest.raises(ValueError, match=message):

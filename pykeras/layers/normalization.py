@@ -63,9 +63,15 @@ class Normalization(Layer):
         if self.input_mean is None:
             return [core.reshape(v, broadcast) for v in (self.adapt_mean, self.adapt_variance)]
         # Given statistics fill the kept axes from the right, as Keras broadcasts them.
-        return [np.broadcast_to(np.asarray(v, np.float32).reshape(
-            [1] * (ndim - np.ndim(v)) + list(np.shape(v))), broadcast).astype(np.float32)
-            for v in (self.input_mean, self.input_variance)]
+        statistics = []
+        for name, value in (("mean", self.input_mean), ("variance", self.input_variance)):
+            value = np.asarray(value, np.float32)
+            try:
+                statistics.append(np.broadcast_to(value.reshape((1,) * (ndim - value.ndim) + value.shape), broadcast))
+            except ValueError:
+                raise ValueError(f"Normalization '{self.name}': the given {name} of shape {value.shape} does not fit "
+                                 f"the normalized axes of an input of shape {tuple(shape)}") from None
+        return statistics
 
     def call(self, inputs):
         mean, variance = self._statistics(len(inputs.shape), inputs.shape)

@@ -1,5 +1,6 @@
 """Regression losses: per-sample functions and their classes."""
 import math
+import numbers
 
 from pykeras import ops
 from pykeras.losses.base import EPSILON, BuiltinLoss, builtin_function, float_pair, loss_class, softplus
@@ -80,7 +81,9 @@ class Huber(BuiltinLoss):
     """Quadratic for errors up to ``delta``, linear beyond; see ``huber``."""
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
-        super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
+        if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+            raise ValueError(f"Huber: `delta` must be a positive number. Received: delta={delta!r}")
+        super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=float(delta))
 
 
 class CosineSimilarity(BuiltinLoss):
