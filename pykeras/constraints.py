@@ -103,4 +103,4 @@ def deserialize(config):
 
 def get(identifier):
     """Resolves None, a name (default arguments), a config dict or a callable."""
-    return serialization.get_object(identifier, _BY_NAME, _CLASSES, "constraint")
+    return serialization.get_object(identifier, _BY_NAME, deserialize, "constraint", Constraint)

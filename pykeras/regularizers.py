@@ -96,4 +96,4 @@ def deserialize(config):
 
 def get(identifier):
     """Resolves None, a name (default arguments), a config dict or a callable."""
-    return serialization.get_object(identifier, _BY_NAME, _CLASSES, "regularizer")
+    return serialization.get_object(identifier, _BY_NAME, deserialize, "regularizer", Regularizer)

@@ -34,6 +34,7 @@ from pykeras.losses.regression import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )
+from pykeras.saving import serialization
 
 __all__ = [
     "BinaryCrossentropy", "CategoricalCrossentropy", "CategoricalHinge", "CosineSimilarity", "Hinge", "Huber",
@@ -99,20 +100,4 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name, listing the known ones.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        obj = _BY_NAME.get(identifier)
-        if obj is None:
-            raise ValueError(
-                f"Could not interpret loss identifier: {identifier!r}. "
-                f"Expected one of {sorted(_BY_NAME)}"
-            )
-        return obj() if isinstance(obj, type) else obj
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+    return serialization.get_object(identifier, _BY_NAME, deserialize, "loss", Loss)

@@ -23,6 +23,7 @@ from pykeras.metrics.per_sample import (
 )
 from pykeras.metrics.per_sample import FUNCTIONS as _FUNCTIONS  # noqa: F401 - saving finds functions here
 from pykeras.naming import to_snake_case
+from pykeras.saving import serialization
 
 __all__ = [
     "AUC", "Precision", "Recall", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "Mean", "MeanAbsoluteError", "MeanMetricWrapper",
@@ -65,23 +66,7 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name, listing the known ones.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier)
-        if cls is None:
-            raise ValueError(
-                f"Could not interpret metric identifier: {identifier!r}. "
-                f"Expected one of {sorted(_BY_NAME)}"
-            )
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+    return serialization.get_object(identifier, _BY_NAME, deserialize, "metric", Metric)
 
 
 def _last_dim(shape):

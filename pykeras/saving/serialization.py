@@ -117,18 +117,25 @@ def deserialize_object(config, builtins, kind):
     return found.from_config(inner)
 
 
-def get_object(identifier, by_name, builtins, kind):
-    """Keras's ``get`` of a regularizer, constraint or the like: None; a name in ``by_name``
-    (an instance with default arguments); a ``serialize_object`` config (see
-    ``deserialize_object``); or a callable as is."""
+def get_object(identifier, by_name, deserialize, kind, base=None):
+    """Keras's ``get`` of a loss, metric, regularizer, constraint or the like: None; a name in
+    ``by_name`` (a class gives an instance with default arguments, a function itself); a config
+    dict, through ``deserialize``; a subclass of ``base`` (an instance); or any callable as is.
+
+    Raises:
+        ValueError: for an unknown name (listing the known ones) or anything else.
+    """
     if identifier is None:
         return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         if identifier not in by_name:
             raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}. Expected one of {sorted(by_name)}")
-        return by_name[identifier]()
-    if isinstance(identifier, dict):
-        return deserialize_object(identifier, builtins, kind)
+        found = by_name[identifier]
+        return found() if isinstance(found, type) else found
+    if base is not None and isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
