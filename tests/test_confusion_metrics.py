@@ -52,6 +52,12 @@ def test_nothing_predicted_positive_gives_zero_not_nan():
     assert float(precision.result()) == 0.0
 
 
+def test_a_nan_prediction_is_never_positive():
+    recall = keras.metrics.Recall(thresholds=[0.0, 0.5])
+    recall.update_state([1, 1, 1, 0], [np.nan, 0.7, 0.2, np.nan])
+    np.testing.assert_allclose(recall.result().numpy(), [2 / 3, 1 / 3], rtol=1e-6)
+
+
 def _rank_auc(labels, scores):
     """P(a positive scores above a negative), ties counting one half: the exact ROC area."""
     positive, negative = scores[labels != 0], scores[labels == 0]

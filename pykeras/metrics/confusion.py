@@ -49,10 +49,18 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None,
         y_true, y_pred, weight = y_true[..., class_id], y_pred[..., class_id], weight[..., class_id]
     positive = (y_true != 0).ravel()
     weight = weight.ravel()
-    above = (y_pred.ravel()[None, :] > thresholds[:, None]).astype(np.float64)
-    tp = above @ (weight * positive)
-    fp = above @ (weight * ~positive)
-    positives, negatives = np.sum(weight * positive), np.sum(weight * ~positive)
+    # Predictions in ascending order; the weight above threshold t is the total less the
+    # cumulative weight up to the last prediction <= t: one sort, not a thresholds x samples table.
+    scores = y_pred.ravel()
+    scores = np.where(np.isnan(scores), -np.inf, scores)  # NaN > t is False: never predicted positive
+    order = np.argsort(scores, kind="stable")
+    ranked = scores[order]
+    at_or_below = np.searchsorted(ranked, thresholds, side="right")
+    counts = []
+    for weights in (weight * positive, weight * ~positive):
+        cumulative = np.concatenate([[0.0], np.cumsum(weights[order])])
+        counts.append(cumulative[-1] - cumulative[at_or_below])
+    (tp, fp), positives, negatives = counts, np.sum(weight * positive), np.sum(weight * ~positive)
     return tp, fp, negatives - fp, positives - tp
 
 
