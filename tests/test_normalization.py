@@ -42,6 +42,7 @@ def test_given_statistics_are_in_the_config_and_broadcast():
     (lambda: keras.layers.Normalization(mean=1.0), "give both `mean` and `variance` or neither"),
     (lambda: keras.layers.Normalization(mean=1.0, variance=1.0).adapt(DATA), "cannot change a mean and variance"),
     (lambda: keras.layers.Normalization().adapt(DATA[:0]), "needs at least one sample"),
+    (lambda: keras.layers.Normalization().adapt(np.array([["a"]])), "`adapt` needs numbers. Received: dtype <U1"),
     (lambda: keras.layers.Normalization(axis=2).adapt(DATA), r"must be in the range \[-ndim, ndim\)"),
     (lambda: keras.layers.Normalization(mean=[1.0, 2.0], variance=[1.0, 1.0])(DATA),
      r"the given mean of shape \(2,\) does not fit the normalized axes of an input of shape \(200, 3\)"),

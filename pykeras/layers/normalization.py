@@ -43,7 +43,9 @@ class Normalization(Layer):
 
     def adapt(self, data):
         """Sets the mean and variance to those of ``data`` (an array of samples)."""
-        values = np.asarray(data._value if isinstance(data, Tensor) else data, dtype=np.float64)
+        values = np.asarray(data._value if isinstance(data, Tensor) else data)
+        if values.dtype.kind not in "iuf":
+            raise ValueError(f"Normalization '{self.name}': `adapt` needs numbers. Received: dtype {values.dtype}")
         if values.ndim < 1 or values.shape[0] == 0:
             raise ValueError(f"Normalization '{self.name}': `adapt` needs at least one sample. "
                              f"Received: shape {values.shape}")
@@ -53,8 +55,9 @@ class Normalization(Layer):
         if not self.built:
             self.build((None,) + values.shape[1:])
         reduced = tuple(a for a in range(values.ndim) if a not in self._kept(values.ndim))
-        self.adapt_mean.assign(values.mean(axis=reduced).astype(np.float32))
-        self.adapt_variance.assign(values.var(axis=reduced).astype(np.float32))
+        # float64 accumulators, without a float64 copy of the data.
+        self.adapt_mean.assign(values.mean(axis=reduced, dtype=np.float64).astype(np.float32))
+        self.adapt_variance.assign(values.var(axis=reduced, dtype=np.float64).astype(np.float32))
         self.count.assign(np.int32(values.shape[0]))
 
     def _statistics(self, ndim, shape):
