@@ -50,7 +50,9 @@ class Tensor:
         (2, 2)
     """
 
-    __slots__ = ("_value", "__weakref__")
+    # _logits: unset, or (activation name, input Tensor) on the output of a softmax over the last
+    # axis or of a sigmoid, so that a cross-entropy given probabilities can work from the logits.
+    __slots__ = ("_value", "_logits", "__weakref__")
     __array_priority__ = 100  # numpy defers ``ndarray + Tensor`` to Tensor.__radd__
 
     def __init__(self, value, dtype=None):

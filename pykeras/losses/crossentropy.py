@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 
 from pykeras import ops
+from pykeras.ops.nn import logits_behind
 from pykeras.losses.base import (
     EPSILON,
     BuiltinLoss,
@@ -17,15 +18,34 @@ from pykeras.losses.base import (
 )
 
 
+def _logits_if_known(y_pred, from_logits, activation, loss_name):
+    """``(y_pred, from_logits)``, or ``(logits, True)`` when ``y_pred`` is the output of
+    ``activation`` over ``logits``. As in Keras's TensorFlow backend: the loss of probabilities
+    clipped to [1e-7, 1 - 1e-7] has no gradient for a sample past the clip (the confidently wrong
+    ones, which most need it), while the loss from the logits is exact everywhere."""
+    logits = logits_behind(y_pred, activation)
+    if logits is None:
+        return y_pred, from_logits
+    if from_logits:
+        warnings.warn(
+            f"`{loss_name}` received `from_logits=True`, but `y_pred` is the output of a {activation} "
+            "activation and so does not hold logits; the loss is computed from that activation's input.",
+            stacklevel=3,
+        )
+    return float_tensor(logits), True
+
+
 @builtin_function
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Per-sample binary cross-entropy: the mean over ``axis`` of
     ``-(t log p + (1 - t) log(1 - p))``.
 
     Probabilities are clipped to ``[1e-7, 1 - 1e-7]``; with ``from_logits`` the
-    exact ``softplus(x) - t * x`` is used (Keras's JAX/TF/torch backends).
+    exact ``softplus(x) - t * x`` is used (Keras's JAX/TF/torch backends), and so it is
+    for probabilities that came out of a sigmoid (Keras's TF backend).
     Label smoothing squeezes targets toward 0.5: ``t (1 - s) + s / 2``.
     """
+    y_pred, from_logits = _logits_if_known(y_pred, from_logits, "sigmoid", "binary_crossentropy")
     y_true, y_pred = float_pair(y_true, y_pred)
     check_same_shape("binary_crossentropy", y_true, y_pred)
     if label_smoothing:
@@ -53,11 +73,14 @@ def _log_probabilities(y_pred, from_logits, axis):
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Per-sample ``-sum(t * log p, axis)`` for one-hot (or soft) targets.
 
-    Label smoothing: ``t (1 - s) + s / num_classes``.
+    Label smoothing: ``t (1 - s) + s / num_classes``. Probabilities that came out of a softmax
+    over ``axis`` are taken from its logits, as ``binary_crossentropy`` says.
     """
     if isinstance(axis, bool):
         raise ValueError(f"categorical_crossentropy: `axis` must be an int. Received: axis={axis}")
     y_pred = float_tensor(y_pred)
+    if axis in (-1, len(y_pred.shape) - 1):
+        y_pred, from_logits = _logits_if_known(y_pred, from_logits, "softmax", "categorical_crossentropy")
     y_true = float_tensor(y_true)
     if y_pred.shape and y_pred.shape[-1] == 1:
         warnings.warn(
@@ -106,11 +129,13 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     shaped ``(batch,)`` or ``(batch, 1)`` for ``y_pred`` of shape ``(batch, classes)``.
 
     With ``ignore_class``, those entries get loss 0 and are masked out of the
-    mean, as in Keras.
+    mean, as in Keras. Probabilities that came out of a softmax are taken from its logits,
+    as ``binary_crossentropy`` says.
     """
     if axis not in (-1, len(np.shape(array_of(y_pred))) - 1):
         raise ValueError(f"sparse_categorical_crossentropy: only the last axis is supported. Received: axis={axis}")
-    y_pred = float_tensor(y_pred)
+    y_pred, from_logits = _logits_if_known(float_tensor(y_pred), from_logits, "softmax",
+                                           "sparse_categorical_crossentropy")
     if not y_pred.shape:
         raise ValueError("sparse_categorical_crossentropy: `y_pred` must be at least rank 1. Received: a scalar")
     labels = _sparse_labels(y_true, y_pred)
@@ -162,8 +187,8 @@ class CategoricalCrossentropy(BuiltinLoss):
 class SparseCategoricalCrossentropy(BuiltinLoss):
     """Cross-entropy for integer labels; see ``sparse_categorical_crossentropy``.
 
-    With ``from_logits=True``, 2-D logits, no ``ignore_class``, no sample
-    weight and a mean reduction, the loss is one fused native op
+    From logits (``from_logits=True``, or probabilities out of a softmax), 2-D, with no
+    ``ignore_class``, no sample weight and a mean reduction, the loss is one fused native op
     (``ops.sparse_softmax_cross_entropy``) whose gradient comes from the same pass.
     """
 
@@ -179,10 +204,9 @@ class SparseCategoricalCrossentropy(BuiltinLoss):
         return sparse_categorical_crossentropy(y_true, y_pred, **self._fn_kwargs)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if (self.from_logits and sample_weight is None and self.ignore_class is None
-                and self.reduction in ("sum_over_batch_size", "mean")):
-            logits = float_tensor(y_pred)
-            if len(logits.shape) == 2 and logits.shape[0] > 0:
+        if sample_weight is None and self.ignore_class is None and self.reduction in ("sum_over_batch_size", "mean"):
+            logits, from_logits = _logits_if_known(float_tensor(y_pred), self.from_logits, "softmax", self.name)
+            if from_logits and len(logits.shape) == 2 and logits.shape[0] > 0:
                 # The native op checks the label range itself.
                 return ops.sparse_softmax_cross_entropy(_sparse_labels(y_true, logits), logits)
         return super().__call__(y_true, y_pred, sample_weight)

@@ -49,8 +49,21 @@ def _stable_sigmoid(v):
     return np.where(v >= 0, 1 / (1 + z), z / (1 + z))
 
 
+def _keep_logits(out, x, activation):
+    """Marks ``out`` as ``activation(x)``: the cross-entropies then compute from ``x`` (see
+    ``logits_behind``), as Keras's TensorFlow backend does."""
+    out._logits = (activation, x if isinstance(x, Tensor) else Tensor(x))
+    return out
+
+
+def logits_behind(y_pred, activation):
+    """The input of the ``activation`` ("softmax" or "sigmoid") that produced ``y_pred``, or None."""
+    marked = getattr(y_pred, "_logits", None) if isinstance(y_pred, Tensor) else None
+    return marked[1] if marked is not None and marked[0] == activation else None
+
+
 def sigmoid(x):
-    return _unary(x, _stable_sigmoid, lambda g, x, y: g * y * (1 - y))
+    return _keep_logits(_unary(x, _stable_sigmoid, lambda g, x, y: g * y * (1 - y)), x, "sigmoid")
 
 
 def tanh(x):
@@ -180,13 +193,21 @@ def log_sigmoid(x):
 
 def softmax(x, axis=-1):
     def forward(v):
-        shifted = np.exp(v - np.max(v, axis=axis, keepdims=True))
-        return shifted / np.sum(shifted, axis=axis, keepdims=True)
+        # In place after the first subtraction: a classifier's metrics run this once a step.
+        shifted = v - v.max(axis, keepdims=True)
+        if shifted.dtype.kind != "f":
+            shifted = shifted.astype(FLOAT)
+        np.exp(shifted, out=shifted)
+        shifted /= shifted.sum(axis, keepdims=True)
+        return shifted
 
     def backward(g, x, y):
         return y * (g - np.sum(g * y, axis=axis, keepdims=True))
 
-    return _unary(x, forward, backward)
+    out = _unary(x, forward, backward)
+    if axis == -1 or axis == out.ndim - 1:
+        _keep_logits(out, x, "softmax")
+    return out
 
 
 def log_softmax(x, axis=-1):
