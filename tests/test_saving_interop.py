@@ -241,3 +241,34 @@ def test_optimizer_state_moves_between_keras_and_pykeras(reference_keras, tmp_pa
         loaded.train_on_batch(x, y)
         np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
                                    atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+def test_loss_metrics_move_between_keras_and_pykeras(reference_keras, tmp_path):
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(24, 4)).astype(np.float32)
+    labels, targets = rng.integers(0, 3, 24), rng.uniform(0.5, 2, size=(24, 3)).astype(np.float32)
+
+    def classifier(library):
+        m = library.metrics
+        return ["sparse_categorical_crossentropy", m.SparseCategoricalCrossentropy(name="sce")], "softmax", labels
+
+    def regressor(library):
+        m = library.metrics
+        return ([m.MeanSquaredLogarithmicError(), m.MeanAbsolutePercentageError(), m.LogCoshError(),
+                 m.CosineSimilarity(), m.Poisson(), m.KLDivergence(), m.SquaredHinge(), "bce"], "softplus", targets)
+
+    for spec in (classifier, regressor):
+        for source, target in ((reference_keras, keras), (keras, reference_keras)):
+            metrics, activation, y = spec(source)
+            model = source.Sequential([source.Input((4,)), source.layers.Dense(3, activation=activation)])
+            loss = "sparse_categorical_crossentropy" if y is labels else "mse"
+            model.compile(optimizer="sgd", loss=loss, metrics=metrics)
+            model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+            model.save(tmp_path / "model.keras")
+            loaded = target.models.load_model(tmp_path / "model.keras")
+            want = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+            got = loaded.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+            assert sorted(got) == sorted(want)
+            for name in want:
+                assert float(got[name]) == pytest.approx(float(want[name]), rel=1e-5), name

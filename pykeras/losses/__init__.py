@@ -34,6 +34,7 @@ from pykeras.losses.regression import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )
+from pykeras.naming import to_snake_case
 from pykeras.saving import serialization
 
 __all__ = [
@@ -64,6 +65,9 @@ _BY_NAME.update({
     "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
 })
 
+# Each built-in function's class, whose defaults are the function's own arguments.
+_CLASS_OF_FUNCTION = {_FUNCTIONS[to_snake_case(cls.__name__)]: cls for cls in _CLASSES}
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 
@@ -78,6 +82,16 @@ def serialize(loss):
         return {"module": "keras.losses", "class_name": "function", "config": name,
                 "registered_name": "function"}
     raise ValueError(f"Cannot serialize loss {loss!r}: not a Loss or a built-in loss function")
+
+
+def as_loss(loss):
+    """``loss`` as the Loss object ``compile`` uses: a built-in function becomes its class with the
+    defaults (the same values, and the class's fused path where it has one, as
+    SparseCategoricalCrossentropy has), any other callable ``(y_true, y_pred)`` is wrapped."""
+    if isinstance(loss, Loss):
+        return loss
+    cls = _CLASS_OF_FUNCTION.get(loss)
+    return cls() if cls is not None else LossFunctionWrapper(loss)
 
 
 def deserialize(config, custom_objects=None):

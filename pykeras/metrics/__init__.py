@@ -1,6 +1,34 @@
 """Metrics with Keras 3's names, state variables and weighting rules, and their lookup."""
 from pykeras.metrics.base import Mean, Metric, Sum
 from pykeras.metrics.confusion import AUC, Precision, Recall
+from pykeras.metrics.loss_based import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
+from pykeras.metrics.loss_based import CLASSES as _LOSS_BASED_CLASSES
+from pykeras.losses import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from pykeras.metrics.per_sample import (
     Accuracy,
     BinaryAccuracy,
@@ -31,18 +59,25 @@ __all__ = [
     "categorical_accuracy", "deserialize", "get", "mean_absolute_error", "mean_squared_error", "serialize",
     "sparse_categorical_accuracy", "RootMeanSquaredError", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "CosineSimilarity",
+    "KLDivergence", "Poisson", "Hinge", "SquaredHinge", "CategoricalHinge", "MeanSquaredLogarithmicError",
+    "MeanAbsolutePercentageError", "LogCoshError",
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence", "poisson",
+    "hinge", "squared_hinge", "categorical_hinge", "mean_squared_logarithmic_error",
+    "mean_absolute_percentage_error", "log_cosh",
 ]
 
 # ------------------------------------------------------------------- lookup
 
 _CLASSES = [Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
             MeanSquaredError, MeanAbsoluteError, Precision, Recall, AUC, RootMeanSquaredError,
-            TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy]
+            TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, *_LOSS_BASED_CLASSES]
 # As in Keras 3: class names and their snake_case forms (and mse/mae) name classes.
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
-_BY_NAME.update({"mse": MeanSquaredError, "MSE": MeanSquaredError,
-                 "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError})
+for _alias, _cls in (("mse", MeanSquaredError), ("mae", MeanAbsoluteError), ("bce", BinaryCrossentropy),
+                     ("mape", MeanAbsolutePercentageError), ("msle", MeanSquaredLogarithmicError)):
+    _BY_NAME[_alias] = _BY_NAME[_alias.upper()] = _cls
 
 
 def serialize(metric):

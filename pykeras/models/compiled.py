@@ -56,7 +56,7 @@ class CompiledLossAndMetrics:
         names = self._output_names(len(predictions))
         if self._loss_spec is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        self._losses = [None if spec is None else _as_loss(losses, losses.get(spec))
+        self._losses = [None if spec is None else losses.as_loss(losses.get(spec))
                         for spec in _as_list(self._loss_spec, names, "loss")]
         weights = self._loss_weights_spec
         self._loss_weights = [1.0 if w is None else float(w)
@@ -124,10 +124,8 @@ class CompiledLossAndMetrics:
         predictions = _flatten(y_pred)
         targets = _flatten(y) if y is not None else [None] * len(predictions)
         for index, _, metric, weighted in self._metrics:
-            prediction = predictions[index]
-            if isinstance(prediction, Tensor):
-                prediction = prediction._value
-            metric.update_state(targets[index], prediction, sample_weight if weighted else None)
+            # The Tensor itself: a cross-entropy metric reads the logits behind a softmax output.
+            metric.update_state(targets[index], predictions[index], sample_weight if weighted else None)
         batch_size = len(predictions[0]) if np.ndim(predictions[0]) else 1
         # Keras's tracker: the batch-size-weighted mean of the batch losses.
         self.loss_tracker.accumulate(float(loss._value if isinstance(loss, Tensor) else loss) * batch_size,
@@ -140,11 +138,6 @@ class CompiledLossAndMetrics:
 
     def all_metrics(self):
         return [metric for _, _, metric, _ in self._metrics or []] + [self.loss_tracker]
-
-
-def _as_loss(losses, loss):
-    """A plain function ``(y_true, y_pred)`` becomes a reducing Loss, as Keras wraps it."""
-    return loss if isinstance(loss, losses.Loss) else losses.LossFunctionWrapper(loss)
 
 
 def _flatten(structure):
