@@ -179,11 +179,11 @@ def test_prepared_layers_give_the_listed_layers_bits_and_see_later_writes():
 # ------------------------------------------------------------------ Sequential
 
 
-def _mlp(dropout=False):
+def _mlp(dropout=False, output_activation=None):
     layers = [keras.Input(shape=(784,)), keras.layers.Dense(256, activation="relu")]
     if dropout:
         layers.append(keras.layers.Dropout(0.5, seed=1))
-    layers += [keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)]
+    layers += [keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10, activation=output_activation)]
     return keras.Sequential(layers)
 
 
@@ -193,16 +193,23 @@ def _layer_by_layer(model, x, training=None):
     return x.numpy()
 
 
+@pytest.mark.parametrize("output_activation", [None, "softmax"])
 @pytest.mark.parametrize("rows", [1, 32, 1024])
-def test_sequential_inference_equals_its_layers_called_one_by_one(rows):
-    model = _mlp(dropout=True)
+def test_sequential_inference_equals_its_layers_called_one_by_one(rows, output_activation, monkeypatch):
+    model = _mlp(dropout=True, output_activation=output_activation)
     x = RNG.normal(size=(rows, 784)).astype(np.float32)
     expected = _layer_by_layer(model, x)
+    if output_activation == "softmax":
+        np.testing.assert_allclose(expected.sum(axis=1), 1, rtol=1e-6)
+    native = _core.dense_chain_forward
+    chained = []
+    monkeypatch.setattr(_core, "dense_chain_forward", lambda *args: chained.append(1) or native(*args))
     np.testing.assert_array_equal(model(x).numpy(), expected)
     np.testing.assert_array_equal(model(keras.ops.convert_to_tensor(x), training=False).numpy(), expected)
     # One batch, as model(x): a batch of more than 512 rows reads the deep first layer in one pass
     # (dense.cpp), smaller batches in two halves, so bits agree between equal batch shapes.
     np.testing.assert_array_equal(model.predict(x, batch_size=rows, verbose=0), expected)
+    assert len(chained) == 3  # each of the three through the chain
 
 
 def test_sequential_training_call_still_applies_dropout():
@@ -287,8 +294,9 @@ class _GenericSequential(keras.Sequential):
         return super().call(inputs, training=training)
 
 
-@pytest.mark.parametrize("dropout", [False, True])
-def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, monkeypatch):
+@pytest.mark.parametrize("dropout, output_activation", [(False, None), (True, None), (False, "softmax"),
+                                                        (True, "softmax")])
+def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_activation, monkeypatch):
     calls = {"dense_chain_backward": 0, "dense_chain_sce_gradients": 0}
     for name in calls:
         native = getattr(_core, name)
@@ -306,10 +314,13 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, monkeypa
         layers = [keras.Input(shape=(784,)), keras.layers.Dense(32, activation="relu")]
         if dropout:
             layers.append(keras.layers.Dropout(0.25, seed=3))
-        layers += [keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10)]
+        layers += [keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10, activation=output_activation)]
         model = kind(layers)
-        model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        # A softmax output with the loss by name: the form of Keras's own examples.
+        loss = "sparse_categorical_crossentropy" if output_activation else keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss,
+                      metrics=["accuracy", "sparse_categorical_crossentropy"])
         history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, shuffle=False, verbose=0)
         histories.append(history.history)
         weights.append(model.get_weights())

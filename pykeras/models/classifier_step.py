@@ -1,7 +1,8 @@
 """The built-in training step of a plain dense classifier, as one native call.
 
-A Sequential or functional chain of Dense layers (dense_stack.py) compiled with sparse categorical cross-entropy from
-logits trains, on the generic path, through a GradientTape: the chain op, the loss op, the tape
+A Sequential or functional chain of Dense layers (dense_stack.py) compiled with sparse categorical cross-entropy, from
+logits or from the last layer's softmax (which the loss computes from its logits, losses/crossentropy.py), trains,
+on the generic path, through a GradientTape: the chain op, the loss op, the tape
 walk and their Python around three native calls. Here forward, loss and every gradient are
 one call into buffers reused from step to step (``DenseChain.classifier_gradients``); the
 optimizer and the metrics then run exactly as on the generic path. A Dropout right after a
@@ -14,6 +15,7 @@ elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes
 """
 import numpy as np
 
+from pykeras import activations
 from pykeras.layers import tracking
 from pykeras.losses import SparseCategoricalCrossentropy
 from pykeras.tensor import FLOAT, Variable
@@ -26,13 +28,14 @@ class ClassifierStep:
     A model that does not qualify gets one without a chain, so the check is not redone every
     step."""
 
-    __slots__ = ("key", "_chain", "_variables", "_dropouts")
+    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_softmax")
 
-    def __init__(self, key, chain, variables, dropouts=None):
+    def __init__(self, key, chain, variables, dropouts=None, softmax=False):
         self.key = key
         self._chain = chain
         self._variables = variables
         self._dropouts = dropouts  # the Dropout after each hidden layer (None where none), or None
+        self._softmax = softmax  # the model's output is the softmax of the chain's logits
 
     def run(self, model, x, y):
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
@@ -56,7 +59,7 @@ class ClassifierStep:
                     for layer, (kernel, _, _) in zip(self._dropouts, chain.layers)]
         loss, logits, grads = chain.classifier_gradients(x, labels, keep)
         model.optimizer.apply(grads, self._variables)
-        model._compiled.update_state(y, logits, None, loss)
+        model._compiled.update_state(y, activations.softmax(logits) if self._softmax else logits, None, loss)
         return True
 
 
@@ -71,7 +74,8 @@ def classifier_step(model, cached):
     if chain is None:
         return ClassifierStep(key, None, [])
     stack = model._dense_stack
-    return ClassifierStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None)
+    return ClassifierStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
+                          stack.softmax)
 
 
 def _eligible_chain(model, variables):
@@ -87,13 +91,15 @@ def _eligible_chain(model, variables):
     compiled = model._compiled
     if compiled is None or compiled._losses is None or len(compiled._losses) != 1:
         return None
-    loss = compiled._losses[0]
-    if not (type(loss) is SparseCategoricalCrossentropy and loss.from_logits and loss.ignore_class is None
-            and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
-        return None
     stack = model._dense_stack
     chain = stack.get(model._chain_layers)
     if chain is None or (stack.has_dropout and stack.dropouts is None) or model._has_regularizers():
+        return None
+    loss = compiled._losses[0]
+    # From the logits either way; from_logits=True on a softmax's output is a mistake the generic
+    # path warns about.
+    if not (type(loss) is SparseCategoricalCrossentropy and bool(loss.from_logits) != stack.softmax
+            and loss.ignore_class is None and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
         return None
     # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
     mine = list(_chain_variables(chain))

@@ -4,9 +4,12 @@ Through ``Layer.__call__``, three Dense layers cost about 12 us of Python for on
 much as the arithmetic, and a training step records and replays one tape entry per layer.
 A stack of plain ``Dense`` layers with fused activations (and ``Dropout``, the identity at
 inference; in training, classifier_step.py applies it inside its one call) needs none of that:
-one native call forward, one backward. Sequential models and
-functional models whose graph is a single chain from one input to one output qualify.
+one native call forward, one backward. The last layer may have a softmax: the chain then
+computes its logits, and the softmax is applied after, as the layer itself applies it.
+Sequential models and functional models whose graph is a single chain from one input to one
+output qualify.
 """
+from pykeras import activations
 from pykeras.layers import tracking
 from pykeras.layers.dense import FUSED_ACTIVATION_NAMES, Dense
 from pykeras.layers.dropout import Dropout
@@ -19,11 +22,12 @@ class DenseStack:
     """The DenseChain of a list of layers, rebuilt whenever any layer structure or attribute
     changes (tracking's structure version); None when the layers are not all plain."""
 
-    __slots__ = ("_version", "chain", "has_dropout", "dropouts")
+    __slots__ = ("_version", "chain", "softmax", "has_dropout", "dropouts")
 
     def __init__(self):
         self._version = -1
         self.chain = None
+        self.softmax = False  # the last layer's softmax is left out: the chain's output is its logits
         self.has_dropout = False  # Dropout was left out: the chain is right only when not training
         # In training: the Dropout after each hidden layer (None where there is none), or None
         # when the Dropouts sit where the fused step cannot apply them.
@@ -33,19 +37,20 @@ class DenseStack:
         version = tracking.structure_version()
         if version != self._version:
             # Built aside and then published: a concurrent caller sees the old chain or the new one.
-            self.chain, self.has_dropout, self.dropouts = _chain_of(layers)
+            self.chain, self.softmax, self.has_dropout, self.dropouts = _chain_of(layers)
             self._version = version
         return self.chain
 
 
 def _chain_of(layers):
-    """(DenseChain or None, whether a Dropout was left out, the Dropouts after hidden layers)."""
-    steps, has_dropout, after = [], False, []
+    """(DenseChain or None, whether the last layer's softmax was left out, whether a Dropout was
+    left out, the Dropouts after hidden layers)."""
+    steps, softmax, has_dropout, after = [], False, False, []
     fusable = True  # each Dropout right after a hidden Dense, one at most, over the whole input
     for layer in layers:
         kind = type(layer)
         if "call" in layer.__dict__:  # an instance with its own call
-            return None, False, None
+            return None, False, False, None
         if kind is Dropout:
             if layer.rate > 0:
                 has_dropout = True
@@ -53,17 +58,19 @@ def _chain_of(layers):
                 if after:
                     after[-1] = layer
             continue
-        if kind is not Dense or not layer.built:
-            return None, False, None
+        if kind is not Dense or not layer.built or softmax:
+            return None, False, False, None
         activation = FUSED_ACTIVATION_NAMES.get(layer.activation)
+        if layer.activation is activations.softmax:
+            activation, softmax = "linear", True
         if activation is None:
-            return None, False, None
+            return None, False, False, None
         steps.append((layer.kernel, layer.bias, activation))
         after.append(None)
     if not steps:
-        return None, has_dropout, None
+        return None, False, has_dropout, None
     fusable = fusable and after[-1] is None  # none on the logits
-    return DenseChain(steps), has_dropout, (after[:-1] if fusable else None)
+    return DenseChain(steps), softmax, has_dropout, (after[:-1] if fusable else None)
 
 
 def call_on_chain(model, layers, args, kwargs):
@@ -83,7 +90,8 @@ def call_on_chain(model, layers, args, kwargs):
             training = getattr(_call_context, "training", None)
         if training:
             return None
-    return chain.forward_or_none(args[0])
+    result = chain.forward_or_none(args[0])
+    return activations.softmax(result) if stack.softmax and result is not None else result
 
 
 def graph_chain(inputs, outputs, nodes, outputs_structure):
