@@ -18,6 +18,7 @@
 #include "bindings/arrays.hpp"
 #include "bindings/dense.hpp"
 #include "bindings/optim.hpp"
+#include "bindings/targets.hpp"
 #include "common/check.hpp"
 #include "common/threads.hpp"
 #include "data/take_rows.hpp"
@@ -186,11 +187,7 @@ double softmax_cross_entropy(py::object logits_obj, py::object labels_obj, py::o
   py::array logits = f32(fn, "logits", logits_obj);
   expect_ndim(fn, "logits", logits, 2, "(batch, classes)");
   const int64_t m = logits.shape(0), c = logits.shape(1);
-  bool is64;
-  py::array labels = label_array(fn, labels_obj, is64);
-  if (labels.ndim() != 1 || labels.shape(0) != m)
-    fail(fn, ": argument 'labels' must have shape (", m, ",) to match logits of shape ", shape_str(logits),
-         ". Received: labels.shape=", shape_str(labels));
+  const Targets targets = targets_of(fn, labels_obj, m, c);
   float* gp = nullptr;
   py::array dlogits;
   if (!dlogits_obj.is_none()) {
@@ -199,15 +196,12 @@ double softmax_cross_entropy(py::object logits_obj, py::object labels_obj, py::o
       fail(fn, ": argument 'dlogits' must have the shape of logits ", shape_str(logits),
            ". Received: dlogits.shape=", shape_str(dlogits));
     expect_no_overlap(fn, "dlogits", dlogits, "logits", logits, true);
-    expect_no_overlap(fn, "dlogits", dlogits, "labels", labels);
+    expect_no_overlap(fn, "dlogits", dlogits, "labels", targets.array);
     gp = mptr(dlogits);
   }
   const float* lp = cptr(logits);
-  const void* yp = labels.data();
   py::gil_scoped_release release;
-  if (is64)
-    return pykeras::softmax_cross_entropy(m, c, lp, static_cast<const int64_t*>(yp), gp, grad_scale);
-  return pykeras::softmax_cross_entropy(m, c, lp, static_cast<const int32_t*>(yp), gp, grad_scale);
+  return with_targets(targets, [&](auto typed) { return pykeras::softmax_cross_entropy(m, c, lp, typed, gp, grad_scale); });
 }
 
 }  // namespace
@@ -232,7 +226,9 @@ PYBIND11_MODULE(_core, mod) {
   pykeras::bind::bind_dense(mod);
   mod.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
           py::arg("dlogits"), py::arg("grad_scale"),
-          "Mean sparse softmax cross-entropy; writes grad_scale * (softmax - onehot) / m to dlogits if given.");
+          "Mean softmax cross-entropy against labels (int32/int64, (batch,)) or class probabilities t "
+          "(float32, (batch, classes)); writes grad_scale * (softmax * sum(t) - t) / m to dlogits if given "
+          "(t the labels' one-hot rows).");
   mod.def("take_rows", &take_rows, py::arg("x"), py::arg("index"),
           "x[index] for a C-contiguous numeric array x and an int64 index with values in [0, len(x)) "
           "(IndexError otherwise): a new array, the rows copied by threads.");

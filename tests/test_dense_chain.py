@@ -294,9 +294,10 @@ class _GenericSequential(keras.Sequential):
         return super().call(inputs, training=training)
 
 
-@pytest.mark.parametrize("dropout, output_activation", [(False, None), (True, None), (False, "softmax"),
-                                                        (True, "softmax")])
-def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_activation, monkeypatch):
+@pytest.mark.parametrize("dropout, output_activation, targets", [
+    (False, None, "labels"), (True, None, "labels"), (False, "softmax", "labels"), (True, "softmax", "labels"),
+    (False, None, "one-hot"), (True, "softmax", "one-hot"), (False, "softmax", "soft")])
+def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_activation, targets, monkeypatch):
     calls = {"dense_chain_backward": 0, "dense_chain_sce_gradients": 0}
     for name in calls:
         native = getattr(_core, name)
@@ -308,6 +309,10 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_a
         monkeypatch.setattr(_core, name, counted)
     x = RNG.normal(size=(96, 784)).astype(np.float32)
     y = RNG.integers(0, 10, 96)
+    if targets == "one-hot":
+        y = keras.utils.to_categorical(y, 10)
+    elif targets == "soft":  # float64 rows of unequal mass, converted as the loss converts them
+        y = RNG.uniform(0, 1, size=(96, 10))
     histories, weights, counts = [], [], []
     for kind in (keras.Sequential, _GenericSequential):
         keras.utils.set_random_seed(5)
@@ -317,10 +322,11 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_a
         layers += [keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10, activation=output_activation)]
         model = kind(layers)
         # A softmax output with the loss by name: the form of Keras's own examples.
-        loss = "sparse_categorical_crossentropy" if output_activation else keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True)
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss,
-                      metrics=["accuracy", "sparse_categorical_crossentropy"])
+        sparse = targets == "labels"
+        name = "sparse_categorical_crossentropy" if sparse else "categorical_crossentropy"
+        loss_class = keras.losses.SparseCategoricalCrossentropy if sparse else keras.losses.CategoricalCrossentropy
+        loss = name if output_activation else loss_class(from_logits=True)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy", name])
         history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, shuffle=False, verbose=0)
         histories.append(history.history)
         weights.append(model.get_weights())
@@ -500,8 +506,9 @@ def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
 @pytest.mark.parametrize(
     "args, message",
     [
-        ({"labels": np.zeros(3, np.int16)}, "dtype int32 or int64"),
-        ({"labels": np.zeros(2, np.int64)}, r"'labels' must have shape \(3,\)"),
+        ({"labels": np.zeros(3, np.int16)}, r"int32 or int64 labels of shape \(3,\) or float32 class probabilities"),
+        ({"labels": np.zeros(2, np.int64)}, r"Received: labels.shape=\(2,\)"),
+        ({"labels": np.zeros((3, 3), np.float32)}, r"probabilities of shape \(3, 2\). Received: labels.shape=\(3, 3\)"),
         ({"logits": np.zeros((3, 5), np.float32)}, r"must have shape \(3, 2\)"),
         ({"hidden": []}, "'hidden' must be a list of 1 arrays"),
         ({"dlogits": "the logits array"}, "must not share memory"),

@@ -597,6 +597,29 @@ def test_softmax_cross_entropy_is_stable_for_large_logits():
     assert np.isfinite(dlogits).all()
 
 
+@pytest.mark.parametrize("m,c", [(1, 1), (1, 10), (7, 3), (64, 10), (3000, 10)])
+def test_softmax_cross_entropy_against_class_probabilities(m, c):
+    rng = np.random.default_rng(m + c)
+    logits = (rng.standard_normal((m, c)) * 5).astype(np.float32)
+    # Soft targets that do not sum to one: the gradient's softmax term scales with each row's mass.
+    targets = rng.uniform(0, 1, (m, c)).astype(np.float32)
+    dlogits = np.full_like(logits, np.nan)
+    loss = _core.softmax_cross_entropy(logits, targets, dlogits, 2.0)
+    z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    t = targets.astype(np.float64)
+    assert loss == pytest.approx(-(t * logp).sum(axis=1).mean(), rel=1e-6)
+    want = (np.exp(logp) * t.sum(axis=1, keepdims=True) - t) / m
+    np.testing.assert_allclose(dlogits, 2.0 * want, rtol=1e-5, atol=1e-7)
+    # One-hot rows are the labels themselves, to the bit.
+    labels = rng.integers(0, c, m)
+    onehot = np.eye(c, dtype=np.float32)[labels]
+    sparse, dense = np.empty_like(logits), np.empty_like(logits)
+    assert _core.softmax_cross_entropy(logits, onehot, dense, 1.0) == _core.softmax_cross_entropy(
+        logits, labels, sparse, 1.0)
+    np.testing.assert_array_equal(dense, sparse)
+
+
 def test_softmax_cross_entropy_bad_label():
     logits = np.zeros((4, 3), np.float32)
     with pytest.raises(ValueError, match=r"labels\[2\]=3"):
@@ -692,10 +715,13 @@ ERROR_CASES = {
     "dense_backward dx aliases dw": (lambda: (lambda buf: _core.dense_backward(
         np.zeros((2, 3), F32), np.zeros((3, 4), F32), np.zeros((2, 4), F32), np.zeros((2, 4), F32), "linear",
         buf[:6].reshape(2, 3), buf.reshape(3, 4), None))(np.zeros(12, F32)), r"'dx' must not share memory with 'dw'"),
-    "softmax labels dtype": (lambda: _core.softmax_cross_entropy(np.zeros((2, 3), F32), np.zeros(2, F32), None, 1.0),
-                             r"'labels' must have dtype int32 or int64"),
+    "softmax labels dtype": (lambda: _core.softmax_cross_entropy(np.zeros((2, 3), F32), np.zeros(2, np.int16), None, 1.0),
+                             r"'labels' must be int32 or int64 labels of shape \(2,\) or float32 class "
+                             r"probabilities of shape \(2, 3\). Received: labels.dtype=int16"),
     "softmax labels shape": (lambda: _core.softmax_cross_entropy(np.zeros((2, 3), F32), np.zeros(3, np.int64), None, 1.0),
-                             r"'labels' must have shape \(2,\)"),
+                             r"labels of shape \(2,\) .*Received: labels.shape=\(3,\)"),
+    "softmax probabilities shape": (lambda: _core.softmax_cross_entropy(np.zeros((2, 3), F32), np.zeros(2, F32), None,
+                                                                        1.0), r"Received: labels.shape=\(2,\)"),
     "softmax dlogits": (lambda: _core.softmax_cross_entropy(np.zeros((2, 3), F32), np.zeros(2, np.int64),
                                                             np.zeros((3, 2), F32), 1.0), r"'dlogits' must have the shape"),
 }

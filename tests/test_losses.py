@@ -315,6 +315,34 @@ def test_fused_sparse_cross_entropy_matches_composed(batch, classes, monkeypatch
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("batch, classes", [(1, 2), (7, 3), (64, 10), (33, 129)])
+def test_fused_categorical_cross_entropy_matches_composed(batch, classes, monkeypatch):
+    generator = np.random.default_rng(batch + 1)
+    logits = (generator.normal(size=(batch, classes)) * 4).astype(np.float32)
+    targets = generator.uniform(size=(batch, classes)).astype(np.float32)  # soft, of any mass
+    calls = []
+    fused_op = ops.softmax_cross_entropy
+    monkeypatch.setattr(ops, "softmax_cross_entropy", lambda *a: calls.append(1) or fused_op(*a))
+
+    fused_var, composed_var = keras.Variable(logits), keras.Variable(logits)
+    with keras.GradientTape() as tape:
+        fused = losses.CategoricalCrossentropy(from_logits=True)(targets, fused_var)
+    fused_grad = tape.gradient(fused, fused_var).numpy()
+    assert calls == [1], "the default reduction without weights must take the fused op"
+    with keras.GradientTape() as tape:
+        composed = losses.CategoricalCrossentropy(from_logits=True)(targets, composed_var,
+                                                                    sample_weight=np.ones(batch))
+    composed_grad = tape.gradient(composed, composed_var).numpy()
+    assert calls == [1]
+
+    log_softmax = np_log_softmax(logits)
+    np.testing.assert_allclose(float(fused), -(targets * log_softmax).sum(-1).mean(), rtol=1e-6)
+    np.testing.assert_allclose(float(composed), float(fused), rtol=1e-5)
+    expected_grad = (np.exp(log_softmax) * targets.sum(-1, keepdims=True) - targets) / batch
+    np.testing.assert_allclose(fused_grad, expected_grad, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-4, atol=1e-6)
+
+
 # ------------------------------------------------------------ config / get
 
 @pytest.mark.parametrize("loss", [

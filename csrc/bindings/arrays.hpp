@@ -49,20 +49,6 @@ inline py::array f32(const char* fn, const char* name, const py::handle& obj, bo
   return as_array(fn, name, obj, py::dtype::of<float>(), output);
 }
 
-// Sparse class labels: an int32 or int64 numpy array (is64 says which), otherwise checked like as_array.
-inline py::array label_array(const char* fn, const py::handle& obj, bool& is64) {
-  if (!py::isinstance<py::array>(obj))
-    fail(fn, ": argument 'labels' must be a numpy array of dtype int32 or int64. Received: an object of type ",
-         type_name(obj));
-  const py::dtype i32 = py::dtype::of<int32_t>(), i64 = py::dtype::of<int64_t>();
-  const py::dtype dtype = py::reinterpret_borrow<py::array>(obj).dtype();
-  is64 = dtype.equal(i64);
-  if (!is64 && !dtype.equal(i32))
-    fail(fn, ": argument 'labels' must have dtype int32 or int64. Received: labels.dtype=",
-         std::string(py::str(dtype)));
-  return as_array(fn, "labels", obj, is64 ? i64 : i32, false);
-}
-
 inline void expect_ndim(const char* fn, const char* name, const py::array& a, py::ssize_t ndim,
                  const char* what) {
   if (a.ndim() != ndim)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings/arrays.hpp"
+#include "bindings/targets.hpp"
 #include "common/check.hpp"
 #include "dense/dense.hpp"
 
@@ -296,7 +297,7 @@ void parse_dropout(const char* fn, const py::handle& obj, int64_t m, const Chain
   }
 }
 
-// One training pass under mean sparse softmax cross-entropy from logits (dense_chain_sce_gradients):
+// One training pass under mean softmax cross-entropy from logits (dense_chain_sce_gradients):
 // all buffers are the caller's, so a training loop allocates nothing per step.
 double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object labels_obj,
                                  py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
@@ -307,14 +308,11 @@ double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object
   const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
   const int64_t m = x.shape(0), k = x.shape(1);
   std::vector<py::array> inputs = chain_inputs(chain, x);
-  bool is64;
-  py::array labels = label_array(fn, labels_obj, is64);
-  if (labels.ndim() != 1 || labels.shape(0) != m)
-    fail(fn, ": argument 'labels' must have shape (", m, ",). Received: labels.shape=", shape_str(labels));
-  inputs.push_back(labels);
+  const int64_t c = chain.width;
+  const Targets targets = targets_of(fn, labels_obj, m, c);
+  inputs.push_back(targets.array);
   std::vector<py::array> written;
   std::vector<float*> hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, written);
-  const int64_t c = chain.width;
   py::array logits = f32(fn, "logits", logits_obj, true), dlogits = f32(fn, "dlogits", dlogits_obj, true);
   for (const py::array* a : {&logits, &dlogits})
     if (a->ndim() != 2 || a->shape(0) != m || a->shape(1) != c)
@@ -329,17 +327,15 @@ double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object
   expect_disjoint(fn, written, inputs);
   const pykeras::ChainDropout dropout{keep.data(), dropped.data()};
   const float* xp = cptr(x);
-  const void* yp = labels.data();
   float* lp = mptr(logits);
   float* gp = mptr(dlogits);
   const auto* steps = chain.steps.data();
   const auto count = static_cast<int64_t>(chain.steps.size());
   py::gil_scoped_release release;
-  if (is64)
-    return pykeras::dense_chain_sce_gradients(m, k, xp, steps, count, hidden.data(), lp,
-                                              static_cast<const int64_t*>(yp), gp, dws.data(), dbs.data(), &dropout);
-  return pykeras::dense_chain_sce_gradients(m, k, xp, steps, count, hidden.data(), lp,
-                                            static_cast<const int32_t*>(yp), gp, dws.data(), dbs.data(), &dropout);
+  return with_targets(targets, [&](auto typed) {
+    return pykeras::dense_chain_sce_gradients(m, k, xp, steps, count, hidden.data(), lp, typed, gp, dws.data(),
+                                              dbs.data(), &dropout);
+  });
 }
 
 void dense_backward(py::object x_obj, py::object w_obj, py::object y_obj, py::object dy_obj,
@@ -415,8 +411,8 @@ void bind_dense(py::module_& mod) {
   mod.def("dense_chain_sce_gradients", &dense_chain_sce_gradients, py::arg("x"), py::arg("layers"),
           py::arg("labels"), py::arg("hidden"), py::arg("logits"), py::arg("dlogits"), py::arg("grads"),
           py::arg("dropout") = py::none(),
-          "One training pass: forward (hidden outputs and logits written), mean sparse softmax cross-entropy "
-          "(returned) and its gradient, backward into grads[i] = (dw, db). dropout[i] = (keep, dropped) "
+          "One training pass: forward (hidden outputs and logits written), mean softmax cross-entropy against "
+          "labels or class probabilities (returned; as softmax_cross_entropy) and its gradient, backward into grads[i] = (dw, db). dropout[i] = (keep, dropped) "
           "multiplies hidden layer i's output by keep into dropped, which the next layer reads.");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),

@@ -105,25 +105,27 @@ void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep*
   chain_backward(m, k, x, steps, count, outputs, dy, dx, dws, dbs, nullptr);
 }
 
-template <typename Label>
+template <typename Targets>
 double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                                 float* const* hidden, float* logits, const Label* labels, float* dlogits,
+                                 float* const* hidden, float* logits, Targets targets, float* dlogits,
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout) {
   check(count >= 1, "dense_chain_sce_gradients: at least one layer is needed. Received: count=", count);
   chain_forward(m, k, x, steps, count, hidden, logits, dropout);
-  const double loss = softmax_cross_entropy(m, steps[count - 1].n, logits, labels, dlogits, 1.0f);
+  const double loss = softmax_cross_entropy(m, steps[count - 1].n, logits, targets, dlogits, 1.0f);
   std::vector<const float*> outputs(hidden, hidden + (count - 1));
   outputs.push_back(logits);
   chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout);
   return loss;
 }
 
-template double dense_chain_sce_gradients<int32_t>(int64_t, int64_t, const float*, const DenseStep*, int64_t,
-                                                   float* const*, float*, const int32_t*, float*, float* const*,
-                                                   float* const*, const ChainDropout*);
-template double dense_chain_sce_gradients<int64_t>(int64_t, int64_t, const float*, const DenseStep*, int64_t,
-                                                   float* const*, float*, const int64_t*, float*, float* const*,
-                                                   float* const*, const ChainDropout*);
+#define PYKERAS_INSTANTIATE_SCE(Targets)                                                                   \
+  template double dense_chain_sce_gradients<Targets>(int64_t, int64_t, const float*, const DenseStep*, int64_t, \
+                                                     float* const*, float*, Targets, float*, float* const*,    \
+                                                     float* const*, const ChainDropout*);
+PYKERAS_INSTANTIATE_SCE(const int32_t*)
+PYKERAS_INSTANTIATE_SCE(const int64_t*)
+PYKERAS_INSTANTIATE_SCE(ClassProbabilities)
+#undef PYKERAS_INSTANTIATE_SCE
 
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,
                     const float* dy, Activation act, float* dx, float* dw, float* db) {

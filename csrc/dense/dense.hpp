@@ -46,13 +46,14 @@ struct ChainDropout {
   float* const* dropped;
 };
 
-// One training pass of a dense chain whose last layer gives logits, under the mean sparse softmax
+// One training pass of a dense chain whose last layer gives logits, under the mean softmax
 // cross-entropy: the chain forward (hidden outputs kept, logits written), softmax_cross_entropy
-// (dlogits, scale 1), the chain backward (no dx), in turn; with dropout if given. Returns the loss. A
-// label out of [0, classes) raises before any gradient is written.
-template <typename Label>
+// (dlogits, scale 1), the chain backward (no dx), in turn; with dropout if given. Returns the loss.
+// Targets: integer labels (const int32_t* or const int64_t*, one per row) or ClassProbabilities
+// (loss/softmax_cross_entropy.hpp). A label out of [0, classes) raises before any gradient is written.
+template <typename Targets>
 double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                                 float* const* hidden, float* logits, const Label* labels, float* dlogits,
+                                 float* const* hidden, float* logits, Targets targets, float* dlogits,
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout = nullptr);
 
 // Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):

@@ -1,9 +1,15 @@
-// Fused sparse softmax cross-entropy from logits, and its gradient.
+// Fused softmax cross-entropy from logits, and its gradient: against integer labels (sparse) or
+// against class probabilities (one-hot or soft targets).
 #pragma once
 
 #include <cstdint>
 
 namespace pykeras {
+
+// Targets given as probabilities per class: row i of an m x c row-major array.
+struct ClassProbabilities {
+  const float* values;
+};
 
 // Returns mean_i(-log softmax(logits)[i, labels[i]]) over m rows of c classes (max-subtracted,
 // accumulated in double). If dlogits is not null, writes
@@ -12,6 +18,13 @@ namespace pykeras {
 // m == 0 returns 0. dlogits may be logits.
 template <typename Label>
 double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, const Label* labels,
+                             float* dlogits, float grad_scale);
+
+// Returns mean_i(-sum_j t[i, j] log softmax(logits)[i, j]) for t = targets.values (max-subtracted,
+// accumulated in double; the targets are not checked: Keras takes any). If dlogits is not null, writes
+//   dlogits = grad_scale * (softmax(logits) * sum_j t[i, j] - t) / m.
+// m == 0 returns 0. dlogits may be logits.
+double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, ClassProbabilities targets,
                              float* dlogits, float grad_scale);
 
 }  // namespace pykeras

@@ -173,7 +173,12 @@ class BinaryCrossentropy(BuiltinLoss):
 
 
 class CategoricalCrossentropy(BuiltinLoss):
-    """Categorical cross-entropy for one-hot targets; see ``categorical_crossentropy``."""
+    """Categorical cross-entropy for one-hot targets; see ``categorical_crossentropy``.
+
+    From logits (``from_logits=True``, or probabilities out of a softmax), 2-D, with no label
+    smoothing, no sample weight and a mean reduction over the last axis, the loss is one fused
+    native op (``ops.softmax_cross_entropy``) whose gradient comes from the same pass.
+    """
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
@@ -182,6 +187,16 @@ class CategoricalCrossentropy(BuiltinLoss):
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if (sample_weight is None and not self.label_smoothing and self.axis in (-1, 1)
+                and self.reduction in ("sum_over_batch_size", "mean")):
+            logits, from_logits = _logits_if_known(float_tensor(y_pred), self.from_logits, "softmax", self.name)
+            targets = array_of(y_true)
+            if (from_logits and len(logits.shape) == 2 and logits.shape[0] > 0 and logits.shape[1] > 1
+                    and targets.shape == logits.shape):
+                return ops.softmax_cross_entropy(targets, logits)
+        return super().__call__(y_true, y_pred, sample_weight)
 
 
 class SparseCategoricalCrossentropy(BuiltinLoss):

@@ -1,8 +1,8 @@
 """The built-in training step of a plain dense classifier, as one native call.
 
-A Sequential or functional chain of Dense layers (dense_stack.py) compiled with sparse categorical cross-entropy, from
-logits or from the last layer's softmax (which the loss computes from its logits, losses/crossentropy.py), trains,
-on the generic path, through a GradientTape: the chain op, the loss op, the tape
+A Sequential or functional chain of Dense layers (dense_stack.py) compiled with sparse categorical cross-entropy (or
+categorical, against class probabilities), from logits or from the last layer's softmax (which the loss computes from
+its logits, losses/crossentropy.py), trains, on the generic path, through a GradientTape: the chain op, the loss op, the tape
 walk and their Python around three native calls. Here forward, loss and every gradient are
 one call into buffers reused from step to step (``DenseChain.classifier_gradients``); the
 optimizer and the metrics then run exactly as on the generic path. A Dropout right after a
@@ -17,7 +17,7 @@ import numpy as np
 
 from pykeras import activations
 from pykeras.layers import tracking
-from pykeras.losses import SparseCategoricalCrossentropy
+from pykeras.losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
 from pykeras.tensor import FLOAT, Variable
 
 _MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
@@ -28,14 +28,15 @@ class ClassifierStep:
     A model that does not qualify gets one without a chain, so the check is not redone every
     step."""
 
-    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_softmax")
+    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_softmax", "_sparse")
 
-    def __init__(self, key, chain, variables, dropouts=None, softmax=False):
+    def __init__(self, key, chain, variables, dropouts=None, softmax=False, sparse=True):
         self.key = key
         self._chain = chain
         self._variables = variables
         self._dropouts = dropouts  # the Dropout after each hidden layer (None where none), or None
         self._softmax = softmax  # the model's output is the softmax of the chain's logits
+        self._sparse = sparse  # integer labels, else class probabilities
 
     def run(self, model, x, y):
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
@@ -44,14 +45,9 @@ class ClassifierStep:
         if chain is None or not (type(x) is np.ndarray and x.dtype == FLOAT and x.ndim == 2 and x.flags.c_contiguous
                 and x.shape[1] == chain.input_width):
             return False
-        labels = y
-        if type(labels) is not np.ndarray or labels.dtype.kind != "i" or labels.dtype.itemsize not in (4, 8):
+        labels = _labels(y, x.shape[0]) if self._sparse else _class_probabilities(y, x.shape[0], chain.output_width)
+        if labels is None:
             return False
-        if labels.ndim == 2 and labels.shape[1] == 1:
-            labels = labels.reshape(-1)
-        if labels.ndim != 1 or labels.shape[0] != x.shape[0] or x.shape[0] == 0:
-            return False
-        labels = np.ascontiguousarray(labels)
         keep = None
         if self._dropouts is not None:
             # Drawn in layer order, as the Dropout layers of the generic step draw them.
@@ -61,6 +57,25 @@ class ClassifierStep:
         model.optimizer.apply(grads, self._variables)
         model._compiled.update_state(y, activations.softmax(logits) if self._softmax else logits, None, loss)
         return True
+
+
+def _labels(y, batch):
+    """``y`` as the native loss's int32 or int64 labels (batch,), or None."""
+    if type(y) is not np.ndarray or y.dtype.kind != "i" or y.dtype.itemsize not in (4, 8):
+        return None
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.reshape(-1)
+    if y.ndim != 1 or y.shape[0] != batch or batch == 0:
+        return None
+    return np.ascontiguousarray(y)
+
+
+def _class_probabilities(y, batch, classes):
+    """``y`` as the native loss's float32 (batch, classes) targets, converted as the loss converts
+    them, or None."""
+    if type(y) is not np.ndarray or y.dtype.kind not in "fiu" or y.shape != (batch, classes) or batch == 0:
+        return None
+    return np.ascontiguousarray(y, dtype=FLOAT)
 
 
 def classifier_step(model, cached):
@@ -75,7 +90,7 @@ def classifier_step(model, cached):
         return ClassifierStep(key, None, [])
     stack = model._dense_stack
     return ClassifierStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
-                          stack.softmax)
+                          stack.softmax, type(model._compiled._losses[0]) is SparseCategoricalCrossentropy)
 
 
 def _eligible_chain(model, variables):
@@ -96,10 +111,14 @@ def _eligible_chain(model, variables):
     if chain is None or (stack.has_dropout and stack.dropouts is None) or model._has_regularizers():
         return None
     loss = compiled._losses[0]
+    kind = type(loss)
+    sparse = kind is SparseCategoricalCrossentropy and loss.ignore_class is None
+    dense = (kind is CategoricalCrossentropy and not loss.label_smoothing and loss.axis in (-1, 1)
+             and chain.output_width > 1)
     # From the logits either way; from_logits=True on a softmax's output is a mistake the generic
     # path warns about.
-    if not (type(loss) is SparseCategoricalCrossentropy and bool(loss.from_logits) != stack.softmax
-            and loss.ignore_class is None and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
+    if not ((sparse or dense) and bool(loss.from_logits) != stack.softmax and loss.reduction in _MEAN_REDUCTIONS
+            and compiled._loss_weights == [1.0]):
         return None
     # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
     mine = list(_chain_variables(chain))

@@ -33,7 +33,7 @@ class DenseChain:
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
     """
 
-    __slots__ = ("_layers", "_steps", "_native", "input_width", "_buffers")
+    __slots__ = ("_layers", "_steps", "_native", "input_width", "output_width", "_buffers")
 
     def __init__(self, layers):
         self._layers = [tuple(layer) for layer in layers]
@@ -58,6 +58,7 @@ class DenseChain:
         self._steps = steps
         self._native = _core.DenseLayers(steps)  # checked once, not on every call
         self.input_width = self._steps[0][0].shape[0]
+        self.output_width = self._steps[-1][0].shape[1]
         self._buffers = None  # classifier_gradients' arrays, for one batch size
 
     @property
@@ -114,14 +115,15 @@ class DenseChain:
         return out
 
     def classifier_gradients(self, rows, labels, keep=None):
-        """One training pass with the last layer's output as logits and the mean sparse softmax
+        """One training pass with the last layer's output as logits and the mean softmax
         cross-entropy as the loss, in one native call and without a tape.
 
         ``rows``: a C-contiguous float32 (batch, input_width) array; ``labels``: int32 or int64
-        (batch,). Returns ``(loss, logits, grads)``: the loss as a float32 scalar, the logits, and
-        one gradient per kernel and bias in layer order (biases that are None are left out). The
-        arithmetic is that of this chain under a GradientTape followed by
-        ``sparse_softmax_cross_entropy``, so the numbers are bitwise the same. The arrays returned
+        (batch,), or C-contiguous float32 (batch, output_width) class probabilities. Returns
+        ``(loss, logits, grads)``: the loss as a float32 scalar, the logits, and one gradient per
+        kernel and bias in layer order (biases that are None are left out). The arithmetic is that
+        of this chain under a GradientTape followed by ``sparse_softmax_cross_entropy`` (or
+        ``softmax_cross_entropy``), so the numbers are bitwise the same. The arrays returned
         are reused by the next call with the same batch size.
 
         ``keep``: None, or one entry per hidden layer, None or a float32 (batch, width) Dropout

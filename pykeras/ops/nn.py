@@ -14,7 +14,7 @@ from pykeras.tensor import FLOAT, Tensor
 __all__ = [
     "relu", "sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu", "relu6", "softsign",
     "hard_sigmoid", "hard_silu", "mish", "log_sigmoid",
-    "softmax", "log_softmax", "logsumexp", "dense", "sparse_softmax_cross_entropy",
+    "softmax", "log_softmax", "logsumexp", "dense", "sparse_softmax_cross_entropy", "softmax_cross_entropy",
 ]
 
 FUSED_ACTIVATIONS = ("linear", "relu")
@@ -288,20 +288,34 @@ def sparse_softmax_cross_entropy(labels, logits):
     While a tape records, the gradient is produced in the same pass.
     """
     _, labels = _array_operand(labels)
-    tl, vl = _array_operand(logits)
-    if vl.dtype != FLOAT:
-        vl = vl.astype(FLOAT)
     labels = np.ascontiguousarray(labels.reshape(-1))
     if labels.dtype not in _NATIVE_LABELS:  # uint8 labels, float labels: the kernel reads int32/int64
         labels = labels.astype(np.int64)
-    if vl.ndim != 2 or labels.shape[0] != vl.shape[0]:
+    return _softmax_cross_entropy("sparse_softmax_cross_entropy", labels, logits, "labels (batch,)")
+
+
+def softmax_cross_entropy(targets, logits):
+    """Mean over rows of -sum(targets * log softmax(logits)) for class probabilities ``targets``
+    (one-hot or soft) shaped like ``logits``: one fused native call, as the sparse form.
+    """
+    _, targets = _array_operand(targets)
+    targets = np.ascontiguousarray(targets, dtype=FLOAT)
+    return _softmax_cross_entropy("softmax_cross_entropy", targets, logits, "targets (batch, classes)")
+
+
+def _softmax_cross_entropy(name, targets, logits, expected):
+    tl, vl = _array_operand(logits)
+    if vl.dtype != FLOAT:
+        vl = vl.astype(FLOAT)
+    fits = targets.shape[:1] == vl.shape[:1] and (targets.ndim == 1 or targets.shape == vl.shape)
+    if vl.ndim != 2 or not fits:
         raise ValueError(
-            "sparse_softmax_cross_entropy: expected logits (batch, classes) and labels (batch,). "
-            f"Received: logits.shape={vl.shape}, labels.shape={labels.shape}"
+            f"{name}: expected logits (batch, classes) and {expected}. "
+            f"Received: logits.shape={vl.shape}, {expected.split()[0]}.shape={targets.shape}"
         )
     recording = state.tapes and tl is not None
     dlogits = np.empty_like(vl) if recording else None
-    loss = _core.softmax_cross_entropy(vl, labels, dlogits, 1.0)
+    loss = _core.softmax_cross_entropy(vl, targets, dlogits, 1.0)
     result = wrap(np.asarray(loss, dtype=FLOAT))
     if recording:
 

@@ -1,0 +1,59 @@
+// The targets of a softmax cross-entropy from Python: int32 or int64 labels of shape (m,), or float32
+// class probabilities of shape (m, c) (one-hot or soft), checked once and handed on typed.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+
+#include "bindings/arrays.hpp"
+#include "loss/softmax_cross_entropy.hpp"
+
+namespace pykeras::bind {
+
+struct Targets {
+  enum class Kind { labels32, labels64, probabilities };
+  py::array array;
+  Kind kind;
+};
+
+inline Targets targets_of(const char* fn, const py::handle& obj, int64_t m, int64_t c) {
+  const auto expected = [&] {
+    return str_cat("int32 or int64 labels of shape (", m, ",) or float32 class probabilities of shape (", m, ", ",
+                   c, ")");
+  };
+  if (!py::isinstance<py::array>(obj))
+    fail(fn, ": argument 'labels' must be ", expected(), ". Received: an object of type ", type_name(obj));
+  const py::dtype dtype = py::reinterpret_borrow<py::array>(obj).dtype();
+  Targets t;
+  if (dtype.equal(py::dtype::of<float>())) {
+    t.kind = Targets::Kind::probabilities;
+  } else if (dtype.equal(py::dtype::of<int64_t>())) {
+    t.kind = Targets::Kind::labels64;
+  } else if (dtype.equal(py::dtype::of<int32_t>())) {
+    t.kind = Targets::Kind::labels32;
+  } else {
+    fail(fn, ": argument 'labels' must be ", expected(), ". Received: labels.dtype=", std::string(py::str(dtype)));
+  }
+  t.array = as_array(fn, "labels", obj, dtype, false);
+  const bool fits = t.kind == Targets::Kind::probabilities
+                        ? t.array.ndim() == 2 && t.array.shape(0) == m && t.array.shape(1) == c
+                        : t.array.ndim() == 1 && t.array.shape(0) == m;
+  if (!fits) fail(fn, ": argument 'labels' must be ", expected(), ". Received: labels.shape=", shape_str(t.array));
+  return t;
+}
+
+// f(typed targets): a const int32_t* or const int64_t* to the labels, or ClassProbabilities.
+template <typename F>
+auto with_targets(const Targets& t, F&& f) {
+  const void* p = t.array.data();
+  switch (t.kind) {
+    case Targets::Kind::labels32:
+      return std::forward<F>(f)(static_cast<const int32_t*>(p));
+    case Targets::Kind::labels64:
+      return std::forward<F>(f)(static_cast<const int64_t*>(p));
+    default:
+      return std::forward<F>(f)(ClassProbabilities{static_cast<const float*>(p)});
+  }
+}
+
+}  // namespace pykeras::bind
