@@ -261,3 +261,84 @@ def test_a_flat_metric_list_applies_to_every_output():
     first, second = model.predict(x, verbose=0)
     assert logs["first_mae"] == pytest.approx(np.mean(np.abs(first - y)), rel=1e-5)
     assert logs["second_mae"] == pytest.approx(np.mean(np.abs(second - 2 * y)), rel=1e-5)
+
+
+class _TwoLayerNet(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(8, activation="relu")
+        self.out = keras.layers.Dense(3)
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+
+@pytest.mark.parametrize("kind", ["sequential", "subclassed"])
+@pytest.mark.parametrize("entry", ["fit", "train_on_batch"])
+def test_a_model_built_by_its_first_call_trains_from_the_first_step(kind, entry):
+    # Reference: the same model with the same initial weights, built before compile. Both must
+    # take the same SGD steps, the first one included.
+    rng = np.random.default_rng(21)
+    x, y = rng.normal(size=(32, 5)).astype(np.float32), rng.integers(0, 3, 32)
+    models = []
+    for built in (False, True):
+        keras.utils.set_random_seed(4)
+        if kind == "sequential":
+            model = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
+        else:
+            model = _TwoLayerNet()
+        if built:
+            model.build((None, 5))
+        model.compile(optimizer=keras.optimizers.SGD(0.1),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        if entry == "fit":
+            model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+        else:
+            model.train_on_batch(x, y)
+            model.train_on_batch(x, y)
+        models.append(model)
+    lazy, eager = models
+    initial = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
+    keras.utils.set_random_seed(4)
+    initial.build((None, 5))
+    assert int(lazy.optimizer.iterations) == 2
+    assert len(lazy.optimizer.variables) == len(eager.optimizer.variables)
+    for got, want, start in zip(lazy.get_weights(), eager.get_weights(), initial.get_weights()):
+        np.testing.assert_array_equal(got, want)
+        assert not np.array_equal(got, start)
+
+
+def test_step_methods_receive_the_data_as_keras_packs_it():
+    # The "customizing fit()" guide's pattern: x, y = data; and x alone when there is no y.
+    seen = []
+
+    class Custom(keras.Sequential):
+        def train_step(self, data):
+            seen.append(("train", type(data).__name__, len(data) if isinstance(data, tuple) else None))
+            x, y = data
+            return super().train_step((x, y))
+
+        def test_step(self, data):
+            seen.append(("test", type(data).__name__, len(data) if isinstance(data, tuple) else None))
+            x, y = data
+            return super().test_step(data)
+
+        def predict_step(self, data):
+            seen.append(("predict", type(data).__name__, None))
+            return super().predict_step(data)
+
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 1), np.float32)
+    model = Custom([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, batch_size=4, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.train_on_batch(x, y)
+    model.test_on_batch(x, y)
+    model.predict(x, verbose=0)
+    assert seen == [("train", "tuple", 2), ("test", "tuple", 2), ("train", "tuple", 2), ("test", "tuple", 2),
+                    ("predict", "ndarray", None)]
+    with pytest.raises(ValueError, match="too many values to unpack"):
+        model.train_on_batch(x, y, sample_weight=np.ones(4))  # three items: `x, y = data` fails as in Keras
+    unpack = keras.utils.unpack_x_y_sample_weight
+    assert unpack(x)[0] is x and unpack((x,))[1:] == (None, None) and unpack((x, y))[1] is y
+    assert keras.utils.pack_x_y_sample_weight([x, x]) == ([x, x],)

@@ -67,6 +67,29 @@ def num_samples(*datas):
     return distinct.pop() if distinct else 0
 
 
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The ``data`` a step method receives, as Keras forms it: ``x`` alone (``(x,)`` when ``x``
+    is itself a list or tuple of inputs), ``(x, y)``, or ``(x, y, sample_weight)``."""
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``,
+    with None for what is not there."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if 1 <= len(data) <= 3:
+        return data + (None,) * (3 - len(data))
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`. "
+        f"Received: a tuple of length {len(data)}"
+    )
+
+
 def take(data, index):
     """Rows ``index`` (a slice or an index array) of every array in ``data``."""
     if data is None:

@@ -104,42 +104,43 @@ class Trainer:
         Override it to customise training, as in Keras; the built-in one runs
         ``_fit_batch`` and reads the metrics.
         """
-        self._fit_batch(data)
+        self._fit_batch(*data_utils.unpack_x_y_sample_weight(data))
         return self._compiled.results()
 
-    def _fit_batch(self, data):
+    def _fit_batch(self, x, y, sample_weight):
         """Forward, loss, backward, update and metric accumulation; no logs."""
-        x, y, sample_weight = data
         if sample_weight is None and self._compiled._losses is not None:
             # A plain dense classifier: the same step as one native call (classifier_step.py).
             step = classifier_step(self, self.__dict__.get("_classifier_step"))
             object.__setattr__(self, "_classifier_step", step)
             if step.run(self, x, y):
                 return
-        variables = self._trainable_variables_cached()
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         self._check_loss(loss)
+        variables = self._trainable_variables_cached()  # after the call, which builds a model built lazily
         grads = tape._backward(loss, variables)
         self.optimizer.apply(grads, variables)
         self._compiled.update_state(y, y_pred, sample_weight, loss)
 
     def test_step(self, data):
-        x, y, sample_weight = data
+        x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._compiled.update_state(y, y_pred, sample_weight, loss)
         return self._compiled.results()
 
     def predict_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, _, _ = data_utils.unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
     def _trainable_variables_cached(self):
         # Fixed for the length of a fit, as Keras fixes it when it compiles the
         # step; train_on_batch and a new fit see freezing changes.
         if self._train_variables is None:
+            if not self.built:
+                return self.trainable_weights  # not final yet: the first call creates the weights
             self._train_variables = self.trainable_weights
         return self._train_variables
 
@@ -216,11 +217,11 @@ class Trainer:
                          data_utils.take(sample_weight, index))
                 if builtin_step:
                     with self._weights_lock.write():
-                        self._fit_batch(batch)
+                        self._fit_batch(*batch)
                     logs = _to_floats(self._compiled.results()) if batch_logs else None
                 else:
                     with self._weights_lock.write():
-                        step_logs = self.train_step(batch)
+                        step_logs = self.train_step(data_utils.pack_x_y_sample_weight(*batch))
                     logs = _to_floats(step_logs)
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
@@ -278,8 +279,8 @@ class Trainer:
             if steps is not None and step >= steps:
                 break
             callback_list.on_test_batch_begin(step)
-            batch = (data_utils.take(x, index), data_utils.take(y, index),
-                     data_utils.take(sample_weight, index))
+            batch = data_utils.pack_x_y_sample_weight(data_utils.take(x, index), data_utils.take(y, index),
+                                                      data_utils.take(sample_weight, index))
             logs = _to_floats(self.test_step(batch))
             callback_list.on_test_batch_end(step, logs)
         if not logs:
@@ -308,7 +309,7 @@ class Trainer:
         if not callbacks and not verbose and total <= batch_size and steps is None:
             # One batch, nothing to report: no loop, and no copy unless the
             # result would alias the caller's input or a variable.
-            return _owned(_to_numpy(self.predict_step(x)), x)
+            return _owned(_to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(x))), x)
         callback_list = None
         if callbacks or verbose:
             callback_list = CallbackList(
@@ -322,7 +323,7 @@ class Trainer:
                 break
             if callback_list:
                 callback_list.on_predict_batch_begin(step)
-            batch_outputs = _to_numpy(self.predict_step(data_utils.take(x, index)))
+            batch_outputs = _to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(data_utils.take(x, index))))
             outputs.append(batch_outputs)
             if callback_list:
                 callback_list.on_predict_batch_end(step, {"outputs": batch_outputs})
@@ -342,7 +343,7 @@ class Trainer:
         self.reset_metrics()
         self._train_variables = None
         with self._weights_lock.write():
-            step_logs = self.train_step((x, y, sample_weight))
+            step_logs = self.train_step(data_utils.pack_x_y_sample_weight(x, y, sample_weight))
         logs = _to_floats(step_logs)
         return _format_logs(logs, return_dict)
 
@@ -352,12 +353,12 @@ class Trainer:
         x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
         sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
         self.reset_metrics()
-        logs = _to_floats(self.test_step((x, y, sample_weight)))
+        logs = _to_floats(self.test_step(data_utils.pack_x_y_sample_weight(x, y, sample_weight)))
         return _format_logs(logs, return_dict)
 
     def predict_on_batch(self, x):
         with self._weights_lock.read():
-            return _to_numpy(self.predict_step(data_utils.to_arrays(x, "x")))
+            return _to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(data_utils.to_arrays(x, "x"))))
 
 
 def _unpack_validation(validation_data):
