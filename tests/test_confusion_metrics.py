@@ -105,6 +105,17 @@ def test_from_logits_applies_a_sigmoid_first():
     assert float(from_logits.result()) == pytest.approx(float(direct.result()), abs=1e-6)
 
 
+def test_auc_clips_predictions_outside_zero_one_as_keras_does():
+    # Logits given without from_logits: every score beyond 1 (or below 0) ranks as 1 (or 0), ties
+    # counting one half, so the ROC area is the rank statistic of the clipped scores.
+    labels = np.array([0, 1, 0, 1, 1, 0, 0, 1], np.float32)
+    scores = np.array([-3.0, 2.5, 1.7, 0.4, -0.2, 0.6, 4.0, 0.9], np.float32)
+    auc = keras.metrics.AUC(num_thresholds=201)
+    auc.update_state(labels, scores)
+    clipped = np.round(np.clip(scores, 0, 1) * 200) / 200  # on the threshold grid: the trapezoids are exact
+    assert float(auc.result()) == pytest.approx(_rank_auc(labels, clipped), abs=1e-6)
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: keras.metrics.Precision(thresholds=[0.5, 1.2]), r"Threshold values must be in \[0, 1\]. Received: \[1.2"),
     (lambda: keras.metrics.AUC(curve="ROCK"), 'Invalid AUC curve value: "ROCK"'),

@@ -179,8 +179,10 @@ class AUC(Metric):
             setattr(self, count, self.add_variable((self.num_thresholds,), dtype="float64", name=count))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        if self.from_logits:
-            y_pred = _stable_sigmoid(_array(y_pred, np.float32))
+        y_pred = _array(y_pred, np.float32)
+        # As Keras: predictions outside [0, 1] (logits given without from_logits) are clipped, so
+        # the outer thresholds -1e-7 and 1 + 1e-7 still bound every prediction.
+        y_pred = _stable_sigmoid(y_pred) if self.from_logits else np.clip(y_pred, 0.0, 1.0)
         tp, fp, tn, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight)
         self.true_positives._value[...] += tp
         self.false_positives._value[...] += fp
