@@ -133,8 +133,9 @@ def _normal_cdf(v):
 _GELU_C = math.sqrt(2.0 / math.pi)
 
 
-def gelu(x, approximate=False):
-    """``x * Phi(x)``, Phi the standard normal CDF; ``approximate=True`` uses the tanh form."""
+def gelu(x, approximate=True):
+    """``x * Phi(x)``, Phi the standard normal CDF; ``approximate=True`` (the default of
+    ``keras.ops.gelu``; ``keras.activations.gelu`` defaults to the exact form) uses the tanh form."""
     if approximate:
         def forward(v):
             return 0.5 * v * (1.0 + np.tanh(_GELU_C * (v + 0.044715 * v ** 3)))
