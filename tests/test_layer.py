@@ -110,8 +110,10 @@ def test_dense_input_width_and_rank_errors_name_the_layer():
     layer(np.ones((2, 3), np.float32))
     with pytest.raises(ValueError, match=r"'head'.*value 3.*shape \(2, 5\)"):
         layer(np.ones((2, 5), np.float32))
-    with pytest.raises(ValueError, match=r"'head'.*shape \(\)"):
+    with pytest.raises(ValueError, match=r"'head'.*found ndim=0. Full shape received: \(\)"):
         layer(np.float32(1.0))
+    with pytest.raises(ValueError, match=r"'head'.*expected min_ndim=2, found ndim=1. Full shape received: \(3,\)"):
+        layer(np.ones(3, np.float32))
 
 
 def test_dense_matches_numpy_for_every_activation_and_rank_3_input():

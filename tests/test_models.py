@@ -77,6 +77,17 @@ def test_functional_input_shape_errors_and_disconnected_graph():
         keras.Model(inputs, keras.layers.Dense(2)(other))
 
 
+def test_sequential_with_an_input_refuses_inputs_of_another_rank():
+    model = keras.Sequential([keras.Input((4,), name="features"), keras.layers.Dense(3)], name="net")
+    for bad in (np.ones(4, np.float32), np.ones((2, 3, 4), np.float32)):
+        with pytest.raises(ValueError, match=r"Input 'features' of model 'net' is incompatible: expected shape "
+                                             r"\(None, 4\), but received input with shape " + re.escape(str(bad.shape))):
+            model.predict(bad, verbose=0)
+    # A wrong width is the layer's to report.
+    with pytest.raises(ValueError, match=r"layer 'dense.*value 4"):
+        model(np.ones((2, 5), np.float32))
+
+
 def test_subclassed_model_tracks_layers_and_trains_flag():
     class MLP(keras.Model):
         def __init__(self):

@@ -102,7 +102,12 @@ class Dense(Layer):
                 f"Layer '{self.name}' expects one tensor as input. Received: {type(inputs).__name__}"
             )
         shape = inputs.shape
-        if len(shape) < 1 or shape[-1] != self.kernel.shape[0]:
+        if len(shape) < 2:  # as Keras's Dense input spec: a batch of rows at least
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected min_ndim=2, "
+                f"found ndim={len(shape)}. Full shape received: {tuple(shape)}"
+            )
+        if shape[-1] != self.kernel.shape[0]:
             raise ValueError(
                 f"Input 0 of layer '{self.name}' is incompatible with the layer: expected axis -1 "
                 f"of input shape to have value {self.kernel.shape[0]}, but received input with "

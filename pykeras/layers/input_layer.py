@@ -1,4 +1,6 @@
 """InputLayer: the source of a functional model's graph."""
+import numpy as np
+
 from pykeras.layers.layer import Layer
 from pykeras.layers.symbolic import KerasTensor, Node
 
@@ -38,3 +40,16 @@ class InputLayer(Layer):
             "name": self.name,
             "optional": False,
         }
+
+
+def check_input_shape(model_name, input_name, expected, value, sizes=True):
+    """Raises unless ``value`` has the rank of ``expected`` and, with ``sizes``, its sizes where
+    they are fixed (None, in either, matches any size)."""
+    shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
+    compatible = len(shape) == len(expected) and (not sizes or all(
+        want is None or got is None or want == got for want, got in zip(expected, shape)))
+    if not compatible:
+        raise ValueError(
+            f"Input '{input_name}' of model '{model_name}' is incompatible: expected shape "
+            f"{tuple(expected)}, but received input with shape {shape}"
+        )

@@ -1,7 +1,6 @@
 """Functional: a model defined by a graph of layer calls on ``keras.Input``."""
-import numpy as np
 
-from pykeras.layers.input_layer import InputLayer
+from pykeras.layers.input_layer import InputLayer, check_input_shape
 from pykeras.layers.symbolic import KerasTensor
 from pykeras.models.dense_stack import DenseStack, call_on_chain, graph_chain
 from pykeras.models.model import Model
@@ -128,15 +127,7 @@ class Functional(Model):
                 f"but it received {len(flat)} input tensors."
             )
         for spec, value in zip(self._flat_inputs, flat):
-            shape = np.shape(value)
-            compatible = len(shape) == len(spec.shape) and all(
-                expected is None or expected == got for expected, got in zip(spec.shape, shape)
-            )
-            if not compatible:
-                raise ValueError(
-                    f"Input '{spec.name}' of model '{self.name}' is incompatible: expected shape "
-                    f"{spec.shape}, but received input with shape {tuple(shape)}"
-                )
+            check_input_shape(self.name, spec.name, spec.shape, value)
         return flat
 
     def compute_output_shape(self, input_shape):

@@ -1,5 +1,5 @@
 """Sequential: a plain stack of layers, each feeding the next."""
-from pykeras.layers.input_layer import InputLayer
+from pykeras.layers.input_layer import InputLayer, check_input_shape
 from pykeras.layers.layer import Layer, _layer_scope
 from pykeras.layers.symbolic import KerasTensor
 from pykeras.models.dense_stack import DenseStack, call_on_chain
@@ -123,6 +123,9 @@ class Sequential(Model):
         return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None):
+        if self._input_layer is not None:
+            # The rank here; the sizes where the layers check them, naming themselves (as in Keras).
+            check_input_shape(self.name, self._input_layer.name, self._input_layer.batch_shape, inputs, sizes=False)
         x = inputs
         for layer in self._stack:
             x = layer(x, training=training)
