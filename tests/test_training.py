@@ -203,8 +203,16 @@ def test_on_batch_methods_and_multi_output_losses():
     logs = model.test_on_batch(x, [y, labels], return_dict=True)
     assert logs["loss"] == pytest.approx(2 * mse + ce, rel=1e-5)
     assert logs["cls_accuracy"] == pytest.approx(np.mean(logits.argmax(1) == labels))
+    # As Keras: each output's own (unweighted) loss, and lists ordered loss, output losses, metrics.
+    assert logs["reg_loss"] == pytest.approx(mse, rel=1e-5) and logs["cls_loss"] == pytest.approx(ce, rel=1e-5)
+    assert sorted(logs) == ["cls_accuracy", "cls_loss", "loss", "reg_loss"]
     loss = model.train_on_batch(x, [y, labels])
-    assert loss[0] == pytest.approx(2 * mse + ce, rel=1e-5)
+    assert loss == pytest.approx([2 * mse + ce, mse, ce, logs["cls_accuracy"]], rel=1e-5)
+    history = model.fit(x, [y, labels], batch_size=4, epochs=1, verbose=0, validation_data=(x, [y, labels]))
+    assert sorted(history.history) == ["cls_accuracy", "cls_loss", "loss", "reg_loss", "val_cls_accuracy",
+                                       "val_cls_loss", "val_loss", "val_reg_loss"]
+    # Over two batches (of 4 and 2): the batch-size-weighted mean, like the loss.
+    assert history.history["val_reg_loss"][0] == pytest.approx(mse, rel=1e-5)
 
 
 def test_result_dicts_are_sorted_by_name_and_lists_start_with_the_loss():

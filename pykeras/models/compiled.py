@@ -41,6 +41,9 @@ class CompiledLossAndMetrics:
         self._loss_weights = None
         self._metrics = None  # [(output index, display name, metric, weighted)]
         self.loss_tracker = metrics_module.Mean(name="loss")
+        # With several outputs, as Keras: each one's unweighted loss, as "<output>_loss".
+        self._output_loss_trackers = []  # [(output index, Mean)]
+        self._output_losses = {}  # output index -> its loss in the latest ``loss`` call
 
     # --------------------------------------------------------------- building
 
@@ -61,6 +64,9 @@ class CompiledLossAndMetrics:
         weights = self._loss_weights_spec
         self._loss_weights = [1.0 if w is None else float(w)
                               for w in _as_list(weights, names, "loss_weights")]
+        if len(names) > 1:
+            self._output_loss_trackers = [(index, metrics_module.Mean(name=f"{name}_loss"))
+                                          for index, name in enumerate(names) if self._losses[index] is not None]
         targets = _flatten(y) if y is not None else [None] * len(predictions)
         self._metrics = []
         for weighted, spec in ((False, self._metric_spec), (True, self._weighted_spec)):
@@ -106,10 +112,12 @@ class CompiledLossAndMetrics:
                 f"The model has {len(predictions)} outputs but {len(targets)} targets were given."
             )
         total = None
-        for loss_fn, weight, target, prediction in zip(self._losses, self._loss_weights, targets, predictions):
+        for index, (loss_fn, weight, target, prediction) in enumerate(
+                zip(self._losses, self._loss_weights, targets, predictions)):
             if loss_fn is None:
                 continue
             value = loss_fn(target, prediction, sample_weight=sample_weight)
+            self._output_losses[index] = value
             if weight != 1.0:
                 value = core.multiply(value, weight)
             total = value if total is None else core.add(total, value)
@@ -128,16 +136,21 @@ class CompiledLossAndMetrics:
             metric.update_state(targets[index], predictions[index], sample_weight if weighted else None)
         batch_size = len(predictions[0]) if np.ndim(predictions[0]) else 1
         # Keras's tracker: the batch-size-weighted mean of the batch losses.
-        self.loss_tracker.accumulate(float(loss._value if isinstance(loss, Tensor) else loss) * batch_size,
-                                     batch_size)
+        self.loss_tracker.accumulate(_float(loss) * batch_size, batch_size)
+        for index, tracker in self._output_loss_trackers:
+            if index in self._output_losses:
+                tracker.accumulate(_float(self._output_losses[index]) * batch_size, batch_size)
 
     def results(self):
-        logs = {display: metric.result() for _, display, metric, _ in self._metrics or []}
+        """The logs, in the order of Keras's lists after the loss: each output's loss, then the metrics."""
+        logs = {tracker.name: tracker.result() for _, tracker in self._output_loss_trackers}
+        logs.update((display, metric.result()) for _, display, metric, _ in self._metrics or [])
         logs["loss"] = self.loss_tracker.result()
         return logs
 
     def all_metrics(self):
-        return [metric for _, _, metric, _ in self._metrics or []] + [self.loss_tracker]
+        return ([metric for _, _, metric, _ in self._metrics or []] + [self.loss_tracker]
+                + [tracker for _, tracker in self._output_loss_trackers])
 
 
 def _flatten(structure):
@@ -146,3 +159,7 @@ def _flatten(structure):
     if isinstance(structure, (list, tuple)):
         return list(structure)
     return [structure]
+
+
+def _float(value):
+    return float(value._value if isinstance(value, Tensor) else value)
