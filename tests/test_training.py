@@ -350,3 +350,20 @@ def test_step_methods_receive_the_data_as_keras_packs_it():
     unpack = keras.utils.unpack_x_y_sample_weight
     assert unpack(x)[0] is x and unpack((x,))[1:] == (None, None) and unpack((x, y))[1] is y
     assert keras.utils.pack_x_y_sample_weight([x, x]) == ([x, x],)
+
+
+def test_no_samples_and_labels_that_are_not_class_numbers_are_refused_by_name():
+    model = _linear_model()
+    model.compile(optimizer="sgd", loss="mse")
+    empty = np.zeros((0, 3), np.float32)
+    with pytest.raises(ValueError, match=r"fit: the data has no samples\. Received: arrays of 0 rows"):
+        model.fit(empty, np.zeros((0, 1), np.float32), verbose=0)
+    with pytest.raises(ValueError, match=r"evaluate: the data has no samples"):
+        model.evaluate(empty, np.zeros((0, 1), np.float32), verbose=0)
+    assert model.predict(empty, verbose=0).shape == (0, 1)
+    classifier = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    classifier.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    for labels, shown in (([0.0, 1.0, np.nan, 1.0], "nan"), ([0.0, 1.5, 1.0, 0.0], "1.5")):
+        with pytest.raises(ValueError, match=rf"labels must be whole class numbers\. Received: float labels "
+                                             rf"including \[{shown}\]"):
+            classifier.fit(np.ones((4, 3), np.float32), np.array(labels), verbose=0)

@@ -104,6 +104,11 @@ def _sparse_labels(y_true, y_pred):
     if labels.ndim == len(y_pred.shape) and labels.ndim and labels.shape[-1] == 1:
         labels = labels.reshape(labels.shape[:-1])
     if labels.dtype.kind == "f":
+        whole = np.isfinite(labels) & (labels == np.round(labels))
+        if not whole.all():
+            bad = labels[~whole].ravel()[:5].tolist()
+            raise ValueError(f"sparse_categorical_crossentropy: labels must be whole class numbers. "
+                             f"Received: float labels including {bad}")
         labels = labels.astype(np.int64)
     if labels.shape != tuple(y_pred.shape[:-1]):
         raise ValueError(

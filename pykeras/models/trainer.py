@@ -191,6 +191,7 @@ class Trainer:
         if class_weight is not None:
             sample_weight = data_utils.class_weights_to_sample_weights(y, class_weight, sample_weight)
         total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        _require_samples(total, "fit")
         steps = steps_per_epoch or -(-total // batch_size)
         validation = _unpack_validation(validation_data)
         verbose = 1 if verbose == "auto" else int(verbose)
@@ -231,7 +232,7 @@ class Trainer:
             epoch_logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_arrays(
-                    *validation, validation_batch_size or batch_size, callback_list, validation_steps
+                    *validation, validation_batch_size or batch_size, callback_list, validation_steps, "validation"
                 )
                 epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
@@ -270,8 +271,9 @@ class Trainer:
         return _format_logs(self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps),
                             return_dict)
 
-    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None):
+    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None, what="evaluate"):
         total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        _require_samples(total, what)
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
@@ -359,6 +361,13 @@ class Trainer:
     def predict_on_batch(self, x):
         with self._weights_lock.read():
             return _to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(data_utils.to_arrays(x, "x"))))
+
+
+def _require_samples(total, what):
+    # Keras warns that the input "ran out of data" and reports a loss of 0 or nothing; no samples
+    # is a mistake upstream (an empty file, a filter that kept nothing), so it is refused.
+    if total == 0:
+        raise ValueError(f"{what}: the data has no samples. Received: arrays of 0 rows")
 
 
 def _unpack_validation(validation_data):
