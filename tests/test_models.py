@@ -88,6 +88,47 @@ def test_sequential_with_an_input_refuses_inputs_of_another_rank():
         model(np.ones((2, 5), np.float32))
 
 
+class _CountingModel(keras.Model):
+    """The "customizing fit()" guide's pattern: a Model subclass with its own train_step, built
+    from a functional graph."""
+
+    steps = 0
+
+    def train_step(self, data):
+        _CountingModel.steps += 1
+        x, y = data
+        return super().train_step((x, y))
+
+
+def test_a_model_subclass_built_from_inputs_and_outputs_is_functional_with_its_own_methods(tmp_path):
+    x, y = X[:, :4], X[:, 4:5]
+    weights = []
+    for kind in (keras.Model, _CountingModel):
+        keras.utils.set_random_seed(3)
+        inputs = keras.Input((4,), name="features")
+        model = kind(inputs, keras.layers.Dense(1, name="head")(keras.layers.Dense(3)(inputs)))
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+        model.fit(x, y, batch_size=5, epochs=2, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    assert isinstance(model, _CountingModel) and isinstance(model, keras.Model)
+    assert type(model).__name__ == "_CountingModel" and _CountingModel.steps == 4  # 2 epochs of 2 batches
+    assert [layer.name for layer in model.layers][0] == "features" and model.output_names == ["head"]
+    for got, want in zip(*weights):  # the same training as the plain functional model
+        np.testing.assert_array_equal(got, want)
+    model.save(tmp_path / "custom.keras")
+    loaded = keras.saving.load_model(tmp_path / "custom.keras", custom_objects={"_CountingModel": _CountingModel})
+    assert isinstance(loaded, _CountingModel)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    # keras.Model.from_config of a functional config rebuilds the graph.
+    rebuilt = keras.Model.from_config(model.get_config())
+    assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
+    # Keyword arguments too, and a subclass given other arguments stays an ordinary subclass.
+    inputs = keras.Input((4,))
+    assert isinstance(_CountingModel(inputs=inputs, outputs=keras.layers.Dense(2)(inputs)), _CountingModel)
+    with pytest.raises(TypeError, match="positional arguments are only accepted"):
+        _CountingModel(inputs)
+
+
 def test_subclassed_model_tracks_layers_and_trains_flag():
     class MLP(keras.Model):
         def __init__(self):

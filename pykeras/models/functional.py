@@ -163,3 +163,18 @@ def _substitute(structure, values):
     if isinstance(structure, (list, tuple)):
         return type(structure)(_substitute(value, values) for value in structure)
     return structure
+
+
+_VARIANTS = {}  # a Model subclass -> its functional variant
+
+
+def functional_variant(cls):
+    """``cls`` with Functional after it: a subclass's own methods (``train_step``, ``call``...) over
+    the graph's. Named, placed and registered as ``cls``, so saving and loading see ``cls``."""
+    variant = _VARIANTS.get(cls)
+    if variant is None:
+        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__}
+        if "_registered_name" in cls.__dict__:
+            namespace["_registered_name"] = cls.__dict__["_registered_name"]
+        variant = _VARIANTS[cls] = type(cls.__name__, (cls, Functional), namespace)
+    return variant

@@ -33,6 +33,15 @@ class Model(Trainer, Layer):
         return instance
 
     def __init__(self, *args, **kwargs):
+        from pykeras.models.functional import Functional, functional_variant
+
+        if _functional_arguments(args, kwargs) and not isinstance(self, Functional):
+            # A subclass given (inputs, outputs), as in Keras's "customizing fit()" guide: the
+            # instance becomes a functional model that keeps the subclass's methods (Keras rewrites
+            # the subclass's bases instead; here the user's class is left as it is).
+            object.__setattr__(self, "__class__", functional_variant(type(self)))
+            Functional.__init__(self, *args, **kwargs)
+            return
         if args:
             raise TypeError(
                 f"{type(self).__name__}: positional arguments are only accepted for "
@@ -134,9 +143,25 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The model a config describes: a functional graph's config (``input_layers`` and
+        ``output_layers``) rebuilds the graph, as a ``cls`` when ``cls`` is a subclass."""
+        if isinstance(config, dict) and "input_layers" in config and "output_layers" in config:
+            from pykeras.models.functional import Functional
+            from pykeras.saving.functional_config import functional_from_config
+
+            return functional_from_config(Functional if cls is Model else cls, config, custom_objects)
+        return cls(**config)
+
     def get_config(self):
         """A subclassed model's config: its plain constructor arguments, as Keras captures them."""
         config = {"name": self.name, "trainable": self.trainable}
         if type(self).get_config is Model.get_config:
             config = with_auto_config(self, config)
         return config
+
+
+def _functional_arguments(args, kwargs):
+    """Whether a constructor was given a functional graph's ``(inputs, outputs)``, as Keras tells."""
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
