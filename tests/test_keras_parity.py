@@ -170,3 +170,31 @@ def test_more_losses_match_keras(name):
     prediction = rng.random((6, 4)).astype(np.float32) * 2 + 0.05
     np.testing.assert_allclose(pykeras.losses.get(name)(target, prediction).numpy(),
                                np.asarray(reference.losses.get(name)(target, prediction)), rtol=1e-6, atol=1e-7)
+
+
+def _with_call_losses(library):
+    class ActivitySum(library.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(0.01 * library.ops.sum(library.ops.abs(inputs)))
+            return inputs
+
+    return library.Sequential([
+        library.Input(shape=(2,)), library.layers.Dense(8, activation="relu", activity_regularizer="l2"),
+        ActivitySum(), library.layers.Dense(3, activity_regularizer=library.regularizers.L1(0.02))])
+
+
+def test_add_loss_and_activity_regularizers_train_like_keras():
+    x, y = spirals(samples_per_class=32, seed=5)
+    ours, theirs = _with_call_losses(pykeras), _with_call_losses(reference)
+    theirs.set_weights(ours.get_weights())
+    for model, library in ((ours, pykeras), (theirs, reference)):
+        model.compile(optimizer=library.optimizers.Adam(0.01),
+                      loss=library.losses.SparseCategoricalCrossentropy(from_logits=True))
+    kwargs = dict(batch_size=16, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(ours.fit(x, y, **kwargs).history["loss"], theirs.fit(x, y, **kwargs).history["loss"],
+                               rtol=1e-4)
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-5)
+    ours(x[:5])
+    theirs(x[:5])
+    np.testing.assert_allclose([float(v) for v in ours.losses], [float(v) for v in theirs.losses], rtol=1e-4)

@@ -48,7 +48,7 @@ class Dense(Layer):
         quantization_config=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         # Keras 3 writes these (null) in every Dense config; pykeras has neither LoRA nor quantization.
         for option, value in (("lora_rank", lora_rank), ("quantization_config", quantization_config)):
             if value is not None:
@@ -57,8 +57,6 @@ class Dense(Layer):
             raise ValueError(
                 f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}"
             )
-        if activity_regularizer is not None:
-            raise ValueError(f"Dense '{self.name}': activity_regularizer is not supported.")
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias

@@ -6,11 +6,12 @@ import threading
 import numpy as np
 
 from pykeras import constraints, initializers, regularizers
-from pykeras.layers import tracking
+from pykeras.layers import call_losses, tracking
 from pykeras.layers.auto_config import capture_init_arguments, with_auto_config
 from pykeras.layers.call_inputs import flat_inputs, shape_of, to_tensors
 from pykeras.layers.symbolic import KerasTensor, call_symbolically, infer_output_shape
 from pykeras.naming import name_scope, to_snake_case, unique_name
+from pykeras.nest import flatten
 from pykeras.tensor import Tensor, Variable
 
 # Keyword arguments every layer accepts besides trainable/dtype/name; the
@@ -85,7 +86,7 @@ class Layer:
         if build is not None and not getattr(build, "_marks_built", False):
             cls.build = _marking_built(build)
 
-    def __init__(self, *, trainable=True, dtype=None, name=None, **kwargs):
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, name=None, **kwargs):
         unknown = {k: v for k, v in kwargs.items() if k not in _LEGACY_KWARGS}
         if unknown:
             raise ValueError(
@@ -108,11 +109,15 @@ class Layer:
             "_trainable": bool(trainable),
             "built": False,
             "_building": False,
-            "_losses": [],
+            "_losses": [],  # (variable, regularizer) pairs
+            "_call_losses": [],  # the latest call's add_loss and activity losses (call_losses.py)
+            "activity_regularizer": regularizers.get(activity_regularizer),
             "name": name or unique_name(to_snake_case(type(self).__name__)),
         }
         for key, value in state.items():
             object.__setattr__(self, key, value)
+        if self.activity_regularizer is not None:
+            call_losses.enable()
         input_shape = kwargs.get("input_shape")
         if kwargs.get("batch_input_shape") is not None:
             input_shape = tuple(kwargs["batch_input_shape"])[1:]
@@ -138,6 +143,9 @@ class Layer:
                 self._check_unlocked(f"layer {name!r}")
         elif isinstance(value, (list, dict)):
             value = tracking.wrap_container(value)
+        elif name == "activity_regularizer" and value is not None:
+            value = regularizers.get(value)
+            call_losses.enable()
         if isinstance(value, (Layer, Variable, list, tuple, dict)) or name in self.__dict__:
             tracking.bump()
         object.__setattr__(self, name, value)
@@ -231,11 +239,35 @@ class Layer:
 
     @property
     def losses(self):
-        """Regularization losses of this layer and its sublayers (recomputed each time)."""
-        result = []
-        for layer in self._flatten_layers():
+        """The losses of this layer and its sublayers: those their latest call added (``add_loss``,
+        activity regularizers), then the weight regularization (recomputed each time), as Keras
+        orders them."""
+        layers = self._flatten_layers()
+        result = [loss for layer in layers for loss in layer._call_losses]
+        for layer in layers:
             result.extend(regularizer(variable) for variable, regularizer in layer._losses)
         return result
+
+    def add_loss(self, loss):
+        """Adds a scalar loss (or a list of them), computed in ``call``, to ``losses`` until the
+        next call; ``fit`` adds ``losses`` to the compiled loss.
+
+        Example:
+            >>> class Sparse(keras.layers.Layer):
+            ...     def call(self, x):
+            ...         self.add_loss(1e-3 * ops.sum(ops.abs(x)))
+            ...         return x
+        """
+        for value in flatten(loss):
+            if isinstance(value, KerasTensor):
+                continue  # a functional graph being built: the real call adds it
+            if not isinstance(value, Tensor):
+                raise ValueError(
+                    f"Layer '{self.name}': `add_loss()` takes tensors computed in `call()`. "
+                    f"Received: {type(value).__name__}"
+                )
+            self._call_losses.append(value)
+        call_losses.enable()
 
     # ----------------------------------------------------------- weights
 
@@ -346,6 +378,11 @@ class Layer:
         return inputs
 
     def __call__(self, *args, **kwargs):
+        if call_losses.enabled:
+            return call_losses.call_collecting(self, Layer._call, args, kwargs)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args, **kwargs):
         if not args:
             raise ValueError(f"Layer '{self.name}' was called without inputs.")
         inputs = args[0]
@@ -410,6 +447,8 @@ class Layer:
         the arguments it was constructed with (when they are plain values).
         """
         config = {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
+        if self.activity_regularizer is not None:  # as Keras: only when there is one
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._declared_input_shape is not None:
             config["input_shape"] = self._declared_input_shape
         if type(self).get_config is Layer.get_config:

@@ -58,7 +58,7 @@ def _chain_of(layers):
                 if after:
                     after[-1] = layer
             continue
-        if kind is not Dense or not layer.built or softmax:
+        if kind is not Dense or not layer.built or softmax or layer.activity_regularizer is not None:
             return None, False, False, None
         activation = FUSED_ACTIVATION_NAMES.get(layer.activation)
         if layer.activation is activations.softmax:

@@ -96,7 +96,10 @@ class Trainer:
         return total
 
     def _has_regularizers(self):
-        return any(layer._losses for layer in self._flatten_layers())
+        """Whether ``losses`` may hold anything: weight regularizers, activity regularizers or
+        losses a call added."""
+        return any(layer._losses or layer._call_losses or layer.activity_regularizer is not None
+                   for layer in self._flatten_layers())
 
     def train_step(self, data):
         """One optimizer step on ``(x, y, sample_weight)``; returns the logs.

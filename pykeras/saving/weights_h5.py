@@ -32,8 +32,8 @@ h5py = None
 # (Keras skips the attributes every Layer has in the same way).
 _INTERNAL = frozenset({
     "_trainable_variables", "_non_trainable_variables", "_trainable", "built", "_building",
-    "_losses", "name", "_declared_input_shape", "_build_input_shape", "_flat_layers_cache",
-    "_weights_cache", "compiled", "optimizer", "stop_training", "history", "_compiled",
+    "_losses", "_call_losses", "activity_regularizer", "name", "_declared_input_shape", "_build_input_shape",
+    "_flat_layers_cache", "_weights_cache", "compiled", "optimizer", "stop_training", "history", "_compiled",
     "_compile_config", "_train_variables", "_stack", "_input_layer", "_output_shapes",
     "_inputs_structure", "_outputs_structure", "_flat_inputs", "_flat_outputs", "_nodes",
     "_graph_layers", "output_names", "input_names", "layers",
