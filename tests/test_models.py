@@ -129,6 +129,29 @@ def test_a_model_subclass_built_from_inputs_and_outputs_is_functional_with_its_o
         _CountingModel(inputs)
 
 
+def test_feature_extraction_from_a_sequentials_layer_outputs():
+    # Keras's Sequential guide: keras.Model(model.inputs, [layer.output for layer in model.layers]).
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu"),
+                              keras.layers.Dense(4, activation="relu")])
+    model.add(keras.layers.Dense(3))  # a rebuild: the outputs are those of the current graph
+    extractor = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+    x = X[:4, :6]
+    expected, h = [], x.astype(np.float64)
+    for layer, relu in zip(model.layers, (True, True, False)):
+        kernel, bias = (w.astype(np.float64) for w in layer.get_weights())
+        h = h @ kernel + bias
+        h = np.maximum(h, 0) if relu else h
+        expected.append(h)
+    for got, want in zip(extractor(x), expected):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    assert model.input is model.inputs[0] and model.output.shape == (None, 3)
+    assert all(len(layer._inbound_nodes) == 1 for layer in model.layers)
+    with pytest.raises(AttributeError, match="has never been called on symbolic inputs"):
+        keras.layers.Dense(2).output
+    with pytest.raises(AttributeError, match="give it a `keras.Input` first"):
+        keras.Sequential([keras.layers.Dense(2)]).inputs
+
+
 def test_subclassed_model_tracks_layers_and_trains_flag():
     class MLP(keras.Model):
         def __init__(self):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from pykeras.layers.layer import Layer
-from pykeras.layers.symbolic import KerasTensor, Node
+from pykeras.layers.symbolic import KerasTensor, Node, record_node
 
 
 class InputLayer(Layer):
@@ -24,8 +24,9 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + tuple(shape)
         self.batch_shape = tuple(batch_shape)
         self.input_dtype = dtype or "float32"
-        self.output = KerasTensor(self.batch_shape, self.input_dtype, name=self.name)
-        self.output.node = Node(self, (), {}, self.output)
+        output = KerasTensor(self.batch_shape, self.input_dtype, name=self.name)
+        output.node = Node(self, (), {}, output)
+        record_node(self, output.node)  # `self.output` is this tensor
         self.built = True
 
     def call(self, inputs):

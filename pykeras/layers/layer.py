@@ -248,6 +248,27 @@ class Layer:
             result.extend(regularizer(variable) for variable, regularizer in layer._losses)
         return result
 
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call on ``keras.Input`` tensors."""
+        node = self._first_node("input")
+        return node.args[0] if node.args else node.outputs
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call on ``keras.Input`` tensors (for a feature
+        extractor: ``keras.Model(model.inputs, [layer.output for layer in model.layers])``)."""
+        return self._first_node("output").outputs
+
+    def _first_node(self, what):
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on symbolic inputs (keras.Input), so it has no "
+                f"`{what}`."
+            )
+        return nodes[0]
+
     def add_loss(self, loss):
         """Adds a scalar loss (or a list of them), computed in ``call``, to ``losses`` until the
         next call; ``fit`` adds ``losses`` to the compiled loss.

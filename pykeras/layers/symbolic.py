@@ -98,7 +98,24 @@ def call_symbolically(layer, args, kwargs):
     for index, output in enumerate(flatten(outputs)):
         output.node = node
         output.name = layer.name if index == 0 else f"{layer.name}_{index}"
+    record_node(layer, node)
     return outputs
+
+
+def record_node(layer, node):
+    """Keeps ``node`` among the layer's symbolic calls (``layer.input`` / ``layer.output`` read the
+    first). Set past Layer's tracking: nodes are not state."""
+    nodes = layer.__dict__.get("_inbound_nodes")
+    if nodes is None:
+        object.__setattr__(layer, "_inbound_nodes", [node])
+    else:
+        nodes.append(node)
+
+
+def forget_node(node):
+    """Removes ``node`` from its layer's symbolic calls (a Sequential rebuilding its graph)."""
+    nodes = node.layer.__dict__.get("_inbound_nodes") or []
+    nodes[:] = [other for other in nodes if other is not node]
 
 
 def infer_output_shape(layer, input_shape):

@@ -97,6 +97,15 @@ class Functional(Model):
     def outputs(self):
         return list(self._flat_outputs)
 
+    @property
+    def input(self):
+        """The inputs as the model was given them (one tensor, a list or a dict)."""
+        return self._inputs_structure
+
+    @property
+    def output(self):
+        return self._outputs_structure
+
     def call(self, inputs, training=None):
         values = {}
         for spec, value in zip(self._flat_inputs, self._match_inputs(inputs)):

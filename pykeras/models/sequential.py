@@ -1,9 +1,10 @@
 """Sequential: a plain stack of layers, each feeding the next."""
 from pykeras.layers.input_layer import InputLayer, check_input_shape
 from pykeras.layers.layer import Layer, _layer_scope
-from pykeras.layers.symbolic import KerasTensor
+from pykeras.layers.symbolic import KerasTensor, forget_node
 from pykeras.models.dense_stack import DenseStack, call_on_chain
 from pykeras.models.model import Model
+from pykeras.nest import flatten
 
 
 class Sequential(Model):
@@ -90,6 +91,30 @@ class Sequential(Model):
     def input_shape(self):
         return None if self._input_layer is None else self._input_layer.batch_shape
 
+    @property
+    def inputs(self):
+        """``[keras.Input]`` of a Sequential built from one, as Keras lists a model's inputs."""
+        return [self._symbolic("inputs")]
+
+    @property
+    def outputs(self):
+        return [self._symbolic("outputs")]
+
+    @property
+    def input(self):
+        return self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs[0]
+
+    def _symbolic(self, what):
+        if self._input_layer is None or self.__dict__.get("_symbolic_output") is None:
+            raise AttributeError(
+                f"Sequential '{self.name}' has no symbolic `{what}`: give it a `keras.Input` first."
+            )
+        return self._symbolic_output if what.startswith("output") else self._input_layer.output
+
     def build(self, input_shape=None):
         """Builds every layer by passing a symbolic input through the stack."""
         from pykeras.layers.symbolic import Input
@@ -100,14 +125,20 @@ class Sequential(Model):
         if self._input_layer is None:
             object.__setattr__(self, "_input_layer", Input(batch_shape=input_shape).node.layer)
         x = self._input_layer.output
+        for node in self.__dict__.get("_built_nodes", ()):
+            forget_node(node)  # the previous build's graph: `layer.output` now means this one
+        built_nodes = []
         object.__setattr__(self, "_building", True)
         try:
             with _layer_scope(self):
                 for layer in self._stack:
                     x = layer(x)
+                    built_nodes.extend({id(t.node): t.node for t in flatten(x) if isinstance(t, KerasTensor)}.values())
                     self._output_shapes[id(layer)] = _shapes(x)
         finally:
             object.__setattr__(self, "_building", False)
+            object.__setattr__(self, "_built_nodes", built_nodes)
+        object.__setattr__(self, "_symbolic_output", x)
         object.__setattr__(self, "_build_input_shape", input_shape)
         object.__setattr__(self, "built", True)
 

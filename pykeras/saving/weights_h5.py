@@ -36,7 +36,7 @@ _INTERNAL = frozenset({
     "_flat_layers_cache", "_weights_cache", "compiled", "optimizer", "stop_training", "history", "_compiled",
     "_compile_config", "_train_variables", "_stack", "_input_layer", "_output_shapes",
     "_inputs_structure", "_outputs_structure", "_flat_inputs", "_flat_outputs", "_nodes",
-    "_graph_layers", "output_names", "input_names", "layers",
+    "_graph_layers", "output_names", "input_names", "layers", "_inbound_nodes", "_built_nodes",
 })
 # A dataset may not declare far more bytes than the file stores (a "shape bomb").
 _BOMB_FLOOR_BYTES = 1 << 32
