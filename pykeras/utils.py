@@ -3,6 +3,7 @@ import numpy as np
 
 from pykeras.config import set_random_seed
 from pykeras.models.data import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from pykeras.models.py_dataset import PyDataset, Sequence
 from pykeras.saving.serialization import (
     CustomObjectScope,
     custom_object_scope,
@@ -13,7 +14,7 @@ from pykeras.saving.serialization import (
 )
 
 __all__ = [
-    "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name", "get_registered_object",
+    "CustomObjectScope", "PyDataset", "Sequence", "custom_object_scope", "get_custom_objects", "get_registered_name", "get_registered_object",
     "normalize", "pack_x_y_sample_weight", "register_keras_serializable", "set_random_seed", "to_categorical",
     "unpack_x_y_sample_weight",
 ]

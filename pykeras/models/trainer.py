@@ -1,8 +1,8 @@
 """compile / fit / evaluate / predict: the training loop every Model has."""
 import numpy as np
 
-from pykeras import config
 from pykeras.callbacks import CallbackList
+from pykeras.models import batch_sources
 from pykeras.models import data as data_utils
 from pykeras.models.classifier_step import classifier_step
 from pykeras.models.compiled import CompiledLossAndMetrics
@@ -183,20 +183,25 @@ class Trainer:
         if not self.compiled:
             raise _not_compiled_error("fit")
         batch_size = data_utils.check_batch_size(batch_size)
-        x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
-        sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
-        if x is None:
-            raise ValueError("fit: `x` is required. Received: x=None")
-        if validation_split and validation_data is None:
-            (x, y, sample_weight), validation_data = data_utils.split_validation(
-                x, y, sample_weight, validation_split
-            )
-        if class_weight is not None:
-            sample_weight = data_utils.class_weights_to_sample_weights(y, class_weight, sample_weight)
-        total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
-        _require_samples(total, "fit")
-        steps = steps_per_epoch or -(-total // batch_size)
-        validation = _unpack_validation(validation_data)
+        if batch_sources.is_dataset(x):
+            batch_sources.refuse_beside_dataset("fit", y=y, sample_weight=sample_weight,
+                                                validation_split=validation_split)
+            source = batch_sources.DatasetBatches(x, "fit", steps_per_epoch, class_weight)
+        else:
+            x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
+            sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
+            if x is None:
+                raise ValueError("fit: `x` is required. Received: x=None")
+            if validation_split and validation_data is None:
+                (x, y, sample_weight), validation_data = data_utils.split_validation(
+                    x, y, sample_weight, validation_split
+                )
+            if class_weight is not None:
+                sample_weight = data_utils.class_weights_to_sample_weights(y, class_weight, sample_weight)
+            source = batch_sources.ArrayBatches(x, y, sample_weight, batch_size, steps_per_epoch)
+            _require_samples(source.total, "fit")
+        steps = source.steps
+        validation = _validation_source(validation_data, validation_batch_size or batch_size, validation_steps)
         verbose = 1 if verbose == "auto" else int(verbose)
         callback_list = CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
@@ -212,13 +217,9 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            batches = data_utils.batches(total, batch_size, shuffle, config.random_generator())
-            for step, index in enumerate(batches):
-                if step >= steps:
-                    break
+            step = -1
+            for step, batch in enumerate(source.epoch(shuffle)):
                 callback_list.on_train_batch_begin(step)
-                batch = (data_utils.take(x, index), data_utils.take(y, index),
-                         data_utils.take(sample_weight, index))
                 if builtin_step:
                     with self._weights_lock.write():
                         self._fit_batch(*batch)
@@ -230,13 +231,16 @@ class Trainer:
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if step < 0:  # a generator already used up
+                if epoch == initial_epoch:
+                    raise ValueError("fit: the dataset gave no batches.")
+                batch_sources.warn_out_of_data("fit")
+                break
             if builtin_step:
                 logs = _to_floats(self._compiled.results())
             epoch_logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(
-                    *validation, validation_batch_size or batch_size, callback_list, validation_steps, "validation"
-                )
+                val_logs = self._evaluate_source(validation, callback_list, "validation")
                 epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
@@ -263,33 +267,34 @@ class Trainer:
         if not self.compiled:
             raise _not_compiled_error("evaluate")
         batch_size = data_utils.check_batch_size(batch_size)
-        x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
-        sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
-        total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
+        if batch_sources.is_dataset(x):
+            batch_sources.refuse_beside_dataset("evaluate", y=y, sample_weight=sample_weight)
+            source = batch_sources.DatasetBatches(x, "evaluate", steps)
+        else:
+            x, y = data_utils.to_arrays(x, "x"), data_utils.to_arrays(y, "y")
+            sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
+            source = batch_sources.ArrayBatches(x, y, sample_weight, batch_size, steps)
         verbose = 1 if verbose == "auto" else int(verbose)
         callback_list = CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
-            epochs=1, steps=steps or -(-total // batch_size),
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=source.steps,
         )
-        return _format_logs(self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps),
-                            return_dict)
+        return _format_logs(self._evaluate_source(source, callback_list, "evaluate"), return_dict)
 
-    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None, what="evaluate"):
-        total = data_utils.num_samples(("x", x), ("y", y), ("sample_weight", sample_weight))
-        _require_samples(total, what)
+    def _evaluate_source(self, source, callback_list, what):
+        if isinstance(source, batch_sources.ArrayBatches):
+            _require_samples(source.total, what)
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
-        for step, index in enumerate(data_utils.batches(total, batch_size, False, None)):
-            if steps is not None and step >= steps:
-                break
+        step = -1
+        for step, batch in enumerate(source.epoch()):
             callback_list.on_test_batch_begin(step)
-            batch = data_utils.pack_x_y_sample_weight(data_utils.take(x, index), data_utils.take(y, index),
-                                                      data_utils.take(sample_weight, index))
-            logs = _to_floats(self.test_step(batch))
+            logs = _to_floats(self.test_step(data_utils.pack_x_y_sample_weight(*batch)))
             callback_list.on_test_batch_end(step, logs)
-        if not logs:
-            logs = _to_floats(self._compiled.results())
+        if step < 0:
+            if what != "validation":
+                raise ValueError(f"{what}: the dataset gave no batches.")
+            batch_sources.warn_out_of_data(what)  # a validation generator used up: no val_ logs
         callback_list.on_test_end(logs)
         return logs
 
@@ -307,28 +312,29 @@ class Trainer:
 
     def _predict(self, x, batch_size, verbose, steps, callbacks):
         batch_size = data_utils.check_batch_size(batch_size)
-        x = data_utils.to_arrays(x, "x")
-        single = type(x) is np.ndarray and x.ndim > 0
-        total = len(x) if single else data_utils.num_samples(("x", x))
         verbose = 1 if verbose == "auto" else int(verbose)
-        if not callbacks and not verbose and total <= batch_size and steps is None:
-            # One batch, nothing to report: no loop, and no copy unless the
-            # result would alias the caller's input or a variable.
-            return _owned(_to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(x))), x)
+        if batch_sources.is_dataset(x):
+            source = batch_sources.DatasetBatches(x, "predict", steps)
+        else:
+            x = data_utils.to_arrays(x, "x")
+            single = type(x) is np.ndarray and x.ndim > 0
+            total = len(x) if single else data_utils.num_samples(("x", x))
+            if not callbacks and not verbose and total <= batch_size and steps is None:
+                # One batch, nothing to report: no loop, and no copy unless the
+                # result would alias the caller's input or a variable.
+                return _owned(_to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(x))), x)
+            source = batch_sources.ArrayBatches(x, None, None, batch_size, steps)
         callback_list = None
         if callbacks or verbose:
             callback_list = CallbackList(
-                callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
-                epochs=1, steps=steps or -(-total // batch_size),
+                callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=source.steps,
             )
             callback_list.on_predict_begin()
         outputs = []
-        for step, index in enumerate(data_utils.batches(total, batch_size, False, None)):
-            if steps is not None and step >= steps:
-                break
+        for step, (batch_x, _, _) in enumerate(source.epoch()):
             if callback_list:
                 callback_list.on_predict_batch_begin(step)
-            batch_outputs = _to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(data_utils.take(x, index))))
+            batch_outputs = _to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(batch_x)))
             outputs.append(batch_outputs)
             if callback_list:
                 callback_list.on_predict_batch_end(step, {"outputs": batch_outputs})
@@ -373,9 +379,15 @@ def _require_samples(total, what):
         raise ValueError(f"{what}: the data has no samples. Received: arrays of 0 rows")
 
 
-def _unpack_validation(validation_data):
+def _validation_source(validation_data, batch_size, steps):
     if validation_data is None:
         return None
+    if batch_sources.is_dataset(validation_data):
+        return batch_sources.DatasetBatches(validation_data, "validation", steps)
+    return batch_sources.ArrayBatches(*_unpack_validation(validation_data), batch_size, steps)
+
+
+def _unpack_validation(validation_data):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError(
             "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight). "
