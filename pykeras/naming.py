@@ -10,8 +10,10 @@ _local = threading.local()
 
 
 def to_snake_case(name):
+    """Keras's rule: ``GlobalAveragePooling1D`` -> ``global_average_pooling1d``."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(prefix):
