@@ -1,5 +1,5 @@
 """Merge layers: one tensor from a list of tensors (Add, Subtract, Multiply, Average, Maximum,
-Minimum elementwise; Concatenate along an axis)."""
+Minimum elementwise; Concatenate along an axis), and their function forms (add, ..., concatenate)."""
 from pykeras.layers.layer import Layer
 from pykeras.ops import core
 
@@ -119,3 +119,38 @@ class Concatenate(Merge):
         config = super().get_config()
         config["axis"] = self.axis
         return config
+
+
+def add(inputs, **kwargs):
+    """Functional interface to ``Add``: the elementwise sum of ``inputs``."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Functional interface to ``Subtract``: ``inputs[0] - inputs[1]``."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Functional interface to ``Multiply``: the elementwise product of ``inputs``."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Functional interface to ``Average``: the elementwise mean of ``inputs``."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """Functional interface to ``Maximum``: the elementwise maximum of ``inputs``."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """Functional interface to ``Minimum``: the elementwise minimum of ``inputs``."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Functional interface to ``Concatenate``: ``inputs`` joined along ``axis``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
