@@ -295,3 +295,12 @@ def test_gelu_keeps_float32_relative_precision_into_the_tails():
     got = ops.gelu(x, approximate=False).numpy().astype(np.float64)
     kept = np.abs(exact) > np.finfo(np.float32).tiny
     assert np.max(np.abs(got[kept] - exact[kept]) / np.abs(exact[kept])) < 4e-7
+
+
+def test_views_of_a_variable_do_not_follow_its_later_assigns():
+    v = keras.Variable(np.arange(6, dtype=np.float32).reshape(2, 3))
+    views = [ops.reshape(v, (3, 2)), v[0], ops.expand_dims(v, 0), ops.squeeze(ops.expand_dims(v, 0))]
+    before = [t.numpy() for t in views]
+    v.assign(np.zeros((2, 3), np.float32))
+    for tensor, value in zip(views, before):
+        np.testing.assert_array_equal(tensor.numpy(), value)

@@ -8,7 +8,7 @@ import numpy as np
 from pykeras import _core
 from pykeras.ops.errors import name_errors
 from pykeras.ops.tape import needs_gradient, record, state
-from pykeras.tensor import FLOAT, Tensor, as_array
+from pykeras.tensor import FLOAT, Tensor, Variable, as_array
 
 __all__ = [
     "convert_to_tensor", "cast", "stop_gradient",
@@ -99,6 +99,8 @@ def _unary(x, forward, backward):
     tx, vx = _operand(x)
     with np.errstate(all="ignore"):
         out = wrap(np.asarray(forward(vx)))
+    if type(tx) is Variable and np.may_share_memory(out._value, vx):
+        out._value = out._value.copy()  # a view (reshape, x[i]) must not follow later assigns
     if state.tapes and tx is not None:
 
         def grad(g):
@@ -327,10 +329,22 @@ def getitem(x, index):
     return _unary(x, lambda v: v[index], backward)
 
 
-def where(condition, x, y):
+def where(condition, x1=None, x2=None):
+    """``x1`` where ``condition`` holds, else ``x2``; with the condition alone, a tuple of int32
+    tensors, the indices of its true elements per axis (as Keras)."""
+    if x1 is None and x2 is None:
+        condition = as_array(condition)
+        if condition.ndim == 0:
+            raise ValueError("where: a 0-d condition has no indices; give x1 and x2, or a 1-D condition")
+        return tuple(wrap(indices.astype(np.int32)) for indices in np.nonzero(condition))
+    if x1 is None or x2 is None:
+        raise ValueError(
+            "where: `x1` and `x2` must be both given or both None. "
+            f"Received: x1={'None' if x1 is None else 'a value'}, x2={'None' if x2 is None else 'a value'}"
+        )
     condition = as_array(condition).astype(bool)
     return _binary(
-        x, y, lambda a, b: np.where(condition, a, b),
+        x1, x2, lambda a, b: np.where(condition, a, b),
         lambda g, a, b, out, i: g * (~condition if i else condition),
     )
 
