@@ -48,8 +48,7 @@ def functional_config(model):
         layers.append(entry)
 
     def endpoints(structure):
-        if isinstance(structure, KerasTensor):
-            return [histories[id(structure)]]
+        # As Keras 3 writes them: a lone tensor bare ([name, node, index]), a list as a list.
         return map_structure(lambda tensor: histories[id(tensor)], structure)
 
     return {
