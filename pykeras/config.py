@@ -1,4 +1,4 @@
-"""Process-wide settings: thread count and random seeds.
+"""Process-wide settings: thread count, random seeds, and Keras's fixed ones (float32, epsilon).
 
 This is the one place that sets the kernels' thread count; the native module
 reads ``OMP_NUM_THREADS`` at import, and :func:`set_num_threads` overrides it.
@@ -40,3 +40,27 @@ def random_generator():
     if _generator is None:
         _generator = np.random.default_rng()
     return _generator
+
+
+def backend():
+    """The backend's name, as ``keras.config.backend()`` gives "jax" or "tensorflow"."""
+    return "pykeras"
+
+
+def floatx():
+    """The float type of weights and computation: always "float32" in pykeras."""
+    return "float32"
+
+
+def set_floatx(value):
+    if value != "float32":
+        raise ValueError(f"set_floatx: pykeras computes in float32 only. Received: {value!r}")
+
+
+def epsilon():
+    """The fuzz factor the losses and metrics use (Keras's default, 1e-7)."""
+    return 1e-7
+
+
+def image_data_format():
+    return "channels_last"
