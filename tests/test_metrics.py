@@ -287,3 +287,29 @@ def test_root_mean_squared_error_weights_samples():
     metric.update_state(y_true, y_pred, sample_weight=[1.0, 2.0])
     assert float(metric.result()) == pytest.approx(np.sqrt((0.5 * 1 + 2.0 * 2) / 3))
     assert metric.get_config() == {"name": "root_mean_squared_error", "dtype": "float32"}
+
+
+def test_a_custom_metric_made_as_keras_guides_write_it():
+    # Keras's guide: state through add_weight, update_state with sample weights, result, reset.
+    class BinaryTruePositives(metrics.Metric):
+        def __init__(self, name="binary_true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_weight(name="tp", initializer="zeros")
+            self.offset = self.add_weight(shape=(2,), name="offset", initializer="ones")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hits = (np.asarray(y_true, bool) & np.asarray(y_pred, bool)).astype(np.float32)
+            if sample_weight is not None:
+                hits = hits * np.asarray(sample_weight, np.float32)
+            self.true_positives.assign(self.true_positives.numpy() + hits.sum())
+
+        def result(self):
+            return self.true_positives
+
+    metric = BinaryTruePositives()
+    np.testing.assert_array_equal(metric.offset.numpy(), [1.0, 1.0])
+    metric.update_state([1, 1, 0, 1], [1, 0, 1, 1], sample_weight=[0.5, 1, 1, 2])
+    assert float(metric.result()) == 2.5
+    metric.reset_state()
+    assert float(metric.result()) == 0.0 and [v.path for v in metric.variables] == ["binary_true_positives/tp",
+                                                                                    "binary_true_positives/offset"]

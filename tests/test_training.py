@@ -367,3 +367,11 @@ def test_no_samples_and_labels_that_are_not_class_numbers_are_refused_by_name():
         with pytest.raises(ValueError, match=rf"labels must be whole class numbers\. Received: float labels "
                                              rf"including \[{shown}\]"):
             classifier.fit(np.ones((4, 3), np.float32), np.array(labels), verbose=0)
+
+
+def test_one_outputs_loss_and_weight_may_come_in_a_list_of_one():
+    x, y = _regression_data(8)
+    listed, plain = _linear_model(), _linear_model()
+    listed.compile(optimizer=keras.optimizers.SGD(0.0), loss=["mse"], loss_weights=[2.0])
+    plain.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    assert listed.evaluate(x, y, verbose=0) == pytest.approx(2 * plain.evaluate(x, y, verbose=0), rel=1e-6)

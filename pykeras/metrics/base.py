@@ -6,6 +6,7 @@ are never differentiated, so they stay off the tape and cost little per batch.
 """
 import numpy as np
 
+from pykeras import initializers
 from pykeras.naming import name_scope, to_snake_case, unique_name
 from pykeras.tensor import Tensor, Variable
 
@@ -53,14 +54,19 @@ class Metric:
         self._variables = []
 
     def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
-        """A non-trainable state Variable with path ``<metric>/<name>``."""
+        """A non-trainable state Variable with path ``<metric>/<name>`` (``reset_state`` sets it
+        to zeros, as Keras's does)."""
+        value = np.zeros(shape, dtype=dtype or self.dtype)
         if initializer not in ("zeros", None):
-            raise ValueError(f"{type(self).__name__}.add_variable: only 'zeros' is supported. "
-                             f"Received: initializer={initializer!r}")
+            value[...] = initializers.get(initializer)(value.shape, dtype="float32")
         with name_scope(self.name, owner=self):
-            variable = Variable(np.zeros(shape, dtype=dtype or self.dtype), trainable=False, name=name)
+            variable = Variable(value, trainable=False, name=name)
         self._variables.append(variable)
         return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """``add_variable``, by the name Keras 2 metrics (and Keras 3's guides) use."""
+        return self.add_variable(shape, initializer, dtype, name)
 
     @property
     def variables(self):

@@ -16,6 +16,8 @@ def _as_list(structure, names, what):
                 f"Expected keys among {names}"
             )
         return [structure.get(name) for name in names]
+    if isinstance(structure, (list, tuple)) and len(names) == 1 and len(structure) == 1 and what != "metrics":
+        return list(structure)  # one output's loss (or weight) given in a list of one, as Keras allows
     if isinstance(structure, (list, tuple)) and len(names) > 1:
         if len(structure) != len(names):
             raise ValueError(
