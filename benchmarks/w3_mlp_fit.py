@@ -2,7 +2,8 @@
 
 Sparse softmax cross-entropy from logits, Adam(1e-3), shuffled batches of 32 and 128. pykeras
 ``fit`` (the model as a Sequential of Dense layers, as the tutorial's custom Layer and Model
-subclasses, and with Dropout(0.2) after the hidden layers) against a PyTorch eager loop, a
+subclasses, with Dropout(0.2) after the hidden layers, and with a softmax output and the loss by
+name, as Keras's examples write it) against a PyTorch eager loop, a
 hand-written numpy loop, and Keras 3's ``fit`` on JAX and on TensorFlow ("tf.keras"), each of
 those two in its own subprocess (with pykeras alternating beside it there too). Every trainer
 starts from the same weights, warms up for a few hundred steps, then one full epoch per pass is
@@ -54,7 +55,7 @@ def _warmup_count(total, batch):
 # Each returns (warmup(), epoch()) closures over its own model, x and y.
 
 
-def keras_mlp(keras, dropout=0.0):
+def keras_mlp(keras, dropout=0.0, output_activation=None):
     """The MLP in a Keras-style API (pykeras or Keras 3), with the shared initial weights; with
     ``dropout``, a Dropout layer of that rate after each hidden layer."""
     hidden = []
@@ -62,7 +63,8 @@ def keras_mlp(keras, dropout=0.0):
         hidden.append(keras.layers.Dense(units, activation="relu"))
         if dropout:
             hidden.append(keras.layers.Dropout(dropout))
-    model = keras.Sequential([keras.Input(shape=(SIZES[0],))] + hidden + [keras.layers.Dense(SIZES[-1])])
+    output = keras.layers.Dense(SIZES[-1], activation=output_activation)
+    model = keras.Sequential([keras.Input(shape=(SIZES[0],))] + hidden + [output])
     model.set_weights(init_weights())
     return model
 
@@ -81,10 +83,10 @@ def torch_mlp(weights):
     return torch.nn.Sequential(*layers[:-1])
 
 
-def _keras_api_trainer(keras, x, y, batch, dropout=0.0):
-    model = keras_mlp(keras, dropout)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+def _keras_api_trainer(keras, x, y, batch, dropout=0.0, softmax=False):
+    model = keras_mlp(keras, dropout, "softmax" if softmax else None)
+    loss = "sparse_categorical_crossentropy" if softmax else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss)
     w = _warmup_count(len(x), batch)
     return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
             lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))
@@ -101,6 +103,14 @@ def pykeras_dropout_trainer(x, y, batch):
     import pykeras
 
     return _keras_api_trainer(pykeras, x, y, batch, dropout=0.2)
+
+
+def pykeras_softmax_trainer(x, y, batch):
+    """The MLP as Keras's own examples write a classifier: a softmax on the last layer and the
+    loss by name (sparse_categorical_crossentropy of probabilities)."""
+    import pykeras
+
+    return _keras_api_trainer(pykeras, x, y, batch, softmax=True)
 
 
 def pykeras_custom_layers_trainer(x, y, batch):
@@ -213,13 +223,14 @@ TRAINERS = {
     "pykeras fit": pykeras_trainer,
     "pykeras fit, custom layers": pykeras_custom_layers_trainer,
     "pykeras fit, Dropout(0.2)": pykeras_dropout_trainer,
+    "pykeras fit, softmax output": pykeras_softmax_trainer,
     "numpy loop": numpy_trainer,
     "torch eager loop": (torch_trainer, "torch"),
     "Keras 3 (JAX) fit": (keras3_trainer, "jax"),
     "tf.keras (Keras 3, TF) fit": (keras3_trainer, "tensorflow"),
 }
-GROUPS = {"main": ["pykeras fit", "pykeras fit, custom layers", "pykeras fit, Dropout(0.2)", "numpy loop",
-                   "torch eager loop"],
+GROUPS = {"main": ["pykeras fit", "pykeras fit, custom layers", "pykeras fit, Dropout(0.2)",
+                   "pykeras fit, softmax output", "numpy loop", "torch eager loop"],
           "jax": ["pykeras fit", "Keras 3 (JAX) fit"],
           "tensorflow": ["pykeras fit", "tf.keras (Keras 3, TF) fit"]}
 
