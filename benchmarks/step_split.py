@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import pykeras as keras  # noqa: E402
 from pykeras import _core  # noqa: E402
 
-TIMED = ("dense_forward", "dense_backward", "dense_chain_forward", "dense_chain_backward", "dense_chain_sce_gradients", "adam_update",
+TIMED = ("dense_forward", "dense_backward", "dense_chain_forward", "dense_chain_backward", "dense_chain_loss_gradients", "adam_update",
          "softmax_cross_entropy")
 
 

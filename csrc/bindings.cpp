@@ -25,7 +25,7 @@
 #include "elementwise/elementwise.hpp"
 #include "gemm/dispatch.hpp"
 #include "gemm/sgemm.hpp"
-#include "loss/softmax_cross_entropy.hpp"
+#include "loss/logits_loss.hpp"
 
 namespace py = pybind11;
 using pykeras::fail;
@@ -201,7 +201,30 @@ double softmax_cross_entropy(py::object logits_obj, py::object labels_obj, py::o
   }
   const float* lp = cptr(logits);
   py::gil_scoped_release release;
-  return with_targets(targets, [&](auto typed) { return pykeras::softmax_cross_entropy(m, c, lp, typed, gp, grad_scale); });
+  return with_targets(targets, [&](auto typed) { return pykeras::logits_loss(m, c, lp, typed, gp, grad_scale); });
+}
+
+double sigmoid_cross_entropy(py::object logits_obj, py::object targets_obj, py::object dlogits_obj,
+                             float grad_scale) {
+  const char* fn = "sigmoid_cross_entropy";
+  py::array logits = f32(fn, "logits", logits_obj);
+  expect_ndim(fn, "logits", logits, 2, "(batch, logits)");
+  const int64_t m = logits.shape(0), c = logits.shape(1);
+  const Targets targets = targets_of(fn, targets_obj, m, c, true);
+  float* gp = nullptr;
+  py::array dlogits;
+  if (!dlogits_obj.is_none()) {
+    dlogits = f32(fn, "dlogits", dlogits_obj, true);
+    if (dlogits.ndim() != 2 || dlogits.shape(0) != m || dlogits.shape(1) != c)
+      fail(fn, ": argument 'dlogits' must have the shape of logits ", shape_str(logits),
+           ". Received: dlogits.shape=", shape_str(dlogits));
+    expect_no_overlap(fn, "dlogits", dlogits, "logits", logits, true);
+    expect_no_overlap(fn, "dlogits", dlogits, "labels", targets.array);
+    gp = mptr(dlogits);
+  }
+  const float* lp = cptr(logits);
+  py::gil_scoped_release release;
+  return with_targets(targets, [&](auto typed) { return pykeras::logits_loss(m, c, lp, typed, gp, grad_scale); });
 }
 
 }  // namespace
@@ -229,6 +252,11 @@ PYBIND11_MODULE(_core, mod) {
           "Mean softmax cross-entropy against labels (int32/int64, (batch,)) or class probabilities t "
           "(float32, (batch, classes)); writes grad_scale * (softmax * sum(t) - t) / m to dlogits if given "
           "(t the labels' one-hot rows).");
+  mod.def("sigmoid_cross_entropy", &sigmoid_cross_entropy, py::arg("logits"), py::arg("labels"),
+          py::arg("dlogits"), py::arg("grad_scale"),
+          "Mean over all entries of softplus(z) - t z for logits z and float32 targets t of the same shape "
+          "(the binary cross-entropy from logits); writes grad_scale * (sigmoid(z) - t) / z.size to dlogits "
+          "if given.");
   mod.def("take_rows", &take_rows, py::arg("x"), py::arg("index"),
           "x[index] for a C-contiguous numeric array x and an int64 index with values in [0, len(x)) "
           "(IndexError otherwise): a new array, the rows copied by threads.");

@@ -296,9 +296,10 @@ class _GenericSequential(keras.Sequential):
 
 @pytest.mark.parametrize("dropout, output_activation, targets", [
     (False, None, "labels"), (True, None, "labels"), (False, "softmax", "labels"), (True, "softmax", "labels"),
-    (False, None, "one-hot"), (True, "softmax", "one-hot"), (False, "softmax", "soft")])
+    (False, None, "one-hot"), (True, "softmax", "one-hot"), (False, "softmax", "soft"),
+    (False, "sigmoid", "binary"), (True, None, "binary"), (False, "sigmoid", "multi-label")])
 def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_activation, targets, monkeypatch):
-    calls = {"dense_chain_backward": 0, "dense_chain_sce_gradients": 0}
+    calls = {"dense_chain_backward": 0, "dense_chain_loss_gradients": 0}
     for name in calls:
         native = getattr(_core, name)
 
@@ -313,18 +314,25 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_a
         y = keras.utils.to_categorical(y, 10)
     elif targets == "soft":  # float64 rows of unequal mass, converted as the loss converts them
         y = RNG.uniform(0, 1, size=(96, 10))
+    elif targets == "binary":  # (batch,) int labels for one logit
+        y = RNG.integers(0, 2, 96)
+    elif targets == "multi-label":
+        y = RNG.integers(0, 2, size=(96, 10)).astype(bool)
     histories, weights, counts = [], [], []
     for kind in (keras.Sequential, _GenericSequential):
         keras.utils.set_random_seed(5)
         layers = [keras.Input(shape=(784,)), keras.layers.Dense(32, activation="relu")]
         if dropout:
             layers.append(keras.layers.Dropout(0.25, seed=3))
-        layers += [keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10, activation=output_activation)]
+        units = 1 if targets == "binary" else 10
+        layers += [keras.layers.Dense(16, activation="relu"), keras.layers.Dense(units, activation=output_activation)]
         model = kind(layers)
         # A softmax output with the loss by name: the form of Keras's own examples.
-        sparse = targets == "labels"
-        name = "sparse_categorical_crossentropy" if sparse else "categorical_crossentropy"
-        loss_class = keras.losses.SparseCategoricalCrossentropy if sparse else keras.losses.CategoricalCrossentropy
+        name, loss_class = {
+            "labels": ("sparse_categorical_crossentropy", keras.losses.SparseCategoricalCrossentropy),
+            "binary": ("binary_crossentropy", keras.losses.BinaryCrossentropy),
+            "multi-label": ("binary_crossentropy", keras.losses.BinaryCrossentropy),
+        }.get(targets, ("categorical_crossentropy", keras.losses.CategoricalCrossentropy))
         loss = name if output_activation else loss_class(from_logits=True)
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy", name])
         history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, shuffle=False, verbose=0)
@@ -336,7 +344,7 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_a
     # the tape (layer by layer with Dropout in training, else the chain's op) and the rest through the
     # fused classifier step, Dropout's masks included; a model with its own call stays on the generic
     # path.
-    fused = {"dense_chain_backward": 0 if dropout else 1, "dense_chain_sce_gradients": 14}
+    fused = {"dense_chain_backward": 0 if dropout else 1, "dense_chain_loss_gradients": 14}
     assert counts == [fused, dict.fromkeys(calls, 0)]
     assert histories[0] == histories[1]
     for got, want in zip(*weights):
@@ -346,8 +354,8 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_a
 def _count_fused_steps(monkeypatch):
     """A list that grows by one at each call of the fused training step's native function."""
     steps = []
-    native = _core.dense_chain_sce_gradients
-    monkeypatch.setattr(_core, "dense_chain_sce_gradients", lambda *args: steps.append(1) or native(*args))
+    native = _core.dense_chain_loss_gradients
+    monkeypatch.setattr(_core, "dense_chain_loss_gradients", lambda *args: steps.append(1) or native(*args))
     return steps
 
 
@@ -414,7 +422,7 @@ def test_native_classifier_gradients_with_dropout_equal_the_numpy_formulas():
     logits, dlogits = np.empty((6, 2), np.float32), np.empty((6, 2), np.float32)
     grads = [(np.empty_like(k), np.empty_like(b)) for k, b, _ in layers]
     dropped = np.empty((6, 4), np.float32)
-    got = _core.dense_chain_sce_gradients(x, layers, labels, hidden, logits, dlogits, grads,
+    got = _core.dense_chain_loss_gradients(x, layers, labels, hidden, logits, dlogits, grads,
                                           [(keep, dropped), None])
     assert got == pytest.approx(loss, rel=1e-5)
     np.testing.assert_allclose(hidden[0], h1, rtol=1e-5, atol=1e-6)  # kept before the dropout
@@ -509,6 +517,8 @@ def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
         ({"labels": np.zeros(3, np.int16)}, r"int32 or int64 labels of shape \(3,\) or float32 class probabilities"),
         ({"labels": np.zeros(2, np.int64)}, r"Received: labels.shape=\(2,\)"),
         ({"labels": np.zeros((3, 3), np.float32)}, r"probabilities of shape \(3, 2\). Received: labels.shape=\(3, 3\)"),
+        ({"loss": "tanh"}, r"'loss' must be 'softmax' or 'sigmoid'. Received: loss='tanh'"),
+        ({"loss": "sigmoid"}, r"float32 binary targets of shape \(3, 2\). Received: labels.dtype=int64"),
         ({"logits": np.zeros((3, 5), np.float32)}, r"must have shape \(3, 2\)"),
         ({"hidden": []}, "'hidden' must be a list of 1 arrays"),
         ({"dlogits": "the logits array"}, "must not share memory"),
@@ -534,8 +544,9 @@ def test_native_classifier_gradients_checks_its_arguments(args, message, prepare
         call["dropout"] = [(np.ones((3, 3), np.float32), call["hidden"][0])]
     with pytest.raises(ValueError, match=message):
         given = _core.DenseLayers(layers) if prepared else layers
-        _core.dense_chain_sce_gradients(np.ones((3, 4), np.float32), given, call["labels"], call["hidden"],
-                                        call["logits"], call["dlogits"], call["grads"], call.get("dropout"))
+        _core.dense_chain_loss_gradients(np.ones((3, 4), np.float32), given, call["labels"], call["hidden"],
+                                         call["logits"], call["dlogits"], call["grads"], call.get("dropout"),
+                                         call.get("loss", "softmax"))
 
 
 # ------------------------------------------------------------------ functional chains

@@ -620,6 +620,37 @@ def test_softmax_cross_entropy_against_class_probabilities(m, c):
     np.testing.assert_array_equal(dense, sparse)
 
 
+@pytest.mark.parametrize("m,c", [(1, 1), (7, 3), (128, 1), (3000, 10)])
+def test_sigmoid_cross_entropy_against_numpy(m, c):
+    rng = np.random.default_rng(m * 7 + c)
+    logits = (rng.standard_normal((m, c)) * 6).astype(np.float32)
+    targets = rng.uniform(0, 1, (m, c)).astype(np.float32)  # soft targets too
+    dlogits = np.full_like(logits, np.nan)
+    loss = _core.sigmoid_cross_entropy(logits, targets, dlogits, 3.0)
+    z, t = logits.astype(np.float64), targets.astype(np.float64)
+    assert loss == pytest.approx((np.logaddexp(0, z) - t * z).mean(), rel=1e-6)
+    np.testing.assert_allclose(dlogits, 3.0 * (1 / (1 + np.exp(-z)) - t) / (m * c), rtol=1e-5, atol=1e-9)
+    results = []
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        grad = np.empty_like(logits)
+        results.append((_core.sigmoid_cross_entropy(logits, targets, grad, 1.0), grad))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_sigmoid_cross_entropy_is_exact_for_large_logits_and_checks_its_arguments():
+    logits = np.array([[1e4, -1e4, 80.0, -80.0]], np.float32)
+    targets = np.array([[1.0, 0.0, 0.0, 1.0]], np.float32)
+    grad = np.empty_like(logits)
+    assert _core.sigmoid_cross_entropy(logits, targets, grad, 1.0) == pytest.approx(160.0 / 4)
+    np.testing.assert_allclose(grad, [[0.0, 0.0, 0.25, -0.25]], atol=1e-30)
+    with pytest.raises(ValueError, match=r"float32 binary targets of shape \(1, 4\). Received: labels.dtype=int64"):
+        _core.sigmoid_cross_entropy(logits, np.zeros((1, 4), np.int64), None, 1.0)
+    with pytest.raises(ValueError, match=r"Received: labels.shape=\(4,\)"):
+        _core.sigmoid_cross_entropy(logits, np.zeros(4, np.float32), None, 1.0)
+
+
 def test_softmax_cross_entropy_bad_label():
     logits = np.zeros((4, 3), np.float32)
     with pytest.raises(ValueError, match=r"labels\[2\]=3"):

@@ -343,6 +343,30 @@ def test_fused_categorical_cross_entropy_matches_composed(batch, classes, monkey
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("batch, outputs, column", [(1, 1, False), (9, 1, True), (16, 4, False)])
+def test_fused_binary_cross_entropy_matches_composed(batch, outputs, column, monkeypatch):
+    generator = np.random.default_rng(batch + outputs)
+    logits = (generator.normal(size=(batch, outputs)) * 4).astype(np.float32)
+    targets = generator.integers(0, 2, size=(batch, outputs))
+    given = targets[:, 0] if column else targets  # (batch,) labels for one logit
+    calls = []
+    fused_op = ops.sigmoid_cross_entropy
+    monkeypatch.setattr(ops, "sigmoid_cross_entropy", lambda *a: calls.append(1) or fused_op(*a))
+    fused_var, composed_var = keras.Variable(logits), keras.Variable(logits)
+    with keras.GradientTape() as tape:
+        fused = losses.BinaryCrossentropy(from_logits=True)(given, fused_var)
+    fused_grad = tape.gradient(fused, fused_var).numpy()
+    assert calls == [1], "the default reduction without weights must take the fused op"
+    with keras.GradientTape() as tape:
+        composed = losses.BinaryCrossentropy(from_logits=True)(given, composed_var, sample_weight=np.ones(batch))
+    composed_grad = tape.gradient(composed, composed_var).numpy()
+    z, t = logits.astype(np.float64), targets.astype(np.float64)
+    np.testing.assert_allclose(float(fused), (np.logaddexp(0, z) - t * z).mean(), rtol=1e-6)
+    np.testing.assert_allclose(float(composed), float(fused), rtol=1e-5)
+    np.testing.assert_allclose(fused_grad, (1 / (1 + np.exp(-z)) - t) / t.size, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-4, atol=1e-7)
+
+
 # ------------------------------------------------------------ config / get
 
 @pytest.mark.parametrize("loss", [

@@ -297,19 +297,21 @@ void parse_dropout(const char* fn, const py::handle& obj, int64_t m, const Chain
   }
 }
 
-// One training pass under mean softmax cross-entropy from logits (dense_chain_sce_gradients):
+// One training pass under a mean cross-entropy of the logits (dense_chain_loss_gradients):
 // all buffers are the caller's, so a training loop allocates nothing per step.
-double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object labels_obj,
-                                 py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
-                                 py::object grads_obj, py::object dropout_obj) {
-  const char* fn = "dense_chain_sce_gradients";
+double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::object labels_obj,
+                                  py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
+                                  py::object grads_obj, py::object dropout_obj, const std::string& loss) {
+  const char* fn = "dense_chain_loss_gradients";
+  if (loss != "softmax" && loss != "sigmoid")
+    fail(fn, ": argument 'loss' must be 'softmax' or 'sigmoid'. Received: loss='", loss, "'");
   py::array x;
   Chain parsed;
   const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
   const int64_t m = x.shape(0), k = x.shape(1);
   std::vector<py::array> inputs = chain_inputs(chain, x);
   const int64_t c = chain.width;
-  const Targets targets = targets_of(fn, labels_obj, m, c);
+  const Targets targets = targets_of(fn, labels_obj, m, c, loss == "sigmoid");
   inputs.push_back(targets.array);
   std::vector<py::array> written;
   std::vector<float*> hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, written);
@@ -333,7 +335,7 @@ double dense_chain_sce_gradients(py::object x_obj, py::object layers, py::object
   const auto count = static_cast<int64_t>(chain.steps.size());
   py::gil_scoped_release release;
   return with_targets(targets, [&](auto typed) {
-    return pykeras::dense_chain_sce_gradients(m, k, xp, steps, count, hidden.data(), lp, typed, gp, dws.data(),
+    return pykeras::dense_chain_loss_gradients(m, k, xp, steps, count, hidden.data(), lp, typed, gp, dws.data(),
                                               dbs.data(), &dropout);
   });
 }
@@ -408,11 +410,12 @@ void bind_dense(py::module_& mod) {
           py::arg("dy"), py::arg("dx"), py::arg("grads"),
           "Backward of dense_chain_forward: outputs = hidden + [out]; writes grads[i] = (dw, db) and dx if "
           "not None.");
-  mod.def("dense_chain_sce_gradients", &dense_chain_sce_gradients, py::arg("x"), py::arg("layers"),
+  mod.def("dense_chain_loss_gradients", &dense_chain_loss_gradients, py::arg("x"), py::arg("layers"),
           py::arg("labels"), py::arg("hidden"), py::arg("logits"), py::arg("dlogits"), py::arg("grads"),
-          py::arg("dropout") = py::none(),
-          "One training pass: forward (hidden outputs and logits written), mean softmax cross-entropy against "
-          "labels or class probabilities (returned; as softmax_cross_entropy) and its gradient, backward into grads[i] = (dw, db). dropout[i] = (keep, dropped) "
+          py::arg("dropout") = py::none(), py::arg("loss") = "softmax",
+          "One training pass: forward (hidden outputs and logits written), the mean cross-entropy of the "
+          "logits (returned): loss='softmax' against labels or class probabilities (as softmax_cross_entropy), "
+          "loss='sigmoid' against binary targets (as sigmoid_cross_entropy); its gradient, backward into grads[i] = (dw, db). dropout[i] = (keep, dropped) "
           "multiplies hidden layer i's output by keep into dropped, which the next layer reads.");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),

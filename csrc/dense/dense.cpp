@@ -5,7 +5,7 @@
 #include "common/check.hpp"
 #include "common/workspace.hpp"
 #include "elementwise/elementwise.hpp"
-#include "loss/softmax_cross_entropy.hpp"
+#include "loss/logits_loss.hpp"
 #include "gemm/sgemm.hpp"
 
 namespace pykeras {
@@ -106,26 +106,27 @@ void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep*
 }
 
 template <typename Targets>
-double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, Targets targets, float* dlogits,
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout) {
-  check(count >= 1, "dense_chain_sce_gradients: at least one layer is needed. Received: count=", count);
+  check(count >= 1, "dense_chain_loss_gradients: at least one layer is needed. Received: count=", count);
   chain_forward(m, k, x, steps, count, hidden, logits, dropout);
-  const double loss = softmax_cross_entropy(m, steps[count - 1].n, logits, targets, dlogits, 1.0f);
+  const double loss = logits_loss(m, steps[count - 1].n, logits, targets, dlogits, 1.0f);
   std::vector<const float*> outputs(hidden, hidden + (count - 1));
   outputs.push_back(logits);
   chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout);
   return loss;
 }
 
-#define PYKERAS_INSTANTIATE_SCE(Targets)                                                                   \
-  template double dense_chain_sce_gradients<Targets>(int64_t, int64_t, const float*, const DenseStep*, int64_t, \
+#define PYKERAS_INSTANTIATE_LOSS(Targets)                                                                   \
+  template double dense_chain_loss_gradients<Targets>(int64_t, int64_t, const float*, const DenseStep*, int64_t, \
                                                      float* const*, float*, Targets, float*, float* const*,    \
                                                      float* const*, const ChainDropout*);
-PYKERAS_INSTANTIATE_SCE(const int32_t*)
-PYKERAS_INSTANTIATE_SCE(const int64_t*)
-PYKERAS_INSTANTIATE_SCE(ClassProbabilities)
-#undef PYKERAS_INSTANTIATE_SCE
+PYKERAS_INSTANTIATE_LOSS(const int32_t*)
+PYKERAS_INSTANTIATE_LOSS(const int64_t*)
+PYKERAS_INSTANTIATE_LOSS(ClassProbabilities)
+PYKERAS_INSTANTIATE_LOSS(BinaryTargets)
+#undef PYKERAS_INSTANTIATE_LOSS
 
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,
                     const float* dy, Activation act, float* dx, float* dw, float* db) {

@@ -46,13 +46,14 @@ struct ChainDropout {
   float* const* dropped;
 };
 
-// One training pass of a dense chain whose last layer gives logits, under the mean softmax
-// cross-entropy: the chain forward (hidden outputs kept, logits written), softmax_cross_entropy
-// (dlogits, scale 1), the chain backward (no dx), in turn; with dropout if given. Returns the loss.
-// Targets: integer labels (const int32_t* or const int64_t*, one per row) or ClassProbabilities
-// (loss/softmax_cross_entropy.hpp). A label out of [0, classes) raises before any gradient is written.
+// One training pass of a dense chain whose last layer gives logits, under a mean cross-entropy of
+// them: the chain forward (hidden outputs kept, logits written), the loss (dlogits, scale 1), the
+// chain backward (no dx), in turn; with dropout if given. Returns the loss. Targets: integer labels
+// (const int32_t* or const int64_t*, one per row) or ClassProbabilities for softmax_cross_entropy
+// (loss/softmax_cross_entropy.hpp), BinaryTargets for sigmoid_cross_entropy
+// (loss/sigmoid_cross_entropy.hpp). A label out of [0, classes) raises before any gradient is written.
 template <typename Targets>
-double dense_chain_sce_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
+double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, Targets targets, float* dlogits,
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout = nullptr);
 

@@ -164,6 +164,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 class BinaryCrossentropy(BuiltinLoss):
     """Binary cross-entropy; see ``binary_crossentropy``.
 
+    From logits (``from_logits=True``, or probabilities out of a sigmoid), 2-D, with no label
+    smoothing, no sample weight and a mean reduction over the last axis, the loss is one fused
+    native op (``ops.sigmoid_cross_entropy``) whose gradient comes from the same pass.
+
     Example:
         >>> keras.losses.BinaryCrossentropy(from_logits=True)(y, logits)
     """
@@ -175,6 +179,29 @@ class BinaryCrossentropy(BuiltinLoss):
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if (sample_weight is None and not self.label_smoothing and self.axis in (-1, 1)
+                and self.reduction in ("sum_over_batch_size", "mean")):
+            logits, from_logits = _logits_if_known(float_tensor(y_pred), self.from_logits, "sigmoid", self.name)
+            targets = binary_targets(y_true, logits.shape)
+            if from_logits and targets is not None:
+                return ops.sigmoid_cross_entropy(targets, logits)
+        return super().__call__(y_true, y_pred, sample_weight)
+
+
+def binary_targets(y_true, shape):
+    """``y_true`` as the fused binary loss's float32 targets for logits of 2-D ``shape``, converted
+    as the loss converts them ((batch,) targets for (batch, 1) logits too), or None when they do
+    not fit that op."""
+    targets = array_of(y_true)
+    if len(shape) != 2 or not shape[0] or targets.dtype.kind not in "fiub":
+        return None
+    if targets.shape == (shape[0],) and shape[1] == 1:
+        targets = targets.reshape(shape)
+    if targets.shape != tuple(shape):
+        return None
+    return np.ascontiguousarray(targets, dtype=np.float32)
 
 
 class CategoricalCrossentropy(BuiltinLoss):

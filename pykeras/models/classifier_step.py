@@ -1,10 +1,11 @@
 """The built-in training step of a plain dense classifier, as one native call.
 
-A Sequential or functional chain of Dense layers (dense_stack.py) compiled with sparse categorical cross-entropy (or
-categorical, against class probabilities), from logits or from the last layer's softmax (which the loss computes from
-its logits, losses/crossentropy.py), trains, on the generic path, through a GradientTape: the chain op, the loss op, the tape
-walk and their Python around three native calls. Here forward, loss and every gradient are
-one call into buffers reused from step to step (``DenseChain.classifier_gradients``); the
+A Sequential or functional chain of Dense layers (dense_stack.py) compiled with sparse categorical
+cross-entropy (or categorical, against class probabilities; or binary), from logits or from the last
+layer's softmax (sigmoid for the binary loss), which the loss computes from its logits
+(losses/crossentropy.py), trains, on the generic path, through a GradientTape: the chain op, the
+loss op, the tape walk and their Python around three native calls. Here forward, loss and every
+gradient are one call into buffers reused from step to step (``DenseChain.classifier_gradients``); the
 optimizer and the metrics then run exactly as on the generic path. A Dropout right after a
 hidden layer is part of the step: its mask is drawn as the layer itself would draw it, in layer
 order, and applied inside the native call. The arithmetic is the same, so the weights, losses and
@@ -15,9 +16,10 @@ elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes
 """
 import numpy as np
 
-from pykeras import activations
 from pykeras.layers import tracking
-from pykeras.losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
+from pykeras.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
+from pykeras.losses.crossentropy import binary_targets
+from pykeras.models.dense_stack import apply_output_activation
 from pykeras.tensor import FLOAT, Variable
 
 _MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
@@ -28,15 +30,15 @@ class ClassifierStep:
     A model that does not qualify gets one without a chain, so the check is not redone every
     step."""
 
-    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_softmax", "_sparse")
+    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_output_activation", "_loss")
 
-    def __init__(self, key, chain, variables, dropouts=None, softmax=False, sparse=True):
+    def __init__(self, key, chain, variables, dropouts=None, output_activation=None, loss=None):
         self.key = key
         self._chain = chain
         self._variables = variables
         self._dropouts = dropouts  # the Dropout after each hidden layer (None where none), or None
-        self._softmax = softmax  # the model's output is the softmax of the chain's logits
-        self._sparse = sparse  # integer labels, else class probabilities
+        self._output_activation = output_activation  # "softmax" or "sigmoid" applied to the logits, or None
+        self._loss = loss  # the compiled loss's type
 
     def run(self, model, x, y):
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
@@ -45,7 +47,12 @@ class ClassifierStep:
         if chain is None or not (type(x) is np.ndarray and x.dtype == FLOAT and x.ndim == 2 and x.flags.c_contiguous
                 and x.shape[1] == chain.input_width):
             return False
-        labels = _labels(y, x.shape[0]) if self._sparse else _class_probabilities(y, x.shape[0], chain.output_width)
+        if self._loss is SparseCategoricalCrossentropy:
+            labels = _labels(y, x.shape[0])
+        elif self._loss is CategoricalCrossentropy:
+            labels = _class_probabilities(y, x.shape[0], chain.output_width)
+        else:  # converted as the loss's own fused path converts them: the same bits
+            labels = binary_targets(y, (x.shape[0], chain.output_width)) if type(y) is np.ndarray else None
         if labels is None:
             return False
         keep = None
@@ -53,9 +60,12 @@ class ClassifierStep:
             # Drawn in layer order, as the Dropout layers of the generic step draw them.
             keep = [None if layer is None else layer.draw_keep((x.shape[0], kernel.shape[1]))
                     for layer, (kernel, _, _) in zip(self._dropouts, chain.layers)]
-        loss, logits, grads = chain.classifier_gradients(x, labels, keep)
+        loss, logits, grads = chain.classifier_gradients(x, labels, keep, "sigmoid" if self._loss is BinaryCrossentropy
+                                                         else "softmax")
         model.optimizer.apply(grads, self._variables)
-        model._compiled.update_state(y, activations.softmax(logits) if self._softmax else logits, None, loss)
+        output = self._output_activation
+        model._compiled.update_state(y, logits if output is None else apply_output_activation(output, logits), None,
+                                     loss)
         return True
 
 
@@ -90,7 +100,7 @@ def classifier_step(model, cached):
         return ClassifierStep(key, None, [])
     stack = model._dense_stack
     return ClassifierStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
-                          stack.softmax, type(model._compiled._losses[0]) is SparseCategoricalCrossentropy)
+                          stack.output_activation, type(model._compiled._losses[0]))
 
 
 def _eligible_chain(model, variables):
@@ -112,13 +122,19 @@ def _eligible_chain(model, variables):
         return None
     loss = compiled._losses[0]
     kind = type(loss)
-    sparse = kind is SparseCategoricalCrossentropy and loss.ignore_class is None
-    dense = (kind is CategoricalCrossentropy and not loss.label_smoothing and loss.axis in (-1, 1)
-             and chain.output_width > 1)
-    # From the logits either way; from_logits=True on a softmax's output is a mistake the generic
-    # path warns about.
-    if not ((sparse or dense) and bool(loss.from_logits) != stack.softmax and loss.reduction in _MEAN_REDUCTIONS
-            and compiled._loss_weights == [1.0]):
+    if kind is SparseCategoricalCrossentropy:
+        fits, activation = loss.ignore_class is None, "softmax"
+    elif kind is CategoricalCrossentropy:
+        fits, activation = not loss.label_smoothing and loss.axis in (-1, 1) and chain.output_width > 1, "softmax"
+    elif kind is BinaryCrossentropy:
+        fits, activation = not loss.label_smoothing and loss.axis in (-1, 1), "sigmoid"
+    else:
+        return None
+    # From the logits, or from the output of the loss's own activation (whose logits the loss reads);
+    # from_logits=True on such an output is a mistake the generic path warns about.
+    output = stack.output_activation
+    from_logits = output is None if loss.from_logits else output == activation
+    if not (fits and from_logits and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
         return None
     # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
     mine = list(_chain_variables(chain))

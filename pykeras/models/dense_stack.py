@@ -4,8 +4,8 @@ Through ``Layer.__call__``, three Dense layers cost about 12 us of Python for on
 much as the arithmetic, and a training step records and replays one tape entry per layer.
 A stack of plain ``Dense`` layers with fused activations (and ``Dropout``, the identity at
 inference; in training, classifier_step.py applies it inside its one call) needs none of that:
-one native call forward, one backward. The last layer may have a softmax: the chain then
-computes its logits, and the softmax is applied after, as the layer itself applies it.
+one native call forward, one backward. The last layer may have a softmax or a sigmoid: the chain
+then computes its logits, and the activation is applied after, as the layer itself applies it.
 Sequential models and functional models whose graph is a single chain from one input to one
 output qualify.
 """
@@ -17,17 +17,21 @@ from pykeras.layers.layer import _call_context
 from pykeras.nest import flatten
 from pykeras.ops import DenseChain
 
+# The last layer's activations the chain leaves out and applies after, by their loss's name.
+_OUTPUT_ACTIVATIONS = {activations.softmax: "softmax", activations.sigmoid: "sigmoid"}
+
 
 class DenseStack:
     """The DenseChain of a list of layers, rebuilt whenever any layer structure or attribute
     changes (tracking's structure version); None when the layers are not all plain."""
 
-    __slots__ = ("_version", "chain", "softmax", "has_dropout", "dropouts")
+    __slots__ = ("_version", "chain", "output_activation", "has_dropout", "dropouts")
 
     def __init__(self):
         self._version = -1
         self.chain = None
-        self.softmax = False  # the last layer's softmax is left out: the chain's output is its logits
+        # The last layer's "softmax" or "sigmoid" left out (the chain's output is its logits), or None.
+        self.output_activation = None
         self.has_dropout = False  # Dropout was left out: the chain is right only when not training
         # In training: the Dropout after each hidden layer (None where there is none), or None
         # when the Dropouts sit where the fused step cannot apply them.
@@ -37,20 +41,20 @@ class DenseStack:
         version = tracking.structure_version()
         if version != self._version:
             # Built aside and then published: a concurrent caller sees the old chain or the new one.
-            self.chain, self.softmax, self.has_dropout, self.dropouts = _chain_of(layers)
+            self.chain, self.output_activation, self.has_dropout, self.dropouts = _chain_of(layers)
             self._version = version
         return self.chain
 
 
 def _chain_of(layers):
-    """(DenseChain or None, whether the last layer's softmax was left out, whether a Dropout was
+    """(DenseChain or None, the last layer's activation left out (or None), whether a Dropout was
     left out, the Dropouts after hidden layers)."""
-    steps, softmax, has_dropout, after = [], False, False, []
+    steps, output_activation, has_dropout, after = [], None, False, []
     fusable = True  # each Dropout right after a hidden Dense, one at most, over the whole input
     for layer in layers:
         kind = type(layer)
         if "call" in layer.__dict__:  # an instance with its own call
-            return None, False, False, None
+            return None, None, False, None
         if kind is Dropout:
             if layer.rate > 0:
                 has_dropout = True
@@ -58,19 +62,19 @@ def _chain_of(layers):
                 if after:
                     after[-1] = layer
             continue
-        if kind is not Dense or not layer.built or softmax or layer.activity_regularizer is not None:
-            return None, False, False, None
+        if kind is not Dense or not layer.built or output_activation or layer.activity_regularizer is not None:
+            return None, None, False, None
         activation = FUSED_ACTIVATION_NAMES.get(layer.activation)
-        if layer.activation is activations.softmax:
-            activation, softmax = "linear", True
+        if layer.activation in _OUTPUT_ACTIVATIONS:
+            activation, output_activation = "linear", _OUTPUT_ACTIVATIONS[layer.activation]
         if activation is None:
-            return None, False, False, None
+            return None, None, False, None
         steps.append((layer.kernel, layer.bias, activation))
         after.append(None)
     if not steps:
-        return None, False, has_dropout, None
+        return None, None, has_dropout, None
     fusable = fusable and after[-1] is None  # none on the logits
-    return DenseChain(steps), softmax, has_dropout, (after[:-1] if fusable else None)
+    return DenseChain(steps), output_activation, has_dropout, (after[:-1] if fusable else None)
 
 
 def call_on_chain(model, layers, args, kwargs):
@@ -91,7 +95,14 @@ def call_on_chain(model, layers, args, kwargs):
         if training:
             return None
     result = chain.forward_or_none(args[0])
-    return activations.softmax(result) if stack.softmax and result is not None else result
+    if stack.output_activation is None or result is None:
+        return result
+    return apply_output_activation(stack.output_activation, result)
+
+
+def apply_output_activation(name, logits):
+    """The model's output from its chain's logits: the last layer's activation, as it applies it."""
+    return activations.softmax(logits) if name == "softmax" else activations.sigmoid(logits)
 
 
 def graph_chain(inputs, outputs, nodes, outputs_structure):

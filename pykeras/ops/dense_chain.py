@@ -114,16 +114,17 @@ class DenseChain:
         out._value = _core.dense_chain_forward(rows, self._native)
         return out
 
-    def classifier_gradients(self, rows, labels, keep=None):
+    def classifier_gradients(self, rows, labels, keep=None, loss="softmax"):
         """One training pass with the last layer's output as logits and the mean softmax
         cross-entropy as the loss, in one native call and without a tape.
 
         ``rows``: a C-contiguous float32 (batch, input_width) array; ``labels``: int32 or int64
-        (batch,), or C-contiguous float32 (batch, output_width) class probabilities. Returns
+        (batch,), or C-contiguous float32 (batch, output_width) class probabilities; with
+        ``loss="sigmoid"`` (the binary cross-entropy), float32 (batch, output_width) targets. Returns
         ``(loss, logits, grads)``: the loss as a float32 scalar, the logits, and one gradient per
         kernel and bias in layer order (biases that are None are left out). The arithmetic is that
         of this chain under a GradientTape followed by ``sparse_softmax_cross_entropy`` (or
-        ``softmax_cross_entropy``), so the numbers are bitwise the same. The arrays returned
+        ``softmax_cross_entropy``, ``sigmoid_cross_entropy``), so the numbers are bitwise the same. The arrays returned
         are reused by the next call with the same batch size.
 
         ``keep``: None, or one entry per hidden layer, None or a float32 (batch, width) Dropout
@@ -143,6 +144,7 @@ class DenseChain:
             buffers = self._buffers = (batch, hidden, logits, dlogits, grads, flat, dropped)
         _, hidden, logits, dlogits, grads, flat, dropped = buffers
         dropout = None if keep is None else [None if k is None else (k, d) for k, d in zip(keep, dropped)]
-        loss = _core.dense_chain_sce_gradients(rows, self._native, labels, hidden, logits, dlogits, grads, dropout)
-        return FLOAT.type(loss), logits, flat
+        value = _core.dense_chain_loss_gradients(rows, self._native, labels, hidden, logits, dlogits, grads, dropout,
+                                                 loss)
+        return FLOAT.type(value), logits, flat
 

@@ -15,6 +15,7 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu", "relu6", "softsign",
     "hard_sigmoid", "hard_silu", "mish", "log_sigmoid",
     "softmax", "log_softmax", "logsumexp", "dense", "sparse_softmax_cross_entropy", "softmax_cross_entropy",
+    "sigmoid_cross_entropy",
 ]
 
 FUSED_ACTIVATIONS = ("linear", "relu")
@@ -292,7 +293,8 @@ def sparse_softmax_cross_entropy(labels, logits):
     labels = np.ascontiguousarray(labels.reshape(-1))
     if labels.dtype not in _NATIVE_LABELS:  # uint8 labels, float labels: the kernel reads int32/int64
         labels = labels.astype(np.int64)
-    return _softmax_cross_entropy("sparse_softmax_cross_entropy", labels, logits, "labels (batch,)")
+    return _cross_entropy("sparse_softmax_cross_entropy", _core.softmax_cross_entropy, labels, logits,
+                          "labels (batch,)")
 
 
 def softmax_cross_entropy(targets, logits):
@@ -301,10 +303,22 @@ def softmax_cross_entropy(targets, logits):
     """
     _, targets = _array_operand(targets)
     targets = np.ascontiguousarray(targets, dtype=FLOAT)
-    return _softmax_cross_entropy("softmax_cross_entropy", targets, logits, "targets (batch, classes)")
+    return _cross_entropy("softmax_cross_entropy", _core.softmax_cross_entropy, targets, logits,
+                          "targets (batch, classes)")
 
 
-def _softmax_cross_entropy(name, targets, logits, expected):
+def sigmoid_cross_entropy(targets, logits):
+    """Mean over every entry of ``softplus(logits) - targets * logits`` (the binary cross-entropy
+    from logits) for ``targets`` shaped like the 2-D ``logits``: one fused native call, its
+    gradient from the same pass.
+    """
+    _, targets = _array_operand(targets)
+    targets = np.ascontiguousarray(targets, dtype=FLOAT)
+    return _cross_entropy("sigmoid_cross_entropy", _core.sigmoid_cross_entropy, targets, logits,
+                          "targets (batch, logits)")
+
+
+def _cross_entropy(name, native, targets, logits, expected):
     tl, vl = _array_operand(logits)
     if vl.dtype != FLOAT:
         vl = vl.astype(FLOAT)
@@ -316,7 +330,7 @@ def _softmax_cross_entropy(name, targets, logits, expected):
         )
     recording = state.tapes and tl is not None
     dlogits = np.empty_like(vl) if recording else None
-    loss = _core.softmax_cross_entropy(vl, targets, dlogits, 1.0)
+    loss = native(vl, targets, dlogits, 1.0)
     result = wrap(np.asarray(loss, dtype=FLOAT))
     if recording:
 
