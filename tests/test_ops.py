@@ -304,3 +304,11 @@ def test_views_of_a_variable_do_not_follow_its_later_assigns():
     v.assign(np.zeros((2, 3), np.float32))
     for tensor, value in zip(views, before):
         np.testing.assert_array_equal(tensor.numpy(), value)
+
+
+def test_index_results_are_int32_as_in_keras():
+    x = np.array([[1.0, 3.0, 2.0], [0.0, -1.0, 5.0]], np.float32)
+    assert ops.argmax(x, axis=1).dtype == "int32" and list(ops.argmax(x, axis=1).numpy()) == [1, 2]
+    assert ops.argmin(x).dtype == "int32" and int(ops.argmin(x)) == 4
+    assert ops.arange(5).dtype == "int32" and ops.arange(0.0, 1.0, 0.5).dtype == "float32"
+    assert ops.arange(3, dtype="int64").dtype == "int64"

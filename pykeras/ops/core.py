@@ -386,7 +386,11 @@ def zeros_like(x, dtype=None):
 
 
 def arange(start, stop=None, step=1, dtype=None):
-    return wrap(np.arange(start, stop, step, dtype=dtype))
+    """``numpy.arange``; whole-number bounds give int32, as Keras's ``arange`` (numpy gives int64)."""
+    values = np.arange(start, stop, step, dtype=dtype)
+    if dtype is None and values.dtype.kind == "i":
+        values = values.astype(np.int32)
+    return wrap(values)
 
 
 def _non_differentiable(function):
@@ -399,8 +403,19 @@ def _non_differentiable(function):
     return op
 
 
-argmax = _non_differentiable(np.argmax)
-argmin = _non_differentiable(np.argmin)
+
+
+def _int32(function):
+    """An index-valued numpy function giving int32, as Keras's does (numpy gives int64)."""
+    def indices(*args, **kwargs):
+        return function(*args, **kwargs).astype(np.int32)
+
+    indices.__name__ = function.__name__
+    return indices
+
+
+argmax = _non_differentiable(_int32(np.argmax))
+argmin = _non_differentiable(_int32(np.argmin))
 equal = _non_differentiable(np.equal)
 not_equal = _non_differentiable(np.not_equal)
 greater = _non_differentiable(np.greater)
