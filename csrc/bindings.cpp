@@ -181,13 +181,14 @@ py::array take_rows(py::object x_obj, py::object index_obj) {
   return out;
 }
 
-double softmax_cross_entropy(py::object logits_obj, py::object labels_obj, py::object dlogits_obj,
-                             float grad_scale) {
-  const char* fn = "softmax_cross_entropy";
+// A mean cross-entropy of 2-D logits (softmax_cross_entropy, or sigmoid_cross_entropy when binary) and,
+// if dlogits is given, its gradient.
+double logits_cross_entropy(const char* fn, py::object logits_obj, py::object labels_obj, py::object dlogits_obj,
+                            float grad_scale, bool binary) {
   py::array logits = f32(fn, "logits", logits_obj);
-  expect_ndim(fn, "logits", logits, 2, "(batch, classes)");
+  expect_ndim(fn, "logits", logits, 2, binary ? "(batch, logits)" : "(batch, classes)");
   const int64_t m = logits.shape(0), c = logits.shape(1);
-  const Targets targets = targets_of(fn, labels_obj, m, c);
+  const Targets targets = targets_of(fn, labels_obj, m, c, binary);
   float* gp = nullptr;
   py::array dlogits;
   if (!dlogits_obj.is_none()) {
@@ -204,27 +205,12 @@ double softmax_cross_entropy(py::object logits_obj, py::object labels_obj, py::o
   return with_targets(targets, [&](auto typed) { return pykeras::logits_loss(m, c, lp, typed, gp, grad_scale); });
 }
 
-double sigmoid_cross_entropy(py::object logits_obj, py::object targets_obj, py::object dlogits_obj,
-                             float grad_scale) {
-  const char* fn = "sigmoid_cross_entropy";
-  py::array logits = f32(fn, "logits", logits_obj);
-  expect_ndim(fn, "logits", logits, 2, "(batch, logits)");
-  const int64_t m = logits.shape(0), c = logits.shape(1);
-  const Targets targets = targets_of(fn, targets_obj, m, c, true);
-  float* gp = nullptr;
-  py::array dlogits;
-  if (!dlogits_obj.is_none()) {
-    dlogits = f32(fn, "dlogits", dlogits_obj, true);
-    if (dlogits.ndim() != 2 || dlogits.shape(0) != m || dlogits.shape(1) != c)
-      fail(fn, ": argument 'dlogits' must have the shape of logits ", shape_str(logits),
-           ". Received: dlogits.shape=", shape_str(dlogits));
-    expect_no_overlap(fn, "dlogits", dlogits, "logits", logits, true);
-    expect_no_overlap(fn, "dlogits", dlogits, "labels", targets.array);
-    gp = mptr(dlogits);
-  }
-  const float* lp = cptr(logits);
-  py::gil_scoped_release release;
-  return with_targets(targets, [&](auto typed) { return pykeras::logits_loss(m, c, lp, typed, gp, grad_scale); });
+double softmax_cross_entropy(py::object logits, py::object labels, py::object dlogits, float grad_scale) {
+  return logits_cross_entropy("softmax_cross_entropy", logits, labels, dlogits, grad_scale, false);
+}
+
+double sigmoid_cross_entropy(py::object logits, py::object targets, py::object dlogits, float grad_scale) {
+  return logits_cross_entropy("sigmoid_cross_entropy", logits, targets, dlogits, grad_scale, true);
 }
 
 }  // namespace

@@ -44,3 +44,25 @@ def check_op(op, inputs, reference=None, rtol=1e-5, atol=1e-6, grad_rtol=2e-2, g
         np.testing.assert_allclose(grad.numpy(), expected, rtol=grad_rtol, atol=grad_atol,
                                    err_msg=f"gradient of input {index}")
     return [g.numpy() for g in grads]
+
+
+class Samples:
+    """Test inputs drawn from one seeded generator: ``normal(3, 4)``, ``positive(2)``, ..."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def normal(self, *shape):
+        return self.rng.normal(size=shape).astype(np.float32)
+
+    def positive(self, *shape):
+        return self.rng.uniform(0.5, 2.0, size=shape).astype(np.float32)
+
+    def away_from_zero(self, *shape):
+        """Values at least 0.1 from 0, so kinks (relu, abs) are not straddled."""
+        return (self.rng.uniform(0.1, 2.0, size=shape) * self.rng.choice([-1, 1], size=shape)).astype(np.float32)
+
+    def distinct(self, *shape):
+        """Distinct values 0.05 apart, in random order, centred on 0 (sorts and maxima have no near-ties)."""
+        values = self.rng.permutation(int(np.prod(shape))) * 0.05 + 0.013
+        return (values - values.mean()).reshape(shape).astype(np.float32)

@@ -285,32 +285,33 @@ def test_loss_is_differentiable_when_y_pred_comes_from_a_layer():
 
 # ------------------------------------------------------- fused vs composed
 
+def _fused_and_composed(loss, op_name, y_true, logits, monkeypatch):
+    """The loss and its gradient on the fused native op (checked to be taken once) and on the
+    composed ops (a sample weight of ones forces that path)."""
+    calls = []
+    fused_op = getattr(ops, op_name)
+    monkeypatch.setattr(ops, op_name, lambda *a: calls.append(1) or fused_op(*a))
+    results = []
+    for weights in (None, np.ones(len(logits))):
+        variable = keras.Variable(logits)
+        with keras.GradientTape() as tape:
+            value = loss(y_true, variable, sample_weight=weights)
+        results += [float(value), tape.gradient(value, variable).numpy()]
+    assert calls == [1], "the default reduction without weights must take the fused op"
+    return results
+
+
 @pytest.mark.parametrize("batch, classes", [(1, 2), (7, 3), (64, 10), (33, 129)])
 def test_fused_sparse_cross_entropy_matches_composed(batch, classes, monkeypatch):
     generator = np.random.default_rng(batch)
     logits = (generator.normal(size=(batch, classes)) * 4).astype(np.float32)
     labels = generator.integers(0, classes, size=batch)
-    calls = []
-    fused_op = ops.sparse_softmax_cross_entropy
-    monkeypatch.setattr(ops, "sparse_softmax_cross_entropy",
-                        lambda *a: calls.append(1) or fused_op(*a))
-
-    fused_var, composed_var = keras.Variable(logits), keras.Variable(logits)
-    with keras.GradientTape() as tape:
-        fused = losses.SparseCategoricalCrossentropy(from_logits=True)(labels, fused_var)
-    fused_grad = tape.gradient(fused, fused_var).numpy()
-    assert calls == [1], "the default reduction without weights must take the fused op"
-    with keras.GradientTape() as tape:
-        # A sample weight of ones forces the composed (log_softmax) path.
-        composed = losses.SparseCategoricalCrossentropy(from_logits=True)(
-            labels, composed_var, sample_weight=np.ones(batch))
-    composed_grad = tape.gradient(composed, composed_var).numpy()
-    assert calls == [1]
-
-    np.testing.assert_allclose(float(fused), float(composed), rtol=1e-6)
-    np.testing.assert_allclose(float(fused), np_scce(labels, logits, True).mean(), rtol=1e-6)
-    softmax = np.exp(np_log_softmax(logits))
-    expected_grad = (softmax - np.eye(classes)[labels]) / batch
+    fused, fused_grad, composed, composed_grad = _fused_and_composed(
+        losses.SparseCategoricalCrossentropy(from_logits=True), "sparse_softmax_cross_entropy", labels, logits,
+        monkeypatch)
+    np.testing.assert_allclose(fused, composed, rtol=1e-6)
+    np.testing.assert_allclose(fused, np_scce(labels, logits, True).mean(), rtol=1e-6)
+    expected_grad = (np.exp(np_log_softmax(logits)) - np.eye(classes)[labels]) / batch
     np.testing.assert_allclose(fused_grad, expected_grad, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-5, atol=1e-7)
 
@@ -320,24 +321,11 @@ def test_fused_categorical_cross_entropy_matches_composed(batch, classes, monkey
     generator = np.random.default_rng(batch + 1)
     logits = (generator.normal(size=(batch, classes)) * 4).astype(np.float32)
     targets = generator.uniform(size=(batch, classes)).astype(np.float32)  # soft, of any mass
-    calls = []
-    fused_op = ops.softmax_cross_entropy
-    monkeypatch.setattr(ops, "softmax_cross_entropy", lambda *a: calls.append(1) or fused_op(*a))
-
-    fused_var, composed_var = keras.Variable(logits), keras.Variable(logits)
-    with keras.GradientTape() as tape:
-        fused = losses.CategoricalCrossentropy(from_logits=True)(targets, fused_var)
-    fused_grad = tape.gradient(fused, fused_var).numpy()
-    assert calls == [1], "the default reduction without weights must take the fused op"
-    with keras.GradientTape() as tape:
-        composed = losses.CategoricalCrossentropy(from_logits=True)(targets, composed_var,
-                                                                    sample_weight=np.ones(batch))
-    composed_grad = tape.gradient(composed, composed_var).numpy()
-    assert calls == [1]
-
+    fused, fused_grad, composed, composed_grad = _fused_and_composed(
+        losses.CategoricalCrossentropy(from_logits=True), "softmax_cross_entropy", targets, logits, monkeypatch)
     log_softmax = np_log_softmax(logits)
-    np.testing.assert_allclose(float(fused), -(targets * log_softmax).sum(-1).mean(), rtol=1e-6)
-    np.testing.assert_allclose(float(composed), float(fused), rtol=1e-5)
+    np.testing.assert_allclose(fused, -(targets * log_softmax).sum(-1).mean(), rtol=1e-6)
+    np.testing.assert_allclose(composed, fused, rtol=1e-5)
     expected_grad = (np.exp(log_softmax) * targets.sum(-1, keepdims=True) - targets) / batch
     np.testing.assert_allclose(fused_grad, expected_grad, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-4, atol=1e-6)
@@ -349,20 +337,11 @@ def test_fused_binary_cross_entropy_matches_composed(batch, outputs, column, mon
     logits = (generator.normal(size=(batch, outputs)) * 4).astype(np.float32)
     targets = generator.integers(0, 2, size=(batch, outputs))
     given = targets[:, 0] if column else targets  # (batch,) labels for one logit
-    calls = []
-    fused_op = ops.sigmoid_cross_entropy
-    monkeypatch.setattr(ops, "sigmoid_cross_entropy", lambda *a: calls.append(1) or fused_op(*a))
-    fused_var, composed_var = keras.Variable(logits), keras.Variable(logits)
-    with keras.GradientTape() as tape:
-        fused = losses.BinaryCrossentropy(from_logits=True)(given, fused_var)
-    fused_grad = tape.gradient(fused, fused_var).numpy()
-    assert calls == [1], "the default reduction without weights must take the fused op"
-    with keras.GradientTape() as tape:
-        composed = losses.BinaryCrossentropy(from_logits=True)(given, composed_var, sample_weight=np.ones(batch))
-    composed_grad = tape.gradient(composed, composed_var).numpy()
+    fused, fused_grad, composed, composed_grad = _fused_and_composed(
+        losses.BinaryCrossentropy(from_logits=True), "sigmoid_cross_entropy", given, logits, monkeypatch)
     z, t = logits.astype(np.float64), targets.astype(np.float64)
-    np.testing.assert_allclose(float(fused), (np.logaddexp(0, z) - t * z).mean(), rtol=1e-6)
-    np.testing.assert_allclose(float(composed), float(fused), rtol=1e-5)
+    np.testing.assert_allclose(fused, (np.logaddexp(0, z) - t * z).mean(), rtol=1e-6)
+    np.testing.assert_allclose(composed, fused, rtol=1e-5)
     np.testing.assert_allclose(fused_grad, (1 / (1 + np.exp(-z)) - t) / t.size, rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-4, atol=1e-7)
 

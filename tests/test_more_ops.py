@@ -8,27 +8,11 @@ import pytest
 
 import pykeras as keras
 from pykeras import ops
-from op_check import check_op
+from op_check import Samples, check_op
 
-rng = np.random.default_rng(7)
-
-
-def normal(*shape):
-    return rng.normal(size=shape).astype(np.float32)
-
-
-def positive(*shape):
-    return rng.uniform(0.5, 2.0, size=shape).astype(np.float32)
-
-
-def away_from_zero(*shape):
-    return (rng.uniform(0.2, 2.0, size=shape) * rng.choice([-1, 1], size=shape)).astype(np.float32)
-
-
-def distinct(*shape):
-    """Distinct values 0.05 apart, in random order, centred on 0 (sorts and maxima have no near-ties)."""
-    values = rng.permutation(int(np.prod(shape))) * 0.05 + 0.013
-    return (values - values.mean()).reshape(shape).astype(np.float32)
+SAMPLES = Samples(7)
+rng = SAMPLES.rng
+normal, positive, away_from_zero, distinct = SAMPLES.normal, SAMPLES.positive, SAMPLES.away_from_zero, SAMPLES.distinct
 
 
 _erf = np.vectorize(math.erf)

@@ -6,29 +6,10 @@ import pytest
 
 import pykeras as keras
 from pykeras import _core, ops
-from op_check import check_op
+from op_check import Samples, check_op
 
-rng = np.random.default_rng(1)
-
-
-def normal(*shape):
-    return rng.normal(size=shape).astype(np.float32)
-
-
-def positive(*shape):
-    return rng.uniform(0.5, 2.0, size=shape).astype(np.float32)
-
-
-def away_from_zero(*shape):
-    """Values at least 0.1 from 0, so kinks (relu, abs) are not straddled."""
-    values = rng.uniform(0.1, 2.0, size=shape) * rng.choice([-1, 1], size=shape)
-    return values.astype(np.float32)
-
-
-def distinct(*shape):
-    """Distinct values at least 0.05 apart, so max/min have no near-ties."""
-    values = rng.permutation(int(np.prod(shape))) * 0.05 + rng.uniform(0, 0.01)
-    return values.reshape(shape).astype(np.float32)
+SAMPLES = Samples(1)
+normal, positive, away_from_zero, distinct = SAMPLES.normal, SAMPLES.positive, SAMPLES.away_from_zero, SAMPLES.distinct
 
 
 def _softmax(x, axis=-1):
