@@ -7,6 +7,7 @@ import pytest
 
 import pykeras as keras
 from op_check import check_op, numeric_gradient
+from test_more_layers_interop import every_new_layer
 
 L = keras.layers
 rng = np.random.default_rng(31)
@@ -327,25 +328,11 @@ def test_leaky_relu_reads_keras_2s_alpha():
 # ----------------------------------------------------------------------------- saving
 
 
-def _model():
-    inputs = keras.Input((6, 4))
-    x = L.Rescaling([0.5, 1.0, 2.0, -1.0], offset=0.25)(inputs)
-    x = L.PReLU(alpha_initializer="random_normal", shared_axes=[1])(x)
-    x = L.ELU(0.8)(L.LeakyReLU(0.2)(x))
-    x = L.Permute((2, 1))(L.Permute((2, 1))(x))
-    x = L.UnitNormalization(axis=[1, 2])(L.AlphaDropout(0.2)(L.SpatialDropout1D(0.3)(x)))
-    pooled = L.concatenate([L.GlobalAveragePooling1D()(x), L.GlobalMaxPooling1D(data_format="channels_first")(x)])
-    repeated = L.RepeatVector(3)(L.Identity()(L.Dense(5)(pooled)))
-    repeated = L.ActivityRegularization(l1=1e-3)(repeated)
-    scores = L.Softmax(axis=[1, 2])(L.add([repeated, L.multiply([repeated, repeated])]))
-    return keras.Model(inputs, L.Dense(2)(L.Flatten()(scores)))
-
-
 def test_a_model_of_the_new_layers_trains_saves_and_loads(tmp_path):
     keras.utils.set_random_seed(6)
     x = rng.normal(size=(32, 6, 4)).astype(np.float32)
     y = rng.normal(size=(32, 2)).astype(np.float32)
-    model = _model()
+    model = every_new_layer(keras)
     model.compile(keras.optimizers.Adam(0.01), "mse")
     alpha = next(w for w in model.weights if w.name == "alpha").numpy()
     model.fit(x, y, epochs=2, batch_size=8, verbose=0)

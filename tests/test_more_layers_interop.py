@@ -21,7 +21,8 @@ def reference_keras():
     return pytest.importorskip("keras", reason="Keras 3 is the optional reference")
 
 
-def _model(library):
+def every_new_layer(library):
+    """A functional model of every layer test_more_layers.py covers, in ``library`` (pykeras or Keras)."""
     layers = library.layers
     inputs = library.Input((6, 4))
     x = layers.Rescaling([0.5, 1.0, 2.0, -1.0], offset=0.25)(inputs)
@@ -43,7 +44,7 @@ def _model(library):
 def test_a_model_of_the_new_layers_moves_both_ways(reference_keras, tmp_path):
     x = np.random.default_rng(14).normal(size=(5, 6, 4)).astype(np.float32)
     for source, target in ((reference_keras, keras), (keras, reference_keras)):
-        model = _model(source)
+        model = every_new_layer(source)
         model.save(tmp_path / "model.keras")
         loaded = target.models.load_model(tmp_path / "model.keras")
         assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in model.layers]
