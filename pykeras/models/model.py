@@ -115,7 +115,9 @@ class Model(Trainer, Layer):
         """Prints the layers, their output shapes and parameter counts, as Keras does."""
         from pykeras.models.summary import print_summary
 
-        print_summary(self, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     # ------------------------------------------------------------------ saving
 
