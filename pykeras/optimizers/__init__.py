@@ -1,19 +1,23 @@
-"""``pykeras.optimizers``: SGD, Adam, AdamW, RMSprop (native updates), Adagrad, Adamax and Nadam (numpy),
-their lookup by Keras names, and learning-rate ``schedules``."""
+"""``pykeras.optimizers``: SGD, Adam, AdamW, RMSprop (native updates), Adagrad, Adamax, Nadam, Lion,
+Adadelta and Ftrl (numpy), their lookup by Keras names, and learning-rate ``schedules``."""
 from pykeras.optimizers import schedules
+from pykeras.optimizers.adadelta import Adadelta
 from pykeras.optimizers.adagrad import Adagrad
 from pykeras.optimizers.adam import Adam
 from pykeras.optimizers.adamax import Adamax
 from pykeras.optimizers.adamw import AdamW
+from pykeras.optimizers.ftrl import Ftrl
+from pykeras.optimizers.lion import Lion
 from pykeras.optimizers.nadam import Nadam
 from pykeras.optimizers.optimizer import Optimizer
 from pykeras.optimizers.rmsprop import RMSprop
 from pykeras.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "Nadam", "get", "serialize", "deserialize",
-           "schedules"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "Nadam", "Lion", "Adadelta", "Ftrl",
+           "get", "serialize", "deserialize", "schedules"]
 
-_BY_NAME = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam)}
+_BY_NAME = {cls.__name__.lower(): cls
+            for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam, Lion, Adadelta, Ftrl)}
 
 
 def serialize(optimizer):

@@ -15,9 +15,9 @@ from pykeras.saving import serialization
 _F = np.float32
 
 
-def _positive_steps(decay_steps):
+def _positive_steps(decay_steps, name="decay_steps"):
     if isinstance(decay_steps, bool) or not isinstance(decay_steps, (int, float, np.number)) or not decay_steps > 0:
-        raise ValueError(f"Argument `decay_steps` must be > 0. Received: decay_steps={decay_steps!r}")
+        raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={decay_steps!r}")
     return decay_steps
 
 
@@ -165,8 +165,54 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter): the multiplier falls from 1 to
+    ``alpha`` over ``first_decay_steps``, then restarts; each period is ``t_mul`` times longer than
+    the last and its peak ``m_mul`` times the last one's (``alpha`` stays the floor).
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        first_decay_steps: the length of the first period, > 0.
+        t_mul: the growth factor of the periods' lengths. Defaults to 2.0.
+        m_mul: the growth factor of the periods' peaks. Defaults to 1.0.
+        alpha: the floor, as a fraction of ``initial_learning_rate``. Defaults to 0.0.
+        name: Defaults to ``"SGDRDecay"`` (Keras's).
+
+    Example:
+        >>> schedule = keras.optimizers.schedules.CosineDecayRestarts(0.1, first_decay_steps=1000)
+    """
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
+                 name="SGDRDecay"):
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = _positive_steps(first_decay_steps, "first_decay_steps")
+        self.t_mul = t_mul
+        self.m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
+
+    def __call__(self, step):
+        t_mul, alpha = _F(self.t_mul), _F(self.alpha)
+        fraction = _F(step) / _F(self.first_decay_steps)
+        if t_mul == 1:
+            restart = np.floor(fraction)
+            fraction = fraction - restart
+        else:
+            # The periods sum geometrically: invert that sum for the period holding this step.
+            restart = np.floor(np.log(_F(1) - fraction * (_F(1) - t_mul)) / np.log(t_mul))
+            done = (_F(1) - np.power(t_mul, restart)) / (_F(1) - t_mul)
+            fraction = (fraction - done) / np.power(t_mul, restart)
+        cosine = _F(0.5) * np.power(_F(self.m_mul), restart) * (_F(1) + np.cos(_F(math.pi) * fraction))
+        return _F(self.initial_learning_rate) * ((_F(1) - alpha) * cosine + alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
+                "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
 _CLASSES = {cls.__name__: cls for cls in (LearningRateSchedule, ExponentialDecay, InverseTimeDecay,
-                                          PiecewiseConstantDecay, PolynomialDecay, CosineDecay)}
+                                          PiecewiseConstantDecay, PolynomialDecay, CosineDecay,
+                                          CosineDecayRestarts)}
 
 
 def serialize(schedule):
