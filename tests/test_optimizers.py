@@ -571,3 +571,14 @@ def test_no_warning_on_normal_step():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run(optimizers.RMSprop(), variables, make_grads(variables, 2))
+
+
+def test_fit_with_ema_leaves_the_model_holding_the_averages():
+    # Keras's fit finalizes: the weights become the optimizer's moving averages.
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=optimizers.SGD(0.1, use_ema=True, ema_momentum=0.9), loss="mse")
+    x, y = np.ones((8, 2), np.float32), np.zeros((8, 1), np.float32)
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    averages = [v.numpy() for v in model.optimizer._averages]
+    for weight, average in zip(model.get_weights(), averages):
+        np.testing.assert_array_equal(weight, average)

@@ -246,6 +246,8 @@ class Trainer:
             logs = epoch_logs
             if self.stop_training:
                 break
+        if epochs > 0:  # as Keras: with use_ema, the model ends up holding the moving averages
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(logs)
         self.history = callback_list.history
         return self.history
