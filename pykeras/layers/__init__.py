@@ -21,6 +21,7 @@ from pykeras.layers.preprocessing import Identity, Rescaling
 from pykeras.layers.reshape import Reshape
 from pykeras.layers.reshaping import Permute, RepeatVector
 from pykeras.layers.symbolic import Input, KerasTensor
+from pykeras.layers.symbolic_ops import install as _install_symbolic_ops
 from pykeras.layers.unit_normalization import UnitNormalization
 from pykeras.saving.serialization import register_builtin
 
@@ -39,3 +40,5 @@ for _cls in (Activation, ActivityRegularization, Add, AlphaDropout, Average, Bat
              Multiply, Normalization, PReLU, Permute, ReLU, RepeatVector, Rescaling, Reshape, Softmax, SpatialDropout1D,
              Subtract, UnitNormalization):
     register_builtin("keras.layers", _cls)
+
+_install_symbolic_ops()  # KerasTensor's operators, and keras.ops on KerasTensors

@@ -2,6 +2,7 @@
 
 from pykeras.layers.input_layer import InputLayer, check_input_shape
 from pykeras.layers.symbolic import KerasTensor
+from pykeras.layers.symbolic_ops import Operation
 from pykeras.models.dense_stack import DenseStack, call_on_chain, graph_chain
 from pykeras.models.model import Model
 from pykeras.nest import flatten, pack_like
@@ -68,7 +69,9 @@ class Functional(Model):
         self._nodes = _topological_nodes(flat_outputs, flat_inputs)
         from pykeras.saving.functional_config import keras_layer_order
 
-        self._graph_layers = keras_layer_order(flat_inputs, flat_outputs)  # Keras's order: weights follow it
+        # Keras's order (weights follow it), without the op nodes (``x * 2``, ``keras.ops.mean(x)``), as Keras.
+        operations = keras_layer_order(flat_inputs, flat_outputs)
+        self._graph_layers = [op for op in operations if not isinstance(op, Operation)]
         self.output_names = [t.node.layer.name for t in flat_outputs]
         self.input_names = [t.node.layer.name for t in flat_inputs]
         self.built = True
@@ -86,8 +89,15 @@ class Functional(Model):
 
     @property
     def layers(self):
-        """Every layer of the graph, inputs first, in execution order."""
+        """Every layer of the graph, inputs first, in execution order (op nodes left out, as Keras)."""
         return list(self._graph_layers)
+
+    @property
+    def operations(self):
+        """Every layer and op node of the graph (``x * 2``, ``keras.ops.mean(x)``), in Keras's order."""
+        from pykeras.saving.functional_config import keras_layer_order
+
+        return keras_layer_order(self._flat_inputs, self._flat_outputs)
 
     @property
     def inputs(self):

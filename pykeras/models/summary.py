@@ -306,7 +306,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     line_length = line_length or min(default_length, shutil.get_terminal_size().columns - 4)
     widths = _column_widths(positions, line_length, len(header))
 
-    layers = model.layers
+    layers = getattr(model, "operations", None) or model.layers  # a functional graph: its op nodes too
     start, stop = _layer_span(layers, layer_range)
     rows = list(_rows(layers[start:stop], None if chain else _connections(model), show_trainable,
                       expand_nested, _batch_unknown(model)))

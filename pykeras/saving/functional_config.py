@@ -1,12 +1,18 @@
 """A functional model's graph as Keras 3 writes it in ``config.json``.
 
-Each layer lists its ``inbound_nodes``: the arguments of each call, with
-symbolic tensors written as ``__keras_tensor__`` entries whose
-``keras_history`` is ``[layer name, node index, tensor index]``.
+Each layer, and each op node (``x * 2``, ``keras.ops.mean(x)``: symbolic_ops.py), lists its
+``inbound_nodes``: the arguments of each call, with symbolic tensors written as
+``__keras_tensor__`` entries whose ``keras_history`` is ``[layer name, node index, tensor
+index]``, and slices, ``...`` and arrays as Keras writes them (``__slice__``, ``__ellipsis__``,
+``__tensor__`` / ``__numpy__``).
 """
+import numpy as np
+
 from pykeras.layers.symbolic import KerasTensor
+from pykeras.layers.symbolic_ops import Operation, deserialize_operation, is_operation_config, serialize_operation
 from pykeras.nest import flatten, map_structure
 from pykeras.saving.serialization import deserialize_layer, serialize_layer
+from pykeras.tensor import Tensor
 
 
 def tensor_histories(model):
@@ -34,11 +40,11 @@ def functional_config(model):
                 "config": {"shape": list(value.shape), "dtype": value.dtype,
                            "keras_history": histories[id(value)]},
             }
-        return value
+        return _encode_constant(value)
 
     layers = []
-    for layer in model.layers:
-        entry = serialize_layer(layer)
+    for layer in model.operations:
+        entry = serialize_operation(layer) if isinstance(layer, Operation) else serialize_layer(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = [
             {"args": map_structure(encode, list(node.args)), "kwargs": map_structure(encode, dict(node.kwargs))}
@@ -58,6 +64,41 @@ def functional_config(model):
         "input_layers": endpoints(model._inputs_structure),
         "output_layers": endpoints(model._outputs_structure),
     }
+
+
+def _encode_constant(value):
+    """A constant argument of a call (an op's ``2.0``, a GetItem key's slices) as Keras writes it."""
+    if isinstance(value, slice):
+        return {"class_name": "__slice__",
+                "config": {"start": value.start, "stop": value.stop, "step": value.step}}
+    if value is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(value, (Tensor, np.ndarray)):
+        array = np.asarray(value)
+        if array.ndim:
+            kind = "__tensor__" if isinstance(value, Tensor) else "__numpy__"
+            return {"class_name": kind, "config": {"value": array.tolist(), "dtype": array.dtype.name}}
+        return array.item()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+_CONSTANTS = ("__slice__", "__ellipsis__", "__tensor__", "__numpy__")
+
+
+def _decode_constant(value):
+    """The value of an entry ``_encode_constant`` writes."""
+    kind, config = value.get("class_name"), value.get("config") or {}
+    if kind == "__slice__":
+        return slice(config.get("start"), config.get("stop"), config.get("step"))
+    if kind == "__ellipsis__":
+        return Ellipsis
+    try:
+        array = np.asarray(config["value"], dtype=np.dtype(config["dtype"]))
+        return Tensor(array) if kind == "__tensor__" else array
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"Functional config has a malformed {kind} entry: {value!r}"[:500]) from None
 
 
 def _is_history(value):
@@ -89,7 +130,8 @@ def functional_from_config(cls, config, custom_objects=None):
     produced = {}  # (layer name, node index) -> list of output KerasTensors
     pending = []
     for entry in layer_configs:
-        layer = deserialize_layer(entry, custom_objects)
+        # An op node's class names may be a layer's too (Add, Softmax): its module tells them apart.
+        layer = deserialize_operation(entry) if is_operation_config(entry) else deserialize_layer(entry, custom_objects)
         name = entry.get("name", layer.name)
         layers[name] = layer
         if hasattr(layer, "output") and not entry.get("inbound_nodes"):
@@ -104,10 +146,12 @@ def functional_from_config(cls, config, custom_objects=None):
             if outputs is None:
                 raise LookupError
             return outputs[tensor_index]
+        if isinstance(value, dict) and value.get("class_name") in _CONSTANTS:
+            return _decode_constant(value)
         if isinstance(value, dict):
             return {key: decode(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [decode(item) for item in value]
+        if isinstance(value, (list, tuple)):  # tuples: a config not sent through JSON (clone_model)
+            return type(value)(decode(item) for item in value)
         return value
 
     while pending:

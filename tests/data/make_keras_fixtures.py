@@ -161,10 +161,30 @@ def weights_only(rng):
     np.savez(path("sequential_weights.npz"), x=x, y=model.predict(x, verbose=0))
 
 
+def symbolic_ops(rng):
+    """Operators and keras.ops on keras.Input tensors: op nodes among the layers of the graph."""
+    ops = keras.ops
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    hidden = keras.layers.Dense(6, name="hidden")(a * 2.0 - 1.0)
+    hidden = ops.relu(hidden) + ops.tanh(hidden) / 2.0
+    joined = ops.concatenate([hidden, -b, b ** 2], axis=-1)
+    grid = ops.transpose(ops.reshape(joined, (-1, 3, 4)), (0, 2, 1))
+    pooled = ops.concatenate([ops.mean(grid, axis=1), ops.max(grid, axis=-1),
+                              ops.sum(grid[:, 1:3], axis=(1, 2))[:, None]], axis=-1)
+    scores = ops.softmax(keras.layers.Dense(3, name="head")(pooled), axis=-1)
+    side = ops.squeeze(ops.expand_dims(ops.sqrt(ops.square(b) + 1.0), 1), 1)[..., ::2]
+    model = keras.Model([a, b], [scores, ops.stack([side, ops.clip(side, 1.0, 1.2)], axis=1)])
+    x1 = rng.normal(size=(8, 4)).astype("float32")
+    x2 = rng.normal(size=(8, 3)).astype("float32")
+    model.save(path("symbolic_ops.keras"))
+    y1, y2 = model.predict([x1, x2], verbose=0)
+    np.savez(path("symbolic_ops.npz"), x1=x1, x2=x2, y1=y1, y2=y2)
+
+
 def main():
     keras.utils.set_random_seed(1234)
     rng = np.random.default_rng(1234)
-    for make in (sequential, functional, compiled_adam, subclassed, weights_only):
+    for make in (sequential, functional, compiled_adam, subclassed, weights_only, symbolic_ops):
         make(rng)
     with open(path("KERAS_VERSION"), "w") as handle:
         handle.write(f"{keras.__version__} (backend {keras.backend.backend()})\n")
