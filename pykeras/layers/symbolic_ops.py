@@ -81,7 +81,7 @@ for _class_name, (_function, _, _) in OPS.items():
 
 class Operation:
     """One ``keras.ops`` call in a functional graph (Keras's Operation): a name, a config, no
-    weights. ``CLASSES`` holds a subclass per Keras op class, named as Keras names it (``Mean``)."""
+    weights. ``operation_class`` gives a subclass per Keras op class, named as Keras names it (``Mean``)."""
 
     function = None  # the pykeras op
     keras_module = None
@@ -192,12 +192,19 @@ def _operation_class(class_name, function, module, keys):
     })
 
 
-CLASSES = {class_name: _operation_class(class_name, *spec) for class_name, spec in OPS.items()}
+_CLASSES = {}  # built on first use: `import pykeras` does not pay for 40 classes few models need
+
+
+def operation_class(class_name):
+    """The Operation subclass of Keras's op class ``class_name``, or None for one pykeras does not run."""
+    if not _CLASSES:
+        _CLASSES.update((name, _operation_class(name, *spec)) for name, spec in OPS.items())
+    return _CLASSES.get(class_name)
 
 
 def _apply(class_name, *args):
     """A new op node of Keras's class ``class_name`` on ``args`` (the Python operators)."""
-    return CLASSES[class_name]()(*args)
+    return operation_class(class_name)()(*args)
 
 
 def op_call(op, args, kwargs):
@@ -211,7 +218,7 @@ def op_call(op, args, kwargs):
             f"model. Wrap the computation in a `keras.layers.Lambda` layer or a custom Layer. Ops that take "
             f"symbolic tensors: {', '.join(sorted(_CLASS_OF_OP))}."
         )
-    cls = CLASSES[class_name]
+    cls = operation_class(class_name)
     try:
         bound = inspect.signature(op).bind(*args, **kwargs)
     except TypeError as error:
@@ -238,11 +245,11 @@ def is_operation_config(entry):
 def deserialize_operation(entry):
     """The op node a ``config.json`` entry describes; a ValueError for an op pykeras does not run."""
     class_name = entry.get("class_name")
-    cls = CLASSES.get(class_name)
+    cls = operation_class(class_name)
     if cls is None or cls.keras_module != entry.get("module"):
         raise ValueError(
             f"The model uses the Keras op '{class_name}' ({entry.get('module')}), which pykeras cannot run. "
-            f"Ops pykeras loads: {', '.join(sorted(CLASSES))}."
+            f"Ops pykeras loads: {', '.join(sorted(OPS))}."
         )
     config = entry.get("config") or {}
     if not isinstance(config, dict):
