@@ -161,20 +161,16 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return result
 
 
-class BinaryCrossentropy(BuiltinLoss):
-    """Binary cross-entropy; see ``binary_crossentropy``.
+class _DenseTargetCrossentropy(BuiltinLoss):
+    """The binary and categorical cross-entropies: Keras's shared options, and one fused native op
+    (``_fused``) for 2-D logits (``from_logits=True``, or the output of ``_activation``) with no
+    label smoothing, no sample weight and a mean reduction over the last axis; its gradient comes
+    from the same pass."""
 
-    From logits (``from_logits=True``, or probabilities out of a sigmoid), 2-D, with no label
-    smoothing, no sample weight and a mean reduction over the last axis, the loss is one fused
-    native op (``ops.sigmoid_cross_entropy``) whose gradient comes from the same pass.
+    _activation = None  # whose output the loss reads the logits of
 
-    Example:
-        >>> keras.losses.BinaryCrossentropy(from_logits=True)(y, logits)
-    """
-
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
-        super().__init__(binary_crossentropy, name=name, reduction=reduction, dtype=dtype,
+    def __init__(self, fn, from_logits, label_smoothing, axis, reduction, name, dtype):
+        super().__init__(fn, name=name, reduction=reduction, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
@@ -183,11 +179,35 @@ class BinaryCrossentropy(BuiltinLoss):
     def __call__(self, y_true, y_pred, sample_weight=None):
         if (sample_weight is None and not self.label_smoothing and self.axis in (-1, 1)
                 and self.reduction in ("sum_over_batch_size", "mean")):
-            logits, from_logits = _logits_if_known(float_tensor(y_pred), self.from_logits, "sigmoid", self.name)
-            targets = binary_targets(y_true, logits.shape)
-            if from_logits and targets is not None:
-                return ops.sigmoid_cross_entropy(targets, logits)
+            logits, from_logits = _logits_if_known(float_tensor(y_pred), self.from_logits, self._activation,
+                                                   self.name)
+            if from_logits:
+                loss = self._fused(y_true, logits)
+                if loss is not None:
+                    return loss
         return super().__call__(y_true, y_pred, sample_weight)
+
+    def _fused(self, y_true, logits):
+        """The fused op's loss, or None when ``y_true`` and ``logits`` do not fit it."""
+        raise NotImplementedError
+
+
+class BinaryCrossentropy(_DenseTargetCrossentropy):
+    """Binary cross-entropy; see ``binary_crossentropy``. Fused: ``ops.sigmoid_cross_entropy``.
+
+    Example:
+        >>> keras.losses.BinaryCrossentropy(from_logits=True)(y, logits)
+    """
+
+    _activation = "sigmoid"
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
+        super().__init__(binary_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
+
+    def _fused(self, y_true, logits):
+        targets = binary_targets(y_true, logits.shape)
+        return None if targets is None else ops.sigmoid_cross_entropy(targets, logits)
 
 
 def binary_targets(y_true, shape):
@@ -204,31 +224,21 @@ def binary_targets(y_true, shape):
     return np.ascontiguousarray(targets, dtype=np.float32)
 
 
-class CategoricalCrossentropy(BuiltinLoss):
-    """Categorical cross-entropy for one-hot targets; see ``categorical_crossentropy``.
+class CategoricalCrossentropy(_DenseTargetCrossentropy):
+    """Categorical cross-entropy for one-hot targets; see ``categorical_crossentropy``. Fused:
+    ``ops.softmax_cross_entropy`` (more than one class)."""
 
-    From logits (``from_logits=True``, or probabilities out of a softmax), 2-D, with no label
-    smoothing, no sample weight and a mean reduction over the last axis, the loss is one fused
-    native op (``ops.softmax_cross_entropy``) whose gradient comes from the same pass.
-    """
+    _activation = "softmax"
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
-        super().__init__(categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
+        super().__init__(categorical_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        if (sample_weight is None and not self.label_smoothing and self.axis in (-1, 1)
-                and self.reduction in ("sum_over_batch_size", "mean")):
-            logits, from_logits = _logits_if_known(float_tensor(y_pred), self.from_logits, "softmax", self.name)
-            targets = array_of(y_true)
-            if (from_logits and len(logits.shape) == 2 and logits.shape[0] > 0 and logits.shape[1] > 1
-                    and targets.shape == logits.shape):
-                return ops.softmax_cross_entropy(targets, logits)
-        return super().__call__(y_true, y_pred, sample_weight)
+    def _fused(self, y_true, logits):
+        targets = array_of(y_true)
+        if len(logits.shape) != 2 or logits.shape[0] == 0 or logits.shape[1] < 2 or targets.shape != logits.shape:
+            return None  # one class: the general path gives Keras's warning
+        return ops.softmax_cross_entropy(targets, logits)
 
 
 class SparseCategoricalCrossentropy(BuiltinLoss):

@@ -63,9 +63,10 @@ class ClassifierStep:
         loss, logits, grads = chain.classifier_gradients(x, labels, keep, "sigmoid" if self._loss is BinaryCrossentropy
                                                          else "softmax")
         model.optimizer.apply(grads, self._variables)
-        output = self._output_activation
-        model._compiled.update_state(y, logits if output is None else apply_output_activation(output, logits), None,
-                                     loss)
+        output, compiled = self._output_activation, model._compiled
+        if output is not None and compiled.metrics_read_predictions():
+            logits = apply_output_activation(output, logits)  # what the metrics see: the model's output
+        compiled.update_state(y, logits, None, loss)
         return True
 
 

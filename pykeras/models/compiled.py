@@ -143,6 +143,11 @@ class CompiledLossAndMetrics:
             if index in self._output_losses:
                 tracker.accumulate(_float(self._output_losses[index]) * batch_size, batch_size)
 
+    def metrics_read_predictions(self):
+        """Whether ``update_state`` passes the predictions to any metric (only the batch size is
+        read from them otherwise); True before the metrics are resolved."""
+        return self._metrics is None or bool(self._metrics)
+
     def results(self):
         """The logs, in the order of Keras's lists after the loss: each output's loss, then the metrics."""
         logs = {tracker.name: tracker.result() for _, tracker in self._output_loss_trackers}
