@@ -25,7 +25,7 @@ def main(batch=32, steps=1000):
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     for _ in range(200):
-        model._fit_batch((x, y, None))
+        model._fit_batch(x, y, None)
     spent = dict.fromkeys(TIMED, 0.0)
 
     def timed(name, function):
@@ -42,7 +42,7 @@ def main(batch=32, steps=1000):
     try:
         start = time.perf_counter()
         for _ in range(steps):
-            model._fit_batch((x, y, None))
+            model._fit_batch(x, y, None)
         total = (time.perf_counter() - start) / steps
     finally:
         for name, function in originals.items():
