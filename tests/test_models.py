@@ -257,6 +257,30 @@ def test_batch_normalization_training_and_inference_against_numpy():
     assert len(layer.trainable_weights) == 2 and len(layer.non_trainable_weights) == 2
 
 
+@pytest.mark.parametrize("scale, center", [(True, True), (False, False)])
+def test_batch_normalization_training_op_against_numpy_and_finite_differences(scale, center):
+    from op_check import check_op
+
+    # A 3-D input normalized over its middle axis: the statistics reduce axes 0 and 2.
+    x = rng.normal(1.0, 2.0, size=(4, 3, 5)).astype(np.float32)
+    gamma, beta = rng.uniform(0.5, 2.0, size=3).astype(np.float32), rng.normal(size=3).astype(np.float32)
+
+    def reference(x, gamma=None, beta=None):
+        mean, var = x.mean((0, 2), keepdims=True), x.var((0, 2), keepdims=True)
+        out = (x - mean) / np.sqrt(var + 1e-3)
+        out = out * gamma.reshape(1, 3, 1) if gamma is not None else out
+        return out + beta.reshape(1, 3, 1) if beta is not None else out
+
+    def op(x, gamma=None, beta=None):
+        return keras.ops.nn.batch_normalization_training(x, gamma, beta, 1, 1e-3)[0]
+
+    inputs = [x, gamma, beta] if scale and center else [x]
+    check_op(op, inputs, reference, rtol=1e-4, atol=1e-5, grad_rtol=5e-2, grad_atol=5e-3)
+    _, mean, variance = keras.ops.nn.batch_normalization_training(x, None, None, -2, 1e-3)
+    np.testing.assert_allclose(mean, x.mean((0, 2)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(variance, x.var((0, 2)), rtol=1e-5)
+
+
 def test_batch_normalization_gradient_matches_finite_differences():
     from op_check import check_op
 

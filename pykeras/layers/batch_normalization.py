@@ -4,7 +4,7 @@ import numpy as np
 
 from pykeras import constraints, initializers, regularizers
 from pykeras.layers.layer import Layer
-from pykeras.ops import core
+from pykeras.ops import core, nn
 
 
 class BatchNormalization(Layer):
@@ -86,25 +86,21 @@ class BatchNormalization(Layer):
         return tuple(shape)
 
     def call(self, inputs, training=None):
-        rank = len(inputs.shape)
-        axis = self.axis % rank
-        reduce_axes = tuple(i for i in range(rank) if i != axis)
-        shape = self._broadcast_shape(rank)
         if training and self.trainable:
-            mean = core.mean(inputs, axis=reduce_axes, keepdims=True)
-            centered = core.subtract(inputs, mean)
-            variance = core.mean(core.square(centered), axis=reduce_axes, keepdims=True)
-            self._update_moving(mean._value.reshape(-1), variance._value.reshape(-1))
-        else:
-            mean = self.moving_mean._value.reshape(shape)
-            centered = core.subtract(inputs, mean)
-            variance = self.moving_variance._value.reshape(shape)
-        outputs = core.multiply(centered, core.power(core.add(variance, self.epsilon), -0.5))
+            outputs, mean, variance = nn.batch_normalization_training(inputs, self.gamma, self.beta, self.axis,
+                                                                      self.epsilon)
+            self._update_moving(mean, variance)
+            return outputs
+        # x * scale + shift, the per-feature factors folded first (as Keras folds them): two
+        # passes over the batch.
+        scale = core.power(core.add(self.moving_variance._value, self.epsilon), -0.5)
         if self.gamma is not None:
-            outputs = core.multiply(outputs, core.reshape(self.gamma, shape))
+            scale = core.multiply(scale, self.gamma)
+        shift = core.negative(core.multiply(self.moving_mean._value, scale))
         if self.beta is not None:
-            outputs = core.add(outputs, core.reshape(self.beta, shape))
-        return outputs
+            shift = core.add(shift, self.beta)
+        shape = self._broadcast_shape(len(inputs.shape))
+        return core.add(core.multiply(inputs, core.reshape(scale, shape)), core.reshape(shift, shape))
 
     def _update_moving(self, batch_mean, batch_variance):
         keep = np.float32(self.momentum)
