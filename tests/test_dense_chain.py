@@ -489,6 +489,39 @@ def test_classifier_step_matches_the_generic_step_for_label_kinds_and_frozen_lay
         np.testing.assert_array_equal(got, want)
 
 
+class _Sparsity(keras.regularizers.Regularizer):
+    """A regularizer of the user's own, written with ops."""
+
+    def __call__(self, x):
+        return 1e-3 * keras.ops.sum(keras.ops.abs(x))
+
+
+@pytest.mark.parametrize("activity", [False, True])
+def test_weight_regularizers_train_on_the_fused_step_with_the_generic_steps_bits(activity, monkeypatch):
+    x = RNG.normal(size=(48, 20)).astype(np.float32)
+    y = RNG.integers(0, 4, 48)
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        keras.utils.set_random_seed(4)
+        model = kind([keras.Input(shape=(20,)),
+                      keras.layers.Dense(12, activation="relu", kernel_regularizer=keras.regularizers.L2(0.05),
+                                         bias_regularizer=keras.regularizers.L1L2(0.01, 0.02)),
+                      keras.layers.Dense(8, activation="relu", kernel_regularizer=_Sparsity(),
+                                         activity_regularizer="l2" if activity else None),
+                      keras.layers.Dense(4, kernel_regularizer="l1")])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        steps = _count_fused_steps(monkeypatch)
+        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+        results.append((history.history, model.get_weights(), len(steps)))
+    # 18 steps: the first builds the compiled loss on the generic path, the rest are fused unless
+    # a layer adds a loss when called (an activity regularizer).
+    assert [count for _, _, count in results] == [0 if activity else 17, 0]
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_a_model_the_fused_step_does_not_take_is_checked_once_per_fit(monkeypatch):
     from pykeras.models import classifier_step
 

@@ -19,6 +19,16 @@ def test_penalties_equal_the_formulas(regularizer, expected):
     assert float(np.asarray(regularizer(ops.convert_to_tensor(W)))) == pytest.approx(expected, rel=1e-6)
 
 
+def test_penalty_gradients_equal_the_formulas_at_zero_too():
+    weight = W.copy()
+    weight[0, 0] = 0.0  # abs has gradient 0 there, as sign(0)
+    variable = keras.Variable(weight)
+    with keras.GradientTape() as tape:
+        penalty = keras.regularizers.L1L2(l1=0.01, l2=0.03)(variable)
+    expected = 0.01 * np.sign(weight.astype(np.float64)) + 0.03 * 2 * weight.astype(np.float64)
+    np.testing.assert_allclose(tape.gradient(penalty, variable).numpy(), expected, rtol=1e-6, atol=1e-9)
+
+
 def test_names_give_keras_defaults_and_aliases_are_the_classes():
     assert keras.regularizers.get("l2").get_config() == {"l2": 0.01}
     assert keras.regularizers.get("L1").get_config() == {"l1": 0.01}

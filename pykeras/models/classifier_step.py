@@ -11,8 +11,12 @@ hidden layer is part of the step: its mask is drawn as the layer itself would dr
 order, and applied inside the native call. The arithmetic is the same, so the weights, losses and
 metrics are bitwise those of the generic step (tests compare them).
 
-Anything else (another loss or model, sample weights, regularizers, frozen layers, Dropout
-elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes the generic path.
+Weight regularizers add their penalties to the loss and their gradients to the chain's, taken
+on a tape of their own ops: the same ops, so the same bits, as the generic step's tape.
+
+Anything else (another loss or model, sample weights, activity regularizers, frozen layers,
+Dropout elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes the
+generic path.
 """
 import numpy as np
 
@@ -20,7 +24,8 @@ from pykeras.layers import tracking
 from pykeras.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from pykeras.losses.crossentropy import binary_targets
 from pykeras.models.dense_stack import apply_output_activation
-from pykeras.tensor import FLOAT, Variable
+from pykeras.ops.tape import GradientTape
+from pykeras.tensor import FLOAT, Tensor, Variable
 
 _MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
 
@@ -30,15 +35,16 @@ class ClassifierStep:
     A model that does not qualify gets one without a chain, so the check is not redone every
     step."""
 
-    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_output_activation", "_loss")
+    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_output_activation", "_loss", "_regularized")
 
-    def __init__(self, key, chain, variables, dropouts=None, output_activation=None, loss=None):
+    def __init__(self, key, chain, variables, dropouts=None, output_activation=None, loss=None, regularized=False):
         self.key = key
         self._chain = chain
         self._variables = variables
         self._dropouts = dropouts  # the Dropout after each hidden layer (None where none), or None
         self._output_activation = output_activation  # "softmax" or "sigmoid" applied to the logits, or None
         self._loss = loss  # the compiled loss's type
+        self._regularized = regularized  # whether some weight has a regularizer
 
     def run(self, model, x, y):
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
@@ -62,12 +68,25 @@ class ClassifierStep:
                     for layer, (kernel, _, _) in zip(self._dropouts, chain.layers)]
         loss, logits, grads = chain.classifier_gradients(x, labels, keep, "sigmoid" if self._loss is BinaryCrossentropy
                                                          else "softmax")
+        if self._regularized:
+            loss = self._add_penalties(model, loss, grads)
         model.optimizer.apply(grads, self._variables)
         output, compiled = self._output_activation, model._compiled
         if output is not None and compiled.metrics_read_predictions():
             logits = apply_output_activation(output, logits)  # what the metrics see: the model's output
         compiled.update_state(y, logits, None, loss)
         return True
+
+
+    def _add_penalties(self, model, loss, grads):
+        """The loss with the weight penalties added as the generic step adds them; their
+        gradients added into ``grads`` (the chain's, which are this step's own buffers)."""
+        with GradientTape() as tape:
+            total = model._add_regularization(Tensor(loss))
+        for grad, extra in zip(grads, tape._backward(total, self._variables)):
+            if extra is not None:
+                np.add(grad, extra, out=grad)
+        return total._value[()]
 
 
 def _labels(y, batch):
@@ -100,8 +119,9 @@ def classifier_step(model, cached):
     if chain is None:
         return ClassifierStep(key, None, [])
     stack = model._dense_stack
+    regularized = any(layer._losses for layer in model._flatten_layers())
     return ClassifierStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
-                          stack.output_activation, type(model._compiled._losses[0]))
+                          stack.output_activation, type(model._compiled._losses[0]), regularized)
 
 
 def _eligible_chain(model, variables):
@@ -119,7 +139,7 @@ def _eligible_chain(model, variables):
         return None
     stack = model._dense_stack
     chain = stack.get(model._chain_layers)
-    if chain is None or (stack.has_dropout and stack.dropouts is None) or model._has_regularizers():
+    if chain is None or (stack.has_dropout and stack.dropouts is None) or _has_call_losses(model):
         return None
     loss = compiled._losses[0]
     kind = type(loss)
@@ -151,3 +171,9 @@ def _chain_variables(chain):
         yield kernel
         if bias is not None:
             yield bias
+
+
+def _has_call_losses(model):
+    """Whether a layer adds losses when called (activity regularizers, ``add_loss``): those need
+    the forward pass's Tensors, which the fused step does not make."""
+    return any(layer._call_losses or layer.activity_regularizer is not None for layer in model._flatten_layers())

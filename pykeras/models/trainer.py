@@ -89,7 +89,10 @@ class Trainer:
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus the layers' regularization losses, as a Tensor."""
-        total = self._compiled.loss(y, y_pred, sample_weight)
+        return self._add_regularization(self._compiled.loss(y, y_pred, sample_weight))
+
+    def _add_regularization(self, total):
+        """``total`` plus the layers' regularization losses, in ``losses`` order."""
         if self._has_regularizers():
             for extra in self.losses:
                 total = total + extra
