@@ -7,7 +7,7 @@ samples past 2**24 of them).
 import numpy as np
 
 from pykeras.metrics.base import Metric, _array, squeeze_or_expand_to_same_rank
-from pykeras.ops.nn import _stable_sigmoid
+from pykeras.ops.nn import _sigmoid
 from pykeras.tensor import Tensor
 
 _EPSILON = 1e-7
@@ -182,7 +182,7 @@ class AUC(Metric):
         y_pred = _array(y_pred, np.float32)
         # As Keras: predictions outside [0, 1] (logits given without from_logits) are clipped, so
         # the outer thresholds -1e-7 and 1 + 1e-7 still bound every prediction.
-        y_pred = _stable_sigmoid(y_pred) if self.from_logits else np.clip(y_pred, 0.0, 1.0)
+        y_pred = _sigmoid(y_pred) if self.from_logits else np.clip(y_pred, 0.0, 1.0)
         tp, fp, tn, fn = confusion_counts(y_true, y_pred, self.thresholds, sample_weight)
         self.true_positives._value[...] += tp
         self.false_positives._value[...] += fp

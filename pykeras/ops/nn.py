@@ -42,12 +42,16 @@ def relu(x):
     return result
 
 
-def _stable_sigmoid(v):
+def _sigmoid(v):
+    """1 / (1 + exp(-v)) in four passes and one array. Below v = -88.7, exp(-v) overflows to inf
+    and the result is 0, where the exact value is a float32 denormal or less."""
     if not isinstance(v, np.ndarray) or v.dtype.kind != "f":
-        v = np.asarray(v, dtype=FLOAT)  # Python numbers; -abs() of unsigned or bool would wrap or fail
-    # Split by sign so neither branch overflows exp.
-    z = np.exp(-np.abs(v))
-    return np.where(v >= 0, 1 / (1 + z), z / (1 + z))
+        v = np.asarray(v, dtype=FLOAT)  # Python numbers, ints and bools
+    out = np.negative(v, out=np.empty_like(v))  # an array even for 0-d v
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 def _keep_logits(out, x, activation):
@@ -64,7 +68,7 @@ def logits_behind(y_pred, activation):
 
 
 def sigmoid(x):
-    return _keep_logits(_unary(x, _stable_sigmoid, lambda g, x, y: g * y * (1 - y)), x, "sigmoid")
+    return _keep_logits(_unary(x, _sigmoid, lambda g, x, y: g * y * (1 - y)), x, "sigmoid")
 
 
 def tanh(x):
@@ -75,16 +79,16 @@ def softplus(x):
     return _unary(
         x,
         lambda v: np.logaddexp(0, v),
-        lambda g, x, y: g * _stable_sigmoid(x),
+        lambda g, x, y: g * _sigmoid(x),
     )
 
 
 def silu(x):
     def backward(g, x, y):
-        s = _stable_sigmoid(x)
+        s = _sigmoid(x)
         return g * (s + x * s * (1 - s))
 
-    return _unary(x, lambda v: v * _stable_sigmoid(v), backward)
+    return _unary(x, lambda v: v * _sigmoid(v), backward)
 
 
 def leaky_relu(x, negative_slope=0.2):
@@ -183,14 +187,14 @@ def mish(x):
     """``x * tanh(softplus(x))``."""
     def backward(g, x, y):
         t = np.tanh(np.logaddexp(0, x))
-        return g * (t + x * (1 - t * t) * _stable_sigmoid(x))
+        return g * (t + x * (1 - t * t) * _sigmoid(x))
 
     return _unary(x, lambda v: v * np.tanh(np.logaddexp(0, v)), backward)
 
 
 def log_sigmoid(x):
     """``-softplus(-x)``, computed without overflow."""
-    return _unary(x, lambda v: -np.logaddexp(0, -v), lambda g, x, y: g * _stable_sigmoid(-x))
+    return _unary(x, lambda v: -np.logaddexp(0, -v), lambda g, x, y: g * _sigmoid(-x))
 
 
 def softmax(x, axis=-1):
