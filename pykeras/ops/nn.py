@@ -42,12 +42,17 @@ def relu(x):
     return result
 
 
+def _float_array(v):
+    """``v`` as a floating array (Python numbers, ints and bools as float32), so that in-place
+    steps, which need an array even for 0-d values, keep its precision."""
+    return v if isinstance(v, np.ndarray) and v.dtype.kind == "f" else np.asarray(v, dtype=FLOAT)
+
+
 def _sigmoid(v):
     """1 / (1 + exp(-v)) in four passes and one array. Below v = -88.7, exp(-v) overflows to inf
     and the result is 0, where the exact value is a float32 denormal or less."""
-    if not isinstance(v, np.ndarray) or v.dtype.kind != "f":
-        v = np.asarray(v, dtype=FLOAT)  # Python numbers, ints and bools
-    out = np.negative(v, out=np.empty_like(v))  # an array even for 0-d v
+    v = _float_array(v)
+    out = np.negative(v, out=np.empty_like(v))
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
     out += 1
@@ -121,17 +126,31 @@ def selu(x):
 
 def _erfc(z):
     """erfc(z) for z >= 0 in float64, relative error below 1.2e-7 (the Chebyshev fit of
-    Numerical Recipes, section 6.2): the tails keep their precision, as float32 needs."""
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
-            -0.82215223 + t * 0.17087277))))))))
-    return t * np.exp(-z * z + poly)
+    Numerical Recipes, section 6.2): the tails keep their precision, as float32 needs. Horner's
+    scheme in place: no array per step."""
+    t = z * 0.5
+    t += 1.0
+    np.divide(1.0, t, out=t)
+    poly = t * 0.17087277
+    for coefficient in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
+                        1.00002368):
+        poly += coefficient
+        poly *= t
+    poly += -1.26551223
+    exponent = np.negative(z)
+    exponent *= z
+    exponent += poly
+    np.exp(exponent, out=exponent)
+    exponent *= t
+    return exponent
 
 
 def _normal_cdf(v):
     v = np.asarray(v, dtype=np.float64)
-    tail = 0.5 * _erfc(np.abs(v) / math.sqrt(2.0))
+    z = np.abs(v)
+    z /= math.sqrt(2.0)
+    tail = _erfc(z)
+    tail *= 0.5
     return np.where(v >= 0, 1.0 - tail, tail)
 
 
@@ -140,23 +159,49 @@ _GELU_C = math.sqrt(2.0 / math.pi)
 
 def gelu(x, approximate=True):
     """``x * Phi(x)``, Phi the standard normal CDF; ``approximate=True`` (the default of
-    ``keras.ops.gelu``; ``keras.activations.gelu`` defaults to the exact form) uses the tanh form."""
+    ``keras.ops.gelu``; ``keras.activations.gelu`` defaults to the exact form) uses the tanh form.
+    The forward keeps its tanh (or Phi) for the gradient."""
+    saved = {}
     if approximate:
         def forward(v):
-            return 0.5 * v * (1.0 + np.tanh(_GELU_C * (v + 0.044715 * v ** 3)))
+            v = _float_array(v)
+            inner = np.square(v, out=np.empty_like(v))  # tanh(C v (1 + 0.044715 v^2))
+            inner *= 0.044715
+            inner += 1
+            inner *= v
+            inner *= _GELU_C
+            np.tanh(inner, out=inner)
+            saved["tanh"] = inner
+            out = inner + 1
+            out *= v
+            out *= 0.5
+            return out
 
         def backward(g, x, y):
-            inner = np.tanh(_GELU_C * (x + 0.044715 * x ** 3))
-            slope = _GELU_C * (1.0 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1.0 + inner) + 0.5 * x * (1.0 - inner * inner) * slope)
+            x = _float_array(x)
+            inner = saved["tanh"]
+            slope = np.square(x, out=np.empty_like(x))  # d/dx of C x (1 + 0.044715 x^2)
+            slope *= 3 * 0.044715
+            slope += 1
+            slope *= _GELU_C
+            grad = np.square(inner, out=np.empty_like(inner))
+            np.subtract(1, grad, out=grad)
+            grad *= slope
+            grad *= x
+            grad += inner
+            grad += 1
+            grad *= 0.5
+            grad *= g
+            return grad
     else:
         def forward(v):
-            return v * _normal_cdf(v)
+            saved["cdf"] = cdf = _normal_cdf(v)
+            return v * cdf
 
         def backward(g, x, y):
             x64 = np.asarray(x, dtype=np.float64)
             density = np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
-            return (g * (_normal_cdf(x64) + x64 * density)).astype(FLOAT)
+            return (g * (saved["cdf"] + x64 * density)).astype(FLOAT)
 
     return _unary(x, forward, backward)
 
