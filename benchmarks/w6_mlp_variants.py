@@ -1,0 +1,130 @@
+"""W6: the W3 MLP as users vary it, against the same model in a PyTorch eager loop.
+
+W3 times the plain ReLU MLP. Here each hidden Dense gets what Keras users add to it, one change
+at a time: BatchNormalization after it (before the ReLU), an L2(1e-4) kernel regularizer, or a
+GELU (the exact form, Keras's and PyTorch's default) instead of the ReLU. Each trains on 20,000
+W3 samples with Adam(1e-3) at batch 32 and 128, pykeras ``fit`` beside a PyTorch eager loop of
+the same model (``BatchNorm1d(eps=1e-3, momentum=0.01)``, Keras's defaults; the penalty added to
+the loss as a PyTorch user writes it), both from the same initial weights.
+"""
+import numpy as np
+
+from benchmarks import harness
+from benchmarks.w3_mlp_fit import BATCHES, SIZES, _warmup_count, init_weights, make_data
+
+SAMPLES, QUICK_SAMPLES = 20_000, 6_000
+L2 = 1e-4
+VARIANTS = ("BatchNormalization", "L2 kernel regularizer", "GELU hidden layers")
+
+
+def keras_variant(keras, variant):
+    """The W3 MLP in pykeras with one variant, holding W3's initial weights."""
+    activation = "gelu" if variant == "GELU hidden layers" else "relu"
+    regularizer = keras.regularizers.L2(L2) if variant == "L2 kernel regularizer" else None
+    layers = [keras.Input(shape=(SIZES[0],))]
+    for units in SIZES[1:-1]:
+        if variant == "BatchNormalization":
+            layers += [keras.layers.Dense(units), keras.layers.BatchNormalization(), keras.layers.ReLU()]
+        else:
+            layers.append(keras.layers.Dense(units, activation=activation, kernel_regularizer=regularizer))
+    layers.append(keras.layers.Dense(SIZES[-1], kernel_regularizer=regularizer))
+    model = keras.Sequential(layers)
+    for dense, (kernel, bias) in zip([layer for layer in model.layers if type(layer).__name__ == "Dense"],
+                                     _pairs(init_weights())):
+        dense.set_weights([kernel, bias])
+    return model
+
+
+def torch_variant(variant):
+    """The same model as a torch.nn.Sequential holding the same weights."""
+    import torch
+
+    modules = []
+    for index, (kernel, bias) in enumerate(_pairs(init_weights())):
+        linear = torch.nn.Linear(*kernel.shape)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(kernel.T.copy()))
+            linear.bias.copy_(torch.from_numpy(bias))
+        modules.append(linear)
+        if index == len(SIZES) - 2:
+            break
+        if variant == "BatchNormalization":
+            modules.append(torch.nn.BatchNorm1d(kernel.shape[1], eps=1e-3, momentum=0.01))
+        modules.append(torch.nn.GELU() if variant == "GELU hidden layers" else torch.nn.ReLU())
+    return torch.nn.Sequential(*modules)
+
+
+def _pairs(weights):
+    return list(zip(weights[0::2], weights[1::2]))
+
+
+def pykeras_trainer(variant, x, y, batch):
+    import pykeras
+
+    model = keras_variant(pykeras, variant)
+    model.compile(optimizer=pykeras.optimizers.Adam(1e-3),
+                  loss=pykeras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    w = _warmup_count(len(x), batch)
+    return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
+            lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))
+
+
+def torch_trainer(variant, x, y, batch):
+    import torch
+
+    model = torch_variant(variant).train()
+    kernels = [module.weight for module in model if isinstance(module, torch.nn.Linear)]
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    penalized = variant == "L2 kernel regularizer"
+
+    def epoch(count=len(x)):
+        order = torch.randperm(count)
+        for start in range(0, count, batch):
+            index = order[start:start + batch]
+            optimizer.zero_grad()
+            loss = loss_fn(model(tx[index]), ty[index])
+            if penalized:
+                loss = loss + L2 * sum(kernel.pow(2).sum() for kernel in kernels)
+            loss.backward()
+            optimizer.step()
+
+    return (lambda: epoch(_warmup_count(len(x), batch)), epoch)
+
+
+def _check_same_model(variant, x):
+    """Both models give the same inference outputs before training (BatchNormalization in
+    inference mode uses its initial moving statistics in both)."""
+    import pykeras
+    import torch
+
+    ours = keras_variant(pykeras, variant).predict(x[:64], verbose=0)
+    with torch.no_grad():
+        theirs = torch_variant(variant).eval()(torch.from_numpy(x[:64])).numpy()
+    assert np.allclose(ours, theirs, rtol=1e-3, atol=1e-4), f"W6: the {variant} models differ"
+
+
+def run(opts, machine):
+    passes = 2 if opts.quick else max(3, opts.passes // 2)
+    x, y = make_data(QUICK_SAMPLES if opts.quick else SAMPLES)
+    has_torch = harness.installed("torch")
+    rows = []
+    for variant in VARIANTS:
+        if has_torch:
+            _check_same_model(variant, x)
+        for batch in BATCHES:
+            case = f"{variant}, batch {batch}, {len(x):,} samples"
+            trainers = [("pykeras fit", pykeras_trainer)] + ([("torch eager loop", torch_trainer)] if has_torch else [])
+            candidates = []
+            for name, factory in trainers:
+                warmup, epoch = factory(variant, x, y, batch)
+                warmup()
+                candidates.append((name, epoch))
+            samples = harness.once_each(candidates, passes)
+            rows += harness.rows_from(samples, "W6 MLP variants fit", case, "throughput", "samples/s", "higher",
+                                      lambda s: len(x) / s)
+            if not has_torch:
+                rows.append(harness.missing("W6 MLP variants fit", case, "torch eager loop", "throughput",
+                                            "samples/s", "higher"))
+    return rows
