@@ -249,6 +249,58 @@ def test_sequential_bad_width_still_names_the_layer():
         model(np.ones((1, 783), np.float32))
 
 
+def _quickstart(kind="sequential", generic=False):
+    """Keras's MNIST quickstart model: Flatten, Dense(relu), Dropout(0.2), Dense; Sequential or
+    functional, or (generic) a Sequential with a call of its own."""
+    keras.utils.set_random_seed(6)
+    layers = [keras.layers.Flatten(), keras.layers.Dense(24, activation="relu"), keras.layers.Dropout(0.2, seed=2),
+              keras.layers.Dense(10)]
+    if kind == "functional":
+        inputs = x = keras.Input(shape=(7, 8))
+        for layer in layers:
+            x = layer(x)
+        return keras.Model(inputs, x)
+    return (_GenericSequential if generic else keras.Sequential)([keras.Input(shape=(7, 8))] + layers)
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_a_leading_flatten_is_part_of_the_chain_in_inference_and_training(kind, monkeypatch):
+    x = RNG.normal(size=(40, 7, 8)).astype(np.float32)
+    y = RNG.integers(0, 10, 40)
+    model = _quickstart(kind)
+    expected = _layer_by_layer(model, x)
+    native = _core.dense_chain_forward
+    chained = []
+    monkeypatch.setattr(_core, "dense_chain_forward", lambda *args: chained.append(1) or native(*args))
+    np.testing.assert_array_equal(model(x).numpy(), expected)
+    assert len(chained) == 1
+    # Training: the fused step, with the bits of the generic step.
+    results = []
+    for candidate in (model, _quickstart(generic=True)):
+        candidate.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                          metrics=["accuracy"])
+        steps = _count_fused_steps(monkeypatch)
+        history = candidate.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        results.append((history.history, candidate.get_weights(), len(steps)))
+    assert [count for _, _, count in results] == [9, 0]  # the first step builds the compiled loss
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_chain_keeps_the_declared_input_rank():
+    flat = _quickstart()
+    with pytest.raises(ValueError, match=r"expected shape \(None, 7, 8\), but received input with shape \(2, 56\)"):
+        flat(np.ones((2, 56), np.float32))
+    strided = RNG.normal(size=(3, 7, 16)).astype(np.float32)[:, :, ::2]  # not C-contiguous: the generic path
+    np.testing.assert_array_equal(flat(strided).numpy(), _layer_by_layer(flat, strided))
+    # Dense on the last axis of a 3-D input is not a chain of rows: the rank is checked, as without it.
+    per_position = keras.Sequential([keras.Input(shape=(5, 4)), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match=r"expected shape \(None, 5, 4\), but received input with shape \(2, 4\)"):
+        per_position(np.ones((2, 4), np.float32))
+    assert per_position(np.ones((2, 5, 4), np.float32)).shape == (2, 5, 3)
+
+
 def test_sequential_under_a_tape_records_gradients():
     model = _mlp()
     x = RNG.normal(size=(3, 784)).astype(np.float32)

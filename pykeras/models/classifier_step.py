@@ -23,7 +23,7 @@ import numpy as np
 from pykeras.layers import tracking
 from pykeras.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from pykeras.losses.crossentropy import binary_targets
-from pykeras.models.dense_stack import apply_output_activation
+from pykeras.models.dense_stack import apply_output_activation, flat_rows
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import FLOAT, Tensor, Variable
 
@@ -50,7 +50,12 @@ class ClassifierStep:
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
         is not one this step handles."""
         chain = self._chain
-        if chain is None or not (type(x) is np.ndarray and x.dtype == FLOAT and x.ndim == 2 and x.flags.c_contiguous
+        if chain is None:
+            return False
+        stack = model._dense_stack
+        if stack.flattens:
+            x = flat_rows(x, stack.input_rank)
+        if not (type(x) is np.ndarray and x.dtype == FLOAT and x.ndim == 2 and x.flags.c_contiguous
                 and x.shape[1] == chain.input_width):
             return False
         if self._loss is SparseCategoricalCrossentropy:
@@ -138,7 +143,7 @@ def _eligible_chain(model, variables):
     if compiled is None or compiled._losses is None or len(compiled._losses) != 1:
         return None
     stack = model._dense_stack
-    chain = stack.get(model._chain_layers)
+    chain = stack.get(model, model._chain_layers)
     if chain is None or (stack.has_dropout and stack.dropouts is None) or _has_call_losses(model):
         return None
     loss = compiled._losses[0]

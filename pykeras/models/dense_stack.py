@@ -6,13 +6,17 @@ A stack of plain ``Dense`` layers with fused activations (and ``Dropout``, the i
 inference; in training, classifier_step.py applies it inside its one call) needs none of that:
 one native call forward, one backward. The last layer may have a softmax or a sigmoid: the chain
 then computes its logits, and the activation is applied after, as the layer itself applies it.
-Sequential models and functional models whose graph is a single chain from one input to one
-output qualify.
+Leading Flatten layers (Keras's MNIST quickstart starts with one) are a reshape of the input's
+rows, free on a C-contiguous array. Sequential models and functional models whose graph is a
+single chain from one input to one output qualify.
 """
+import numpy as np
+
 from pykeras import activations
 from pykeras.layers import tracking
 from pykeras.layers.dense import FUSED_ACTIVATION_NAMES, Dense
 from pykeras.layers.dropout import Dropout
+from pykeras.layers.flatten import Flatten
 from pykeras.layers.layer import _call_context
 from pykeras.nest import flatten
 from pykeras.ops import DenseChain
@@ -25,7 +29,7 @@ class DenseStack:
     """The DenseChain of a list of layers, rebuilt whenever any layer structure or attribute
     changes (tracking's structure version); None when the layers are not all plain."""
 
-    __slots__ = ("_version", "chain", "output_activation", "has_dropout", "dropouts")
+    __slots__ = ("_version", "chain", "output_activation", "has_dropout", "dropouts", "flattens", "input_rank")
 
     def __init__(self):
         self._version = -1
@@ -36,14 +40,39 @@ class DenseStack:
         # In training: the Dropout after each hidden layer (None where there is none), or None
         # when the Dropouts sit where the fused step cannot apply them.
         self.dropouts = None
+        self.flattens = False  # the chain's layers start with Flatten: the input is reshaped to rows
+        self.input_rank = None  # the rank of the model's declared input, if it has one
 
-    def get(self, layers):
+    def get(self, model, layers):
+        """The chain of ``model``'s ``layers``, or None."""
         version = tracking.structure_version()
         if version != self._version:
             # Built aside and then published: a concurrent caller sees the old chain or the new one.
-            self.chain, self.output_activation, self.has_dropout, self.dropouts = _chain_of(layers)
+            flattens = _leading_flattens(layers)
+            chain, output_activation, has_dropout, dropouts = _chain_of(layers[flattens:])
+            rank = model._declared_input_rank()
+            if not flattens and rank not in (None, 2):
+                chain = None  # Dense on the last axis of a 3-D input: not rows
+            self.chain, self.output_activation, self.has_dropout, self.dropouts = (chain, output_activation,
+                                                                                   has_dropout, dropouts)
+            self.flattens, self.input_rank = flattens > 0, rank
             self._version = version
         return self.chain
+
+
+def _leading_flattens(layers):
+    count = 0
+    while count < len(layers) and type(layers[count]) is Flatten and "call" not in layers[count].__dict__:
+        count += 1
+    return count
+
+
+def flat_rows(x, rank):
+    """``x``, an array of ``rank`` dimensions (of 2 or more when ``rank`` is None), as the rows a
+    leading Flatten makes of it: a view, so only a C-contiguous array qualifies; else None."""
+    if type(x) is not np.ndarray or x.ndim < 2 or (rank is not None and x.ndim != rank) or not x.flags.c_contiguous:
+        return None
+    return x.reshape(x.shape[0], -1)
 
 
 def _chain_of(layers):
@@ -85,7 +114,7 @@ def call_on_chain(model, layers, args, kwargs):
     if len(args) != 1 or kwargs and (len(kwargs) != 1 or "training" not in kwargs):
         return None
     stack = model._dense_stack
-    chain = stack.get(layers)
+    chain = stack.get(model, layers)
     if chain is None:
         return None
     if stack.has_dropout:
@@ -94,7 +123,12 @@ def call_on_chain(model, layers, args, kwargs):
             training = getattr(_call_context, "training", None)
         if training:
             return None
-    result = chain.forward_or_none(args[0])
+    x = args[0]
+    if stack.flattens:
+        x = flat_rows(x, stack.input_rank)
+        if x is None:
+            return None
+    result = chain.forward_or_none(x)
     if stack.output_activation is None or result is None:
         return result
     return apply_output_activation(stack.output_activation, result)
@@ -110,7 +144,7 @@ def graph_chain(inputs, outputs, nodes, outputs_structure):
     the previous node's single output, one input to one output), else None."""
     if len(inputs) != 1 or len(outputs) != 1 or outputs_structure is not outputs[0]:
         return None
-    if len(inputs[0].shape) != 2 or inputs[0].shape[0] is not None:
+    if len(inputs[0].shape) < 2 or inputs[0].shape[0] is not None:
         return None  # a fixed batch size is checked by the generic path
     current, layers = inputs[0], []
     for node in nodes:
@@ -121,5 +155,7 @@ def graph_chain(inputs, outputs, nodes, outputs_structure):
             return None
         layers.append(node.layer)
         current = results[0]
-    return layers if layers and current is outputs[0] else None
+    if not layers or current is not outputs[0]:
+        return None
+    return layers if len(inputs[0].shape) == 2 or type(layers[0]) is Flatten else None
 

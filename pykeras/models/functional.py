@@ -87,6 +87,10 @@ class Functional(Model):
         result = call_on_chain(self, self._chain_layers, args, kwargs)
         return super().__call__(*args, **kwargs) if result is None else result
 
+    def _declared_input_rank(self):
+        """The rank of the first input."""
+        return len(self.inputs[0].shape)
+
     @property
     def layers(self):
         """Every layer of the graph, inputs first, in execution order (op nodes left out, as Keras)."""

@@ -153,6 +153,10 @@ class Sequential(Model):
                 return result
         return super().__call__(*args, **kwargs)
 
+    def _declared_input_rank(self):
+        """The rank of the input ``keras.Input`` declared, or None."""
+        return None if self._input_layer is None else len(self._input_layer.batch_shape)
+
     def call(self, inputs, training=None):
         if self._input_layer is not None:
             # The rank here; the sizes where the layers check them, naming themselves (as in Keras).
