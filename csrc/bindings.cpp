@@ -21,6 +21,7 @@
 #include "bindings/targets.hpp"
 #include "common/check.hpp"
 #include "common/threads.hpp"
+#include "data/scatter_add_rows.hpp"
 #include "data/take_rows.hpp"
 #include "elementwise/elementwise.hpp"
 #include "gemm/dispatch.hpp"
@@ -181,6 +182,27 @@ py::array take_rows(py::object x_obj, py::object index_obj) {
   return out;
 }
 
+// dst[index[r]] += src[r] for the rows of a C-contiguous float32 dst: the gradient of take_rows.
+void scatter_add_rows(py::object dst_obj, py::object index_obj, py::object src_obj) {
+  const char* fn = "scatter_add_rows";
+  py::array dst = f32(fn, "dst", dst_obj, true);
+  if (dst.ndim() < 1) fail(fn, ": argument 'dst' must have a row dimension. Received: a 0-d array");
+  py::array index = as_array(fn, "index", index_obj, py::dtype::of<int64_t>(), false);
+  expect_ndim(fn, "index", index, 1, "(count,)");
+  const int64_t rows = dst.shape(0), count = index.shape(0);
+  const int64_t cols = rows > 0 ? dst.size() / rows : 0;
+  py::array src = f32(fn, "src", src_obj);
+  expect_no_overlap(fn, "dst", dst, "src", src);
+  if (src.size() != count * cols)
+    fail(fn, ": argument 'src' must hold one row of dst's shape per index: ", count * cols, " floats. Received: ",
+         src.size());
+  const auto* sp = static_cast<const float*>(src.data());
+  const auto* ip = static_cast<const int64_t*>(index.data());
+  auto* dp = static_cast<float*>(dst.mutable_data());
+  py::gil_scoped_release release;
+  pykeras::scatter_add_rows(sp, ip, count, cols, dp, rows);
+}
+
 // A mean cross-entropy of 2-D logits (softmax_cross_entropy, or sigmoid_cross_entropy when binary) and,
 // if dlogits is given, its gradient.
 double logits_cross_entropy(const char* fn, py::object logits_obj, py::object labels_obj, py::object dlogits_obj,
@@ -246,6 +268,10 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("take_rows", &take_rows, py::arg("x"), py::arg("index"),
           "x[index] for a C-contiguous numeric array x and an int64 index with values in [0, len(x)) "
           "(IndexError otherwise): a new array, the rows copied by threads.");
+  mod.def("scatter_add_rows", &scatter_add_rows, py::arg("dst"), py::arg("index"), py::arg("src"),
+          "dst[index[r]] += src[r] in order of r, for a C-contiguous float32 dst, an int64 index with values in "
+          "[0, len(dst)) (IndexError otherwise) and float32 src holding one row of dst per index: the "
+          "gradient of take_rows, with numpy's add.at bits.");
   mod.def(
       "set_num_threads", [](int n) { pykeras::set_num_threads(n); }, py::arg("n"),
       "Set the thread count kernels may use (n >= 1).");
