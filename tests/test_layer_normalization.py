@@ -71,3 +71,25 @@ def test_reshape_refuses_sizes_that_do_not_fit(target, message):
 def test_reshape_refuses_bad_target_shapes(target):
     with pytest.raises(ValueError, match="`target_shape` must be positive integers, with at most one -1"):
         keras.layers.Reshape(target)
+
+
+@pytest.mark.parametrize("axis, axes, shape", [(-1, (2,), (5,)), ([1, 2], (1, 2), (3, 5))])
+def test_the_op_against_numpy_with_gamma_and_beta_gradients(axis, axes, shape):
+    gamma, beta = rng.uniform(0.5, 2, size=shape).astype(np.float32), rng.normal(size=shape).astype(np.float32)
+    broadcast = (1,) * (3 - len(shape)) + shape
+
+    def reference(x, gamma, beta):
+        return _normalized(x, axes, 0.01, gamma.reshape(broadcast), beta.reshape(broadcast))
+
+    check_op(lambda x, g, b: keras.ops.layer_normalization(x, g, b, axis=axis, epsilon=0.01), [X, gamma, beta],
+             reference, rtol=1e-5, atol=1e-5, grad_rtol=5e-2, grad_atol=5e-3)
+
+
+def test_the_op_defaults_and_rms_scaling_as_keras():
+    default = keras.ops.layer_normalization(X).numpy()
+    np.testing.assert_allclose(default, _normalized(X, (2,), keras.config.epsilon()), rtol=1e-5, atol=1e-5)
+    gamma = rng.normal(size=5).astype(np.float32)
+    with pytest.warns(UserWarning, match="rms_scaling=True`, which is deprecated"):
+        rms = keras.ops.layer_normalization(X, gamma, axis=-1, epsilon=0.1, rms_scaling=True).numpy()
+    x = X.astype(np.float64)  # Keras divides by the root of the variance, uncentered x
+    np.testing.assert_allclose(rms, x / np.sqrt(x.var(axis=2, keepdims=True) + 0.1) * gamma, rtol=1e-5, atol=1e-5)

@@ -295,3 +295,22 @@ def test_batch_normalization_gradient_matches_finite_differences():
     check_op(forward, [x], grad_rtol=5e-2, grad_atol=5e-3)
     for variable, value in zip(layer.non_trainable_weights, moving):
         variable.assign(value)
+
+
+def test_the_batch_normalization_op_against_numpy_with_gradients():
+    from op_check import check_op
+
+    x = rng.normal(2.0, 3.0, size=(4, 3, 5)).astype(np.float32)
+    mean, variance = rng.normal(size=3).astype(np.float32), rng.uniform(0.5, 2, size=3).astype(np.float32)
+    offset, scale = rng.normal(size=3).astype(np.float32), rng.uniform(0.5, 2, size=3).astype(np.float32)
+
+    def reference(x, mean, variance, offset, scale):
+        b = (1, 3, 1)
+        return (x - mean.reshape(b)) / np.sqrt(variance.reshape(b) + 0.01) * scale.reshape(b) + offset.reshape(b)
+
+    check_op(lambda *args: keras.ops.batch_normalization(args[0], args[1], args[2], axis=1, offset=args[3],
+                                                         scale=args[4], epsilon=0.01),
+             [x, mean, variance, offset, scale], reference, rtol=1e-5, atol=1e-5, grad_rtol=5e-2, grad_atol=5e-3)
+    plain = keras.ops.batch_normalization(x, mean, variance, axis=-2).numpy()
+    np.testing.assert_allclose(plain, (x - mean.reshape(1, 3, 1)) / np.sqrt(variance.reshape(1, 3, 1) + 1e-3),
+                               rtol=1e-5, atol=1e-5)

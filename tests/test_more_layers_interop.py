@@ -87,3 +87,21 @@ def test_softmax_mask_and_pooling_mask_and_repeat_vector_as_keras(reference_kera
     _same(reference_keras, lambda k: k.layers.Softmax(axis=1), x, mask=mask[..., None])
     _same(reference_keras, lambda k: k.layers.GlobalAveragePooling1D(), x, mask=mask)
     _same(reference_keras, lambda k: k.layers.RepeatVector(3), x[:, 0])
+
+
+def test_the_normalization_ops_compute_what_keras_computes(reference_keras):
+    rng = np.random.default_rng(4)
+    x = rng.normal(1.0, 2.0, size=(4, 3, 5)).astype(np.float32)
+    gamma, beta = rng.uniform(0.5, 2, size=(3, 5)).astype(np.float32), rng.normal(size=(3, 5)).astype(np.float32)
+    ours = keras.ops.layer_normalization(x, gamma, beta, axis=[1, 2], epsilon=0.01)
+    theirs = reference_keras.ops.layer_normalization(x, gamma, beta, axis=[1, 2], epsilon=0.01)
+    np.testing.assert_allclose(ours.numpy(), np.asarray(theirs), rtol=1e-5, atol=1e-5)
+    with pytest.warns(UserWarning, match="deprecated"):
+        ours = keras.ops.layer_normalization(x, gamma, axis=[1, 2], rms_scaling=True)
+    with pytest.warns(UserWarning, match="deprecated"):
+        theirs = reference_keras.ops.layer_normalization(x, gamma, axis=[1, 2], rms_scaling=True)
+    np.testing.assert_allclose(ours.numpy(), np.asarray(theirs), rtol=1e-5, atol=1e-5)
+    mean, variance = rng.normal(size=3).astype(np.float32), rng.uniform(0.5, 2, size=3).astype(np.float32)
+    ours = keras.ops.batch_normalization(x, mean, variance, axis=1, offset=beta[:, 0], scale=gamma[:, 0])
+    theirs = reference_keras.ops.batch_normalization(x, mean, variance, axis=1, offset=beta[:, 0], scale=gamma[:, 0])
+    np.testing.assert_allclose(ours.numpy(), np.asarray(theirs), rtol=1e-5, atol=1e-5)

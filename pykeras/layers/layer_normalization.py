@@ -2,7 +2,7 @@
 from pykeras import constraints, initializers, regularizers
 from pykeras.layers.axes import known_sizes, resolve_axes
 from pykeras.layers.layer import Layer
-from pykeras.ops import core
+from pykeras.ops import nn
 
 
 class LayerNormalization(Layer):
@@ -42,21 +42,8 @@ class LayerNormalization(Layer):
                                         regularizer=self.beta_regularizer, constraint=self.beta_constraint)
 
     def call(self, inputs):
-        rank = len(inputs.shape)
-        axes = tuple(self._axes(rank))
-        shape = tuple(inputs.shape[a] if a in axes else 1 for a in range(rank))
-        mean = core.mean(inputs, axis=axes, keepdims=True)
-        variance = core.mean(core.square(core.subtract(inputs, mean)), axis=axes, keepdims=True)
-        inverse = core.power(core.add(variance, self.epsilon), -0.5)
-        if self.gamma is not None:
-            inverse = core.multiply(inverse, core.reshape(self.gamma, shape))
-        if self.rms_scaling:
-            return core.multiply(inputs, inverse)
-        # As Keras: x * inv + (beta - mean * inv), with inv already scaled by gamma.
-        offset = core.negative(core.multiply(mean, inverse))
-        if self.beta is not None:
-            offset = core.add(offset, core.reshape(self.beta, shape))
-        return core.add(core.multiply(inputs, inverse), offset)
+        return nn.normalize_layer(inputs, self.gamma, self.beta, tuple(self._axes(len(inputs.shape))), self.epsilon,
+                                  self.rms_scaling)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -1,6 +1,7 @@
 """Neural-network ops: activations, softmax, and the fused dense and
 cross-entropy ops the layers and losses run on."""
 import math
+import warnings
 
 import numpy as np
 
@@ -15,7 +16,7 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu", "relu6", "softsign",
     "hard_sigmoid", "hard_silu", "mish", "log_sigmoid",
     "softmax", "log_softmax", "logsumexp", "dense", "sparse_softmax_cross_entropy", "softmax_cross_entropy",
-    "sigmoid_cross_entropy",
+    "sigmoid_cross_entropy", "batch_normalization", "layer_normalization",
 ]
 
 FUSED_ACTIVATIONS = ("linear", "relu")
@@ -333,24 +334,22 @@ def dense(x, kernel, bias=None, activation="linear"):
     return result
 
 
-def batch_normalization_training(x, gamma, beta, axis, epsilon):
-    """BatchNormalization in training, as one recorded op: ``(outputs, mean, variance)`` with
-    the batch statistics over every axis of ``x`` but ``axis`` (the biased variance, as 1-D
-    arrays) and ``outputs = (x - mean) / sqrt(variance + epsilon) * gamma + beta`` (``gamma``
-    and ``beta`` may be None). The backward pass is the closed form, a dozen array passes,
-    where the same formula in separate ops records ten ops and twice the passes."""
+def _normalize(x, gamma, beta, stat_axes, param_axes, epsilon):
+    """``(x - mean) / sqrt(variance + epsilon) * gamma + beta`` as one recorded op, the
+    statistics (the biased variance) over ``stat_axes`` and ``gamma``, ``beta`` (either may be
+    None) varying along ``param_axes``; returns it with the statistics (kept dimensions). The
+    backward pass is the closed form, a dozen array passes, where the same formula in separate
+    ops records ten ops and twice the passes."""
     tx, vx = _array_operand(x)
     tg, vg = (None, None) if gamma is None else _array_operand(gamma)
     tb, vb = (None, None) if beta is None else _array_operand(beta)
     if vx.dtype != FLOAT:
         vx = vx.astype(FLOAT)
-    axis = axis % vx.ndim
-    axes = tuple(i for i in range(vx.ndim) if i != axis)
-    shape = [1] * vx.ndim  # gamma and beta broadcast against x
-    shape[axis] = -1
-    mean = vx.mean(axis=axes, keepdims=True)
+    shape = tuple(vx.shape[a] if a in param_axes else 1 for a in range(vx.ndim))  # gamma's, against x
+    summed = tuple(a for a in range(vx.ndim) if a not in param_axes)  # what gamma's gradient sums over
+    mean = vx.mean(axis=stat_axes, keepdims=True)
     normalized = vx - mean
-    variance = np.square(normalized).mean(axis=axes, keepdims=True)
+    variance = np.square(normalized).mean(axis=stat_axes, keepdims=True)
     inv_std = 1.0 / np.sqrt(variance + FLOAT.type(epsilon))
     normalized *= inv_std
     out = normalized * vg.reshape(shape) if vg is not None else normalized.copy()
@@ -362,19 +361,77 @@ def batch_normalization_training(x, gamma, beta, axis, epsilon):
 
         def backward(g):
             g = np.asarray(g, dtype=FLOAT)
-            dbeta = g.sum(axis=axes) if vb is not None else None
-            dgamma = (g * normalized).sum(axis=axes) if vg is not None else None
+            dbeta = g.sum(axis=summed).reshape(vb.shape) if vb is not None else None
+            dgamma = (g * normalized).sum(axis=summed).reshape(vg.shape) if vg is not None else None
             dx = None
             if need_x:
                 dnormalized = g * vg.reshape(shape) if vg is not None else g
                 # d/dx of (x - mean) * inv_std, the statistics depending on x too.
-                dx = dnormalized - dnormalized.mean(axis=axes, keepdims=True)
-                dx -= normalized * (dnormalized * normalized).mean(axis=axes, keepdims=True)
+                dx = dnormalized - dnormalized.mean(axis=stat_axes, keepdims=True)
+                dx -= normalized * (dnormalized * normalized).mean(axis=stat_axes, keepdims=True)
                 dx *= inv_std
             return (dx, dgamma, dbeta)
 
         record(result, (tx, tg, tb), backward)
-    return result, mean.reshape(-1), variance.reshape(-1)
+    return result, mean, variance
+
+
+def batch_normalization_training(x, gamma, beta, axis, epsilon):
+    """BatchNormalization in training: ``(outputs, mean, variance)``, the batch statistics over
+    every axis of ``x`` but ``axis`` (as 1-D arrays), ``gamma`` and ``beta`` along ``axis``."""
+    ndim = np.ndim(x._value if isinstance(x, Tensor) else x)
+    axis = axis % ndim
+    outputs, mean, variance = _normalize(x, gamma, beta, tuple(a for a in range(ndim) if a != axis), (axis,),
+                                         epsilon)
+    return outputs, mean.reshape(-1), variance.reshape(-1)
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """``keras.ops.batch_normalization``: ``x`` normalized by the given statistics (1-D, along
+    ``axis``), as Keras computes it: ``x * inv + (offset - mean * inv)`` with
+    ``inv = scale / sqrt(variance + epsilon)``."""
+    from pykeras.ops import core
+
+    ndim = np.ndim(x._value if isinstance(x, Tensor) else x)
+    shape = [1] * ndim
+    shape[axis % ndim] = -1
+    inv = core.power(core.add(core.reshape(variance, shape), epsilon), -0.5)
+    if scale is not None:
+        inv = core.multiply(inv, core.reshape(scale, shape))
+    shift = core.negative(core.multiply(core.reshape(mean, shape), inv))
+    if offset is not None:
+        shift = core.add(shift, core.reshape(offset, shape))
+    return core.add(core.multiply(x, inv), shift)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, rms_scaling=False):
+    """``keras.ops.layer_normalization``: ``x`` normalized over ``axis`` (an int or a list),
+    then scaled by ``gamma`` and shifted by ``beta`` (each shaped like those axes, or None).
+    ``epsilon`` defaults to ``keras.config.epsilon()``. ``rms_scaling`` is deprecated, as in
+    Keras (it divides by the root of the variance, not of the mean square)."""
+    from pykeras.config import epsilon as default_epsilon
+
+    if rms_scaling:
+        warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument scales the input by the "
+                      "variance, not the root mean square.", UserWarning, stacklevel=3)
+    ndim = np.ndim(x._value if isinstance(x, Tensor) else x)
+    axes = tuple(sorted({a % ndim for a in ([axis] if isinstance(axis, int) else axis)}))
+    return normalize_layer(x, gamma, beta, axes, default_epsilon() if epsilon is None else epsilon, rms_scaling)
+
+
+def normalize_layer(x, gamma, beta, axes, epsilon, rms_scaling=False):
+    """LayerNormalization's computation over ``axes`` (non-negative): one recorded op, or with
+    ``rms_scaling`` (as Keras's layer has it) ``x / sqrt(variance + epsilon) * gamma``."""
+    if not rms_scaling:
+        return _normalize(x, gamma, beta, axes, axes, epsilon)[0]
+    from pykeras.ops import core
+
+    ndim = np.ndim(x._value if isinstance(x, Tensor) else x)
+    shape = tuple(np.shape(x)[a] if a in axes else 1 for a in range(ndim))
+    centered = core.subtract(x, core.mean(x, axis=axes, keepdims=True))
+    variance = core.mean(core.square(centered), axis=axes, keepdims=True)
+    outputs = core.multiply(x, core.power(core.add(variance, epsilon), -0.5))
+    return outputs if gamma is None else core.multiply(outputs, core.reshape(gamma, shape))
 
 
 def sparse_softmax_cross_entropy(labels, logits):
