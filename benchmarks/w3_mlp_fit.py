@@ -158,10 +158,11 @@ def keras3_trainer(x, y, batch):
     return _keras_api_trainer(keras, x, y, batch)
 
 
-def torch_trainer(x, y, batch):
+def torch_loop(model, x, y, batch, penalty=None):
+    """(warm-up, epoch) of an eager PyTorch loop training ``model`` with Adam(1e-3) on the
+    cross-entropy, plus ``penalty()`` when given."""
     import torch
 
-    model = torch_mlp(init_weights())
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
@@ -172,10 +173,16 @@ def torch_trainer(x, y, batch):
             index = order[start:start + batch]
             optimizer.zero_grad()
             loss = loss_fn(model(tx[index]), ty[index])
+            if penalty is not None:
+                loss = loss + penalty()
             loss.backward()
             optimizer.step()
 
     return (lambda: epoch(_warmup_count(len(x), batch)), epoch)
+
+
+def torch_trainer(x, y, batch):
+    return torch_loop(torch_mlp(init_weights()), x, y, batch)
 
 
 def numpy_trainer(x, y, batch):

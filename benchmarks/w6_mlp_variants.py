@@ -10,7 +10,7 @@ the loss as a PyTorch user writes it), both from the same initial weights.
 import numpy as np
 
 from benchmarks import harness
-from benchmarks.w3_mlp_fit import BATCHES, SIZES, _warmup_count, init_weights, make_data
+from benchmarks.w3_mlp_fit import BATCHES, SIZES, _warmup_count, init_weights, make_data, torch_loop
 
 SAMPLES, QUICK_SAMPLES = 20_000, 6_000
 L2 = 1e-4
@@ -73,24 +73,14 @@ def torch_trainer(variant, x, y, batch):
     import torch
 
     model = torch_variant(variant).train()
-    kernels = [module.weight for module in model if isinstance(module, torch.nn.Linear)]
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    penalized = variant == "L2 kernel regularizer"
+    penalty = None
+    if variant == "L2 kernel regularizer":
+        kernels = [module.weight for module in model if isinstance(module, torch.nn.Linear)]
 
-    def epoch(count=len(x)):
-        order = torch.randperm(count)
-        for start in range(0, count, batch):
-            index = order[start:start + batch]
-            optimizer.zero_grad()
-            loss = loss_fn(model(tx[index]), ty[index])
-            if penalized:
-                loss = loss + L2 * sum(kernel.pow(2).sum() for kernel in kernels)
-            loss.backward()
-            optimizer.step()
+        def penalty():
+            return L2 * sum(kernel.pow(2).sum() for kernel in kernels)
 
-    return (lambda: epoch(_warmup_count(len(x), batch)), epoch)
+    return torch_loop(model, x, y, batch, penalty)
 
 
 def _check_same_model(variant, x):
