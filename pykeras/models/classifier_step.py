@@ -82,7 +82,6 @@ class ClassifierStep:
         compiled.update_state(y, logits, None, loss)
         return True
 
-
     def _add_penalties(self, model, loss, grads):
         """The loss with the weight penalties added as the generic step adds them; their
         gradients added into ``grads`` (the chain's, which are this step's own buffers)."""
