@@ -293,3 +293,12 @@ def test_index_results_are_int32_as_in_keras():
     assert ops.argmin(x).dtype == "int32" and int(ops.argmin(x)) == 4
     assert ops.arange(5).dtype == "int32" and ops.arange(0.0, 1.0, 0.5).dtype == "float32"
     assert ops.arange(3, dtype="int64").dtype == "int64"
+
+
+def test_convert_to_numpy_copies_a_tensor_and_converts_the_rest():
+    variable = keras.Variable(np.ones((2, 2), np.float32))
+    array = ops.convert_to_numpy(variable)
+    variable.assign(np.zeros((2, 2), np.float32))
+    np.testing.assert_array_equal(array, np.ones((2, 2)))  # a copy, not a view of the variable
+    assert ops.convert_to_numpy([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert ops.convert_to_numpy(ops.convert_to_tensor([1.5])).dtype == np.float32

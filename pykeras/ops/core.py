@@ -11,7 +11,7 @@ from pykeras.ops.tape import needs_gradient, record, state
 from pykeras.tensor import FLOAT, Tensor, Variable, as_array
 
 __all__ = [
-    "convert_to_tensor", "cast", "stop_gradient",
+    "convert_to_tensor", "convert_to_numpy", "cast", "stop_gradient",
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "negative",
     "abs", "square", "sqrt", "exp", "log", "clip", "matmul",
     "sum", "mean", "max", "min", "reshape", "transpose", "expand_dims", "squeeze",
@@ -36,6 +36,12 @@ def convert_to_tensor(x, dtype=None):
     if isinstance(x, Tensor) and (dtype is None or np.dtype(dtype) == x._value.dtype):
         return x
     return Tensor(x, dtype)
+
+
+def convert_to_numpy(x):
+    """``x`` as a numpy array: a Tensor's value copied (as ``Tensor.numpy``), anything else as
+    ``numpy.asarray`` makes it."""
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _operand(x):
