@@ -1,16 +1,21 @@
-"""``keras.callbacks``: hooks into ``fit``, ``evaluate`` and ``predict``."""
+"""``keras.callbacks``: hooks into ``fit``, ``evaluate`` and ``predict`` (those ``fit`` does not
+add itself are imported on first use: lazy_exports.py)."""
 from pykeras.callbacks.callback import Callback
 from pykeras.callbacks.callback_list import CallbackList
-from pykeras.callbacks.csv_logger import CSVLogger
-from pykeras.callbacks.early_stopping import EarlyStopping
 from pykeras.callbacks.history import History
-from pykeras.callbacks.lambda_callback import LambdaCallback
-from pykeras.callbacks.learning_rate_scheduler import LearningRateScheduler
-from pykeras.callbacks.model_checkpoint import ModelCheckpoint
-from pykeras.callbacks.monitor_callback import MonitorCallback
 from pykeras.callbacks.progbar_logger import ProgbarLogger
-from pykeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
-from pykeras.callbacks.terminate_on_nan import TerminateOnNaN
+from pykeras.lazy_exports import lazy_exports
+
+_LAZY, __getattr__ = lazy_exports(__name__, {
+    "csv_logger": ("CSVLogger",),
+    "early_stopping": ("EarlyStopping",),
+    "lambda_callback": ("LambdaCallback",),
+    "learning_rate_scheduler": ("LearningRateScheduler",),
+    "model_checkpoint": ("ModelCheckpoint",),
+    "monitor_callback": ("MonitorCallback",),
+    "reduce_lr_on_plateau": ("ReduceLROnPlateau",),
+    "terminate_on_nan": ("TerminateOnNaN",),
+})
 
 __all__ = [
     "CSVLogger",
@@ -26,3 +31,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

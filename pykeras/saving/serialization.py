@@ -5,9 +5,10 @@ Deserializing only ever looks classes up in this registry (built-ins, classes
 registered with ``register_keras_serializable``, and ``custom_objects``): a
 config can never name an arbitrary importable object.
 """
+import importlib
 import threading
 
-_BUILTIN = {}  # class_name -> (module, class)
+_BUILTIN = {}  # class_name -> (Keras module, class, or the pykeras module to import it from)
 _REGISTERED = {}  # "package>name" -> class or function
 # Keras writes these classes under a private module and their own registered name.
 _KERAS_PRIVATE = {"Functional": ("keras.src.models.functional", "Functional")}
@@ -17,6 +18,19 @@ _scope = threading.local()  # the custom_objects of every enclosing custom_objec
 def register_builtin(module, cls):
     _BUILTIN[cls.__name__] = (module, cls)
     return cls
+
+
+def register_builtin_lazily(module, name, source):
+    """A built-in class that ``source`` (a pykeras module) defines, imported when first needed."""
+    _BUILTIN[name] = (module, source)
+
+
+def _builtin(name):
+    """``(Keras module, class)`` of a built-in class, or None."""
+    entry = _BUILTIN.get(name)
+    if entry is not None and isinstance(entry[1], str):
+        entry = _BUILTIN[name] = (entry[0], getattr(importlib.import_module(entry[1]), name))
+    return entry
 
 
 def register_keras_serializable(package="Custom", name=None):
@@ -144,7 +158,7 @@ def get_object(identifier, by_name, deserialize, kind, base=None):
 def serialize_layer(layer):
     """A layer's config in Keras's schema (with ``build_config`` once built)."""
     cls = type(layer)
-    builtin = _BUILTIN.get(cls.__name__)
+    builtin = _builtin(cls.__name__)
     is_builtin = builtin is not None and builtin[1] is cls
     config = {
         "module": builtin[0] if is_builtin else cls.__module__,
@@ -184,7 +198,7 @@ def resolve_class(config, custom_objects=None):
     if registered and registered in _REGISTERED:
         return _REGISTERED[registered]
     if class_name in _BUILTIN and (registered in (None, class_name)):
-        return _BUILTIN[class_name][1]
+        return _builtin(class_name)[1]
     for key, cls in _REGISTERED.items():
         if key.split(">")[-1] == class_name and registered is None:
             return cls
