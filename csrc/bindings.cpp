@@ -5,8 +5,9 @@
 // objects and never converted or copied: a wrong array is a ValueError that names the function, the
 // argument, what was expected and what came ("Received: ...").
 //
-// This file defines the module; the bindings of some areas live in csrc/bindings/ (dense layers, optimizers)
-// and are registered from here, and csrc/bindings/arrays.hpp holds the argument checks they all share.
+// This file defines the module; the bindings of some areas live in csrc/bindings/ (dense layers,
+// normalization, optimizers) and are registered from here, and csrc/bindings/arrays.hpp holds the
+// argument checks they all share.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -17,6 +18,7 @@
 
 #include "bindings/arrays.hpp"
 #include "bindings/dense.hpp"
+#include "bindings/norm.hpp"
 #include "bindings/optim.hpp"
 #include "bindings/targets.hpp"
 #include "common/check.hpp"
@@ -281,5 +283,6 @@ PYBIND11_MODULE(_core, mod) {
           "The ISA in use: the best one this CPU supports, unless set_isa chose another.");
   mod.def("set_isa", &pykeras::gemm::set_isa, py::arg("name"),
           "Force a GEMM ISA (for tests and benchmarks); ValueError if not compiled in or not supported.");
+  pykeras::bind::bind_norm(mod);
   pykeras::bind::bind_optim(mod);
 }

@@ -281,6 +281,79 @@ def test_batch_normalization_training_op_against_numpy_and_finite_differences(sc
     np.testing.assert_allclose(variance, x.var((0, 2)), rtol=1e-5)
 
 
+def test_batch_normalization_of_feature_rows_runs_natively_with_its_gradients(monkeypatch):
+    from op_check import check_op
+
+    from pykeras import _core
+
+    calls = []
+    for name in ("batch_norm_forward", "batch_norm_backward"):
+        native = getattr(_core, name)
+        monkeypatch.setattr(_core, name, lambda *args, native=native, name=name: calls.append(name) or native(*args))
+    # 70 features: two column chunks of the kernel, and a ragged one.
+    x = rng.normal(1.0, 2.0, size=(9, 70)).astype(np.float32)
+    gamma, beta = rng.uniform(0.5, 2.0, size=70).astype(np.float32), rng.normal(size=70).astype(np.float32)
+
+    def reference(x, gamma, beta):
+        x = x.astype(np.float64)
+        return (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3) * gamma + beta
+
+    def op(x, gamma, beta):
+        return keras.ops.nn.batch_normalization_training(x, gamma, beta, -1, 1e-3)[0]
+
+    check_op(op, [x, gamma, beta], reference, rtol=1e-5, atol=1e-5, grad_rtol=5e-2, grad_atol=5e-3)
+    assert "batch_norm_forward" in calls and "batch_norm_backward" in calls
+    _, mean, variance = keras.ops.nn.batch_normalization_training(x, None, None, 1, 1e-3)
+    np.testing.assert_allclose(mean, x.astype(np.float64).mean(0), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(variance, x.astype(np.float64).var(0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_batch_normalization_has_the_same_bits_on_any_thread_count(threads):
+    from pykeras import _core, config
+
+    x = rng.normal(size=(300, 257)).astype(np.float32)
+    dy = rng.normal(size=(300, 257)).astype(np.float32)
+    gamma = rng.uniform(0.5, 2.0, size=257).astype(np.float32)
+
+    def run():
+        outs = [np.empty_like(x), np.empty_like(x)] + [np.empty(257, np.float32) for _ in range(3)]
+        _core.batch_norm_forward(x, gamma, None, 1e-3, *outs)
+        grads = [np.empty_like(x), np.empty(257, np.float32), np.empty(257, np.float32)]
+        _core.batch_norm_backward(dy, outs[1], gamma, outs[4], *grads)
+        return outs + grads
+
+    saved = config.get_num_threads()
+    try:
+        config.set_num_threads(1)
+        one = run()
+        config.set_num_threads(threads)
+        for got, want in zip(run(), one):
+            np.testing.assert_array_equal(got, want)
+    finally:
+        config.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"x": np.ones(4, np.float32)}, "'x' must be 2-D"),
+    ({"gamma": np.ones(3, np.float32)}, r"'gamma' must have shape \(5,\) or be None"),
+    ({"out": np.ones((4, 5), np.float64)}, "'out' must have dtype float32"),
+    ({"mean": np.ones(4, np.float32)}, r"'mean' must have shape \(5,\)"),
+    ({"xhat": "x"}, "'xhat' must not share memory with 'x'"),
+])
+def test_native_batch_normalization_checks_its_arguments(change, message):
+    from pykeras import _core
+
+    args = {"x": np.ones((4, 5), np.float32), "gamma": None, "beta": None, "epsilon": 1e-3,
+            "out": np.empty((4, 5), np.float32), "xhat": np.empty((4, 5), np.float32),
+            "mean": np.empty(5, np.float32), "var": np.empty(5, np.float32), "inv_std": np.empty(5, np.float32)}
+    args.update(change)
+    if isinstance(args["xhat"], str):
+        args["xhat"] = args["x"]
+    with pytest.raises(ValueError, match=message):
+        _core.batch_norm_forward(**args)
+
+
 def test_batch_normalization_gradient_matches_finite_differences():
     from op_check import check_op
 

@@ -345,6 +345,9 @@ def _normalize(x, gamma, beta, stat_axes, param_axes, epsilon):
     tb, vb = (None, None) if beta is None else _array_operand(beta)
     if vx.dtype != FLOAT:
         vx = vx.astype(FLOAT)
+    if (vx.ndim == 2 and stat_axes == (0,) and param_axes == (1,) and vx.flags.c_contiguous
+            and all(v is None or (v.dtype == FLOAT and v.shape == vx.shape[1:]) for v in (vg, vb))):
+        return _normalize_features(tx, vx, tg, vg, tb, vb, epsilon)
     shape = tuple(vx.shape[a] if a in param_axes else 1 for a in range(vx.ndim))  # gamma's, against x
     summed = tuple(a for a in range(vx.ndim) if a not in param_axes)  # what gamma's gradient sums over
     mean = vx.mean(axis=stat_axes, keepdims=True)
@@ -374,6 +377,29 @@ def _normalize(x, gamma, beta, stat_axes, param_axes, epsilon):
 
         record(result, (tx, tg, tb), backward)
     return result, mean, variance
+
+
+def _normalize_features(tx, vx, tg, vg, tb, vb, epsilon):
+    """``_normalize`` of a batch of feature rows per feature (BatchNormalization after a Dense):
+    two native passes each way, the sums in double."""
+    n = vx.shape[1]
+    out, normalized = np.empty_like(vx), np.empty_like(vx)
+    mean, variance, inv_std = np.empty(n, FLOAT), np.empty(n, FLOAT), np.empty(n, FLOAT)
+    _core.batch_norm_forward(vx, vg, vb, epsilon, out, normalized, mean, variance, inv_std)
+    result = wrap(out)
+    if state.tapes and (tx is not None or tg is not None or tb is not None):
+        need_x = needs_gradient(tx)
+
+        def backward(g):
+            g = np.ascontiguousarray(g, dtype=FLOAT)
+            dx = np.empty_like(g) if need_x else None
+            dgamma = np.empty(n, FLOAT) if vg is not None else None
+            dbeta = np.empty(n, FLOAT) if vb is not None else None
+            _core.batch_norm_backward(g, normalized, vg, inv_std, dx, dgamma, dbeta)
+            return (dx, dgamma, dbeta)
+
+        record(result, (tx, tg, tb), backward)
+    return result, mean.reshape(1, n), variance.reshape(1, n)
 
 
 def batch_normalization_training(x, gamma, beta, axis, epsilon):

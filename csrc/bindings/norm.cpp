@@ -1,0 +1,101 @@
+#include "bindings/norm.hpp"
+
+#include <pybind11/numpy.h>
+
+#include "bindings/arrays.hpp"
+#include "norm/batch_norm.hpp"
+
+namespace py = pybind11;
+
+namespace pykeras::bind {
+namespace {
+
+// A float32 (n,) vector for a batch of n features, or nullptr for None.
+const float* optional_vector(const char* fn, const char* name, const py::object& obj, int64_t n, py::array& keep) {
+  if (obj.is_none()) return nullptr;
+  keep = f32(fn, name, obj);
+  if (keep.ndim() != 1 || keep.shape(0) != n)
+    fail(fn, ": argument '", name, "' must have shape (", n, ",) or be None. Received: ", name, ".shape=",
+         shape_str(keep));
+  return cptr(keep);
+}
+
+// A float32 array of like's shape (ndim 2) or of its feature count (ndim 1); writeable if an output.
+py::array shaped(const char* fn, const char* name, const py::object& obj, const py::array& like, int ndim,
+                 bool output = true) {
+  py::array a = f32(fn, name, obj, output);
+  bool same = a.ndim() == ndim;
+  for (int d = 0; same && d < ndim; ++d) same = a.shape(d) == like.shape(ndim == 2 ? d : 1);
+  if (!same)
+    fail(fn, ": argument '", name, "' must have shape ",
+         ndim == 2 ? shape_str(like) : str_cat("(", like.shape(1), ",)"), ". Received: ", name, ".shape=",
+         shape_str(a));
+  return a;
+}
+
+void batch_norm_forward(py::object x_obj, py::object gamma_obj, py::object beta_obj, float epsilon,
+                        py::object out_obj, py::object xhat_obj, py::object mean_obj, py::object var_obj,
+                        py::object inv_std_obj) {
+  const char* fn = "batch_norm_forward";
+  py::array x = f32(fn, "x", x_obj);
+  expect_ndim(fn, "x", x, 2, "(batch, features)");
+  const int64_t m = x.shape(0), n = x.shape(1);
+  py::array gamma, beta;
+  const float* gp = optional_vector(fn, "gamma", gamma_obj, n, gamma);
+  const float* bp = optional_vector(fn, "beta", beta_obj, n, beta);
+  py::array out = shaped(fn, "out", out_obj, x, 2), xhat = shaped(fn, "xhat", xhat_obj, x, 2);
+  py::array mean = shaped(fn, "mean", mean_obj, x, 1), var = shaped(fn, "var", var_obj, x, 1);
+  py::array inv_std = shaped(fn, "inv_std", inv_std_obj, x, 1);
+  const py::array* outputs[] = {&out, &xhat, &mean, &var, &inv_std};
+  const char* names[] = {"out", "xhat", "mean", "var", "inv_std"};
+  for (int i = 0; i < 5; ++i) {
+    expect_no_overlap(fn, names[i], *outputs[i], "x", x);
+    for (int k = 0; k < i; ++k) expect_no_overlap(fn, names[i], *outputs[i], names[k], *outputs[k]);
+  }
+  const float* xp = cptr(x);
+  float *op = mptr(out), *hp = mptr(xhat), *mp = mptr(mean), *vp = mptr(var), *sp = mptr(inv_std);
+  py::gil_scoped_release release;
+  pykeras::batch_norm_forward(m, n, xp, gp, bp, epsilon, op, hp, mp, vp, sp);
+}
+
+void batch_norm_backward(py::object dy_obj, py::object xhat_obj, py::object gamma_obj, py::object inv_std_obj,
+                         py::object dx_obj, py::object dgamma_obj, py::object dbeta_obj) {
+  const char* fn = "batch_norm_backward";
+  py::array dy = f32(fn, "dy", dy_obj);
+  expect_ndim(fn, "dy", dy, 2, "(batch, features)");
+  const int64_t m = dy.shape(0), n = dy.shape(1);
+  py::array xhat = shaped(fn, "xhat", xhat_obj, dy, 2, false);
+  py::array gamma, inv_std;
+  const float* gp = optional_vector(fn, "gamma", gamma_obj, n, gamma);
+  const float* sp = optional_vector(fn, "inv_std", inv_std_obj, n, inv_std);
+  if (sp == nullptr) fail(fn, ": argument 'inv_std' must be a float32 array of shape (", n, ",). Received: None");
+  float *dxp = nullptr, *dgp = nullptr, *dbp = nullptr;
+  py::array dx, dgamma, dbeta;
+  if (!dx_obj.is_none()) {
+    dx = shaped(fn, "dx", dx_obj, dy, 2);
+    expect_no_overlap(fn, "dx", dx, "dy", dy);
+    expect_no_overlap(fn, "dx", dx, "xhat", xhat);
+    dxp = mptr(dx);
+  }
+  if (!dgamma_obj.is_none()) dgp = mptr(dgamma = shaped(fn, "dgamma", dgamma_obj, dy, 1));
+  if (!dbeta_obj.is_none()) dbp = mptr(dbeta = shaped(fn, "dbeta", dbeta_obj, dy, 1));
+  const float *dyp = cptr(dy), *hp = cptr(xhat);
+  py::gil_scoped_release release;
+  pykeras::batch_norm_backward(m, n, dyp, hp, gp, sp, dxp, dgp, dbp);
+}
+
+}  // namespace
+
+void bind_norm(py::module_& mod) {
+  mod.def("batch_norm_forward", &batch_norm_forward, py::arg("x"), py::arg("gamma"), py::arg("beta"),
+          py::arg("epsilon"), py::arg("out"), py::arg("xhat"), py::arg("mean"), py::arg("var"), py::arg("inv_std"),
+          "BatchNormalization in training over the rows of a float32 (batch, features) x: per feature the mean "
+          "and biased variance (summed in double), inv_std = 1 / sqrt(var + epsilon), xhat = (x - mean) * "
+          "inv_std and out = xhat * gamma + beta (gamma, beta may be None). Writes every output.");
+  mod.def("batch_norm_backward", &batch_norm_backward, py::arg("dy"), py::arg("xhat"), py::arg("gamma"),
+          py::arg("inv_std"), py::arg("dx"), py::arg("dgamma"), py::arg("dbeta"),
+          "The gradient of batch_norm_forward's out: dbeta = sum(dy), dgamma = sum(dy * xhat) over the batch, and "
+          "dx = inv_std * (d - mean(d) - xhat * mean(d * xhat)) with d = dy * gamma; each output may be None.");
+}
+
+}  // namespace pykeras::bind
