@@ -302,3 +302,18 @@ def test_convert_to_numpy_copies_a_tensor_and_converts_the_rest():
     np.testing.assert_array_equal(array, np.ones((2, 2)))  # a copy, not a view of the variable
     assert ops.convert_to_numpy([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
     assert ops.convert_to_numpy(ops.convert_to_tensor([1.5])).dtype == np.float32
+
+
+@pytest.mark.parametrize("value", [np.float32(1.25), np.array(-0.5, np.float32), 2, -3.0])
+def test_activations_computed_in_place_take_scalars_and_0d_arrays(value):
+    x = float(value)
+    exact = 0.5 * x * math.erfc(-x / math.sqrt(2))
+    tanh_form = 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    assert float(ops.gelu(value, approximate=False)) == pytest.approx(exact, rel=1e-6)
+    assert float(ops.gelu(value)) == pytest.approx(tanh_form, rel=1e-4)  # 1 + tanh cancels in float32
+    assert float(ops.sigmoid(value)) == pytest.approx(1 / (1 + math.exp(-x)), rel=1e-6)
+    variable = keras.Variable(np.array(x, np.float32))
+    with keras.GradientTape() as tape:
+        out = ops.gelu(variable, approximate=False)
+    slope = 0.5 * math.erfc(-x / math.sqrt(2)) + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    assert float(tape.gradient(out, variable)) == pytest.approx(slope, rel=1e-5)

@@ -148,11 +148,12 @@ def _erfc(z):
 
 def _normal_cdf(v):
     v = np.asarray(v, dtype=np.float64)
-    z = np.abs(v)
+    flat = v.reshape(-1)  # 1-D, so every in-place step has an array to write (numpy gives 0-d results as scalars)
+    z = np.abs(flat)
     z /= math.sqrt(2.0)
     tail = _erfc(z)
     tail *= 0.5
-    return np.where(v >= 0, 1.0 - tail, tail)
+    return np.where(flat >= 0, 1.0 - tail, tail).reshape(v.shape)
 
 
 _GELU_C = math.sqrt(2.0 / math.pi)
