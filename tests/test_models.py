@@ -387,3 +387,15 @@ def test_the_batch_normalization_op_against_numpy_with_gradients():
     plain = keras.ops.batch_normalization(x, mean, variance, axis=-2).numpy()
     np.testing.assert_allclose(plain, (x - mean.reshape(1, 3, 1)) / np.sqrt(variance.reshape(1, 3, 1) + 1e-3),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_native_batch_normalization_backward_checks_its_arguments():
+    from pykeras import _core
+
+    dy, xhat = np.ones((4, 5), np.float32), np.ones((4, 5), np.float32)
+    with pytest.raises(ValueError, match="'inv_std' must be a numpy array of dtype float32"):
+        _core.batch_norm_backward(dy, xhat, None, None, None, None, None)
+    with pytest.raises(ValueError, match=r"'xhat' must have shape \(4, 5\)"):
+        _core.batch_norm_backward(dy, xhat[:2], None, np.ones(5, np.float32), None, None, None)
+    with pytest.raises(ValueError, match="'dx' must not share memory with 'dy'"):
+        _core.batch_norm_backward(dy, xhat, None, np.ones(5, np.float32), dy, None, None)

@@ -65,10 +65,10 @@ void batch_norm_backward(py::object dy_obj, py::object xhat_obj, py::object gamm
   expect_ndim(fn, "dy", dy, 2, "(batch, features)");
   const int64_t m = dy.shape(0), n = dy.shape(1);
   py::array xhat = shaped(fn, "xhat", xhat_obj, dy, 2, false);
-  py::array gamma, inv_std;
+  py::array gamma;
   const float* gp = optional_vector(fn, "gamma", gamma_obj, n, gamma);
-  const float* sp = optional_vector(fn, "inv_std", inv_std_obj, n, inv_std);
-  if (sp == nullptr) fail(fn, ": argument 'inv_std' must be a float32 array of shape (", n, ",). Received: None");
+  py::array inv_std = shaped(fn, "inv_std", inv_std_obj, dy, 1, false);
+  const float* sp = cptr(inv_std);
   float *dxp = nullptr, *dgp = nullptr, *dbp = nullptr;
   py::array dx, dgamma, dbeta;
   if (!dx_obj.is_none()) {
