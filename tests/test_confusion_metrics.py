@@ -143,3 +143,22 @@ def test_fit_logs_them_by_name_and_configs_round_trip():
     for metric in (keras.metrics.AUC(curve="PR", thresholds=[0.2, 0.6]), keras.metrics.Precision(top_k=2)):
         config = metric.get_config()
         assert type(metric).from_config(config).get_config() == config
+
+
+@pytest.mark.parametrize("shape", [(40,), (12, 3)])
+def test_one_threshold_counts_equal_the_general_path(shape):
+    # The unweighted one-threshold count (Precision's and Recall's default) against the sorted
+    # cumulative sums every other case takes, with NaN and predictions exactly at the threshold.
+    from pykeras.metrics.confusion import confusion_counts
+
+    rng = np.random.default_rng(11)
+    y_pred = rng.uniform(size=shape).astype(np.float32)
+    y_pred.flat[:6] = [0.5, 0.5, np.nan, 0.0, 1.0, 0.5]
+    y_true = rng.integers(0, 2, size=shape)
+    one = confusion_counts(y_true, y_pred, np.array([0.5], np.float32))
+    general = confusion_counts(y_true, y_pred, np.array([0.5, 0.9], np.float32))
+    for got, want in zip(one, general):
+        assert got.dtype == np.float64 and got.shape == (1,)
+        assert got[0] == want[0]
+    above = np.nan_to_num(y_pred, nan=-1) > 0.5
+    assert one[0][0] == np.sum(above & (y_true != 0))

@@ -48,10 +48,19 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None,
                              f"(num_samples, num_classes), found shape: {y_pred.shape}")
         y_true, y_pred, weight = y_true[..., class_id], y_pred[..., class_id], weight[..., class_id]
     positive = (y_true != 0).ravel()
+    scores = y_pred.ravel()
+    if sample_weight is None and len(thresholds) == 1:
+        # Precision's and Recall's default: one threshold, unit weights. Counting gives the same
+        # (whole) numbers as the cumulative sums below, in a third of the numpy calls.
+        above = scores > thresholds[0]  # NaN > t is False: never predicted positive
+        tp = np.count_nonzero(above & positive)
+        fp = np.count_nonzero(above) - tp
+        positives = np.count_nonzero(positive)
+        negatives = positive.size - positives
+        return tuple(np.array([v], np.float64) for v in (tp, fp, negatives - fp, positives - tp))
     weight = weight.ravel()
     # Predictions in ascending order; the weight above threshold t is the total less the
     # cumulative weight up to the last prediction <= t: one sort, not a thresholds x samples table.
-    scores = y_pred.ravel()
     scores = np.where(np.isnan(scores), -np.inf, scores)  # NaN > t is False: never predicted positive
     order = np.argsort(scores, kind="stable")
     ranked = scores[order]
