@@ -93,3 +93,54 @@ def test_the_op_defaults_and_rms_scaling_as_keras():
         rms = keras.ops.layer_normalization(X, gamma, axis=-1, epsilon=0.1, rms_scaling=True).numpy()
     x = X.astype(np.float64)  # Keras divides by the root of the variance, uncentered x
     np.testing.assert_allclose(rms, x / np.sqrt(x.var(axis=2, keepdims=True) + 0.1) * gamma, rtol=1e-5, atol=1e-5)
+
+
+def test_rows_of_features_take_the_native_kernels_with_their_gradients(monkeypatch):
+    from pykeras import _core
+
+    calls = []
+    for name in ("layer_norm_forward", "layer_norm_backward"):
+        native = getattr(_core, name)
+        monkeypatch.setattr(_core, name, lambda *args, native=native, name=name: calls.append(name) or native(*args))
+    x = (rng.normal(size=(6, 70)) * 3 + 1).astype(np.float32)  # 70 features: two column chunks, a ragged one
+    gamma, beta = rng.uniform(0.5, 2, size=70).astype(np.float32), rng.normal(size=70).astype(np.float32)
+    check_op(lambda x, g, b: keras.ops.layer_normalization(x, g, b, epsilon=0.01), [x, gamma, beta],
+             lambda x, g, b: _normalized(x, (1,), 0.01, g, b), rtol=1e-5, atol=1e-5, grad_rtol=5e-2, grad_atol=5e-3)
+    assert "layer_norm_forward" in calls and "layer_norm_backward" in calls
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_layer_normalization_has_the_same_bits_on_any_thread_count(threads):
+    from pykeras import _core, config
+
+    x, dy = rng.normal(size=(400, 257)).astype(np.float32), rng.normal(size=(400, 257)).astype(np.float32)
+    gamma = rng.uniform(0.5, 2.0, size=257).astype(np.float32)
+
+    def run():
+        outs = [np.empty_like(x), np.empty_like(x)] + [np.empty(400, np.float32) for _ in range(3)]
+        _core.layer_norm_forward(x, gamma, None, 1e-3, *outs)
+        grads = [np.empty_like(x), np.empty(257, np.float32), np.empty(257, np.float32)]
+        _core.layer_norm_backward(dy, outs[1], gamma, outs[4], *grads)
+        return outs + grads
+
+    saved = config.get_num_threads()
+    try:
+        config.set_num_threads(1)
+        one = run()
+        config.set_num_threads(threads)
+        for got, want in zip(run(), one):
+            np.testing.assert_array_equal(got, want)
+    finally:
+        config.set_num_threads(saved)
+
+
+def test_native_layer_normalization_wants_one_statistic_per_row():
+    from pykeras import _core
+
+    x = np.ones((4, 5), np.float32)
+    outs = [np.empty_like(x), np.empty_like(x), np.empty(5, np.float32), np.empty(4, np.float32),
+            np.empty(4, np.float32)]
+    with pytest.raises(ValueError, match=r"layer_norm_forward: argument 'mean' must have shape \(4,\)"):
+        _core.layer_norm_forward(x, None, None, 1e-3, *outs)
+    with pytest.raises(ValueError, match=r"layer_norm_backward: argument 'inv_std' must have shape \(4,\)"):
+        _core.layer_norm_backward(x, x, None, np.ones(5, np.float32), None, None, None)

@@ -346,9 +346,9 @@ def _normalize(x, gamma, beta, stat_axes, param_axes, epsilon):
     tb, vb = (None, None) if beta is None else _array_operand(beta)
     if vx.dtype != FLOAT:
         vx = vx.astype(FLOAT)
-    if (vx.ndim == 2 and stat_axes == (0,) and param_axes == (1,) and vx.flags.c_contiguous
+    if (vx.ndim == 2 and param_axes == (1,) and stat_axes in ((0,), (1,)) and vx.flags.c_contiguous
             and all(v is None or (v.dtype == FLOAT and v.shape == vx.shape[1:]) for v in (vg, vb))):
-        return _normalize_features(tx, vx, tg, vg, tb, vb, epsilon)
+        return _normalize_rows(tx, vx, tg, vg, tb, vb, epsilon, per_feature=stat_axes == (0,))
     shape = tuple(vx.shape[a] if a in param_axes else 1 for a in range(vx.ndim))  # gamma's, against x
     summed = tuple(a for a in range(vx.ndim) if a not in param_axes)  # what gamma's gradient sums over
     mean = vx.mean(axis=stat_axes, keepdims=True)
@@ -380,13 +380,17 @@ def _normalize(x, gamma, beta, stat_axes, param_axes, epsilon):
     return result, mean, variance
 
 
-def _normalize_features(tx, vx, tg, vg, tb, vb, epsilon):
-    """``_normalize`` of a batch of feature rows per feature (BatchNormalization after a Dense):
-    two native passes each way, the sums in double."""
-    n = vx.shape[1]
+def _normalize_rows(tx, vx, tg, vg, tb, vb, epsilon, per_feature):
+    """``_normalize`` of a batch of feature rows, with gamma and beta per feature: the statistics
+    per feature (BatchNormalization after a Dense) or per row (LayerNormalization over the last
+    axis). Two native passes each way, the sums in double."""
+    m, n = vx.shape
+    forward, backward_kernel = ((_core.batch_norm_forward, _core.batch_norm_backward) if per_feature
+                                else (_core.layer_norm_forward, _core.layer_norm_backward))
     out, normalized = np.empty_like(vx), np.empty_like(vx)
-    mean, variance, inv_std = np.empty(n, FLOAT), np.empty(n, FLOAT), np.empty(n, FLOAT)
-    _core.batch_norm_forward(vx, vg, vb, epsilon, out, normalized, mean, variance, inv_std)
+    count = n if per_feature else m
+    mean, variance, inv_std = np.empty(count, FLOAT), np.empty(count, FLOAT), np.empty(count, FLOAT)
+    forward(vx, vg, vb, epsilon, out, normalized, mean, variance, inv_std)
     result = wrap(out)
     if state.tapes and (tx is not None or tg is not None or tb is not None):
         need_x = needs_gradient(tx)
@@ -396,11 +400,12 @@ def _normalize_features(tx, vx, tg, vg, tb, vb, epsilon):
             dx = np.empty_like(g) if need_x else None
             dgamma = np.empty(n, FLOAT) if vg is not None else None
             dbeta = np.empty(n, FLOAT) if vb is not None else None
-            _core.batch_norm_backward(g, normalized, vg, inv_std, dx, dgamma, dbeta)
+            backward_kernel(g, normalized, vg, inv_std, dx, dgamma, dbeta)
             return (dx, dgamma, dbeta)
 
         record(result, (tx, tg, tb), backward)
-    return result, mean.reshape(1, n), variance.reshape(1, n)
+    shape = (1, n) if per_feature else (m, 1)
+    return result, mean.reshape(shape), variance.reshape(shape)
 
 
 def batch_normalization_training(x, gamma, beta, axis, epsilon):
