@@ -109,18 +109,20 @@ def test_rows_of_features_take_the_native_kernels_with_their_gradients(monkeypat
     assert "layer_norm_forward" in calls and "layer_norm_backward" in calls
 
 
+@pytest.mark.parametrize("kind, statistics", [("batch_norm", 257), ("layer_norm", 400)])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_native_layer_normalization_has_the_same_bits_on_any_thread_count(threads):
+def test_native_normalizations_have_the_same_bits_on_any_thread_count(kind, statistics, threads):
+    # Batch normalization has one statistic per feature, layer normalization one per row.
     from pykeras import _core, config
 
     x, dy = rng.normal(size=(400, 257)).astype(np.float32), rng.normal(size=(400, 257)).astype(np.float32)
     gamma = rng.uniform(0.5, 2.0, size=257).astype(np.float32)
 
     def run():
-        outs = [np.empty_like(x), np.empty_like(x)] + [np.empty(400, np.float32) for _ in range(3)]
-        _core.layer_norm_forward(x, gamma, None, 1e-3, *outs)
+        outs = [np.empty_like(x), np.empty_like(x)] + [np.empty(statistics, np.float32) for _ in range(3)]
+        getattr(_core, f"{kind}_forward")(x, gamma, None, 1e-3, *outs)
         grads = [np.empty_like(x), np.empty(257, np.float32), np.empty(257, np.float32)]
-        _core.layer_norm_backward(dy, outs[1], gamma, outs[4], *grads)
+        getattr(_core, f"{kind}_backward")(dy, outs[1], gamma, outs[4], *grads)
         return outs + grads
 
     saved = config.get_num_threads()

@@ -308,32 +308,6 @@ def test_batch_normalization_of_feature_rows_runs_natively_with_its_gradients(mo
     np.testing.assert_allclose(variance, x.astype(np.float64).var(0), rtol=1e-6)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_native_batch_normalization_has_the_same_bits_on_any_thread_count(threads):
-    from pykeras import _core, config
-
-    x = rng.normal(size=(300, 257)).astype(np.float32)
-    dy = rng.normal(size=(300, 257)).astype(np.float32)
-    gamma = rng.uniform(0.5, 2.0, size=257).astype(np.float32)
-
-    def run():
-        outs = [np.empty_like(x), np.empty_like(x)] + [np.empty(257, np.float32) for _ in range(3)]
-        _core.batch_norm_forward(x, gamma, None, 1e-3, *outs)
-        grads = [np.empty_like(x), np.empty(257, np.float32), np.empty(257, np.float32)]
-        _core.batch_norm_backward(dy, outs[1], gamma, outs[4], *grads)
-        return outs + grads
-
-    saved = config.get_num_threads()
-    try:
-        config.set_num_threads(1)
-        one = run()
-        config.set_num_threads(threads)
-        for got, want in zip(run(), one):
-            np.testing.assert_array_equal(got, want)
-    finally:
-        config.set_num_threads(saved)
-
-
 @pytest.mark.parametrize("change, message", [
     ({"x": np.ones(4, np.float32)}, "'x' must be 2-D"),
     ({"gamma": np.ones(3, np.float32)}, r"'gamma' must have shape \(5,\) or be None"),

@@ -5,12 +5,13 @@
 
 #include "common/check.hpp"
 #include "common/threads.hpp"
+#include "norm/feature_sums.hpp"
 
 namespace pykeras {
 namespace {
 // Threads own disjoint chunks of columns; within a chunk every pass reads a row segment at a time
-// (contiguous, vectorisable). 64 columns: a 128- or 256-wide layer still splits between two cores.
-constexpr int64_t kChunk = 64;
+// (contiguous, vectorisable).
+constexpr int64_t kChunk = kFeatureChunk;
 
 template <typename ChunkFn>
 void over_column_chunks(const char* fn, int64_t m, int64_t n, const ChunkFn& chunk) {
@@ -69,15 +70,8 @@ void batch_norm_forward(int64_t m, int64_t n, const float* x, const float* gamma
 void batch_norm_backward(int64_t m, int64_t n, const float* dy, const float* xhat, const float* gamma,
                          const float* inv_std, float* dx, float* dgamma, float* dbeta) {
   over_column_chunks("batch_norm_backward", m, n, [&](int64_t j0, int64_t w) {
-    double sum_dy[kChunk] = {}, sum_dy_xhat[kChunk] = {};
-    for (int64_t i = 0; i < m; ++i) {
-      const float* g = dy + i * n + j0;
-      const float* h = xhat + i * n + j0;
-      for (int64_t j = 0; j < w; ++j) {
-        sum_dy[j] += static_cast<double>(g[j]);
-        sum_dy_xhat[j] += static_cast<double>(g[j]) * static_cast<double>(h[j]);
-      }
-    }
+    double sum_dy[kChunk], sum_dy_xhat[kChunk];
+    feature_sums(m, n, j0, w, dy, xhat, sum_dy, sum_dy_xhat);
     for (int64_t j = 0; j < w; ++j) {
       if (dbeta != nullptr) dbeta[j0 + j] = static_cast<float>(sum_dy[j]);
       if (dgamma != nullptr) dgamma[j0 + j] = static_cast<float>(sum_dy_xhat[j]);

@@ -5,6 +5,7 @@
 
 #include "common/check.hpp"
 #include "common/threads.hpp"
+#include "norm/feature_sums.hpp"
 
 namespace pykeras {
 
@@ -43,21 +44,13 @@ void layer_norm_backward(int64_t m, int64_t n, const float* dy, const float* xha
   check_nonnegative("layer_norm_backward", "n", n);
   const int nt = threads_for_elements(m * n);
   if (dgamma != nullptr || dbeta != nullptr) {
-    // Per feature, over the rows: threads own disjoint column chunks, rows added in order.
-    constexpr int64_t kChunk = 64;
-    const int64_t chunks = (n + kChunk - 1) / kChunk;
+    // Per feature, over the rows: threads own disjoint column chunks.
+    const int64_t chunks = (n + kFeatureChunk - 1) / kFeatureChunk;
 #pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(nt, chunks))) if (nt > 1) schedule(static)
     for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t j0 = c * kChunk, w = std::min(kChunk, n - j0);
-      double sum_dy[kChunk] = {}, sum_dy_xhat[kChunk] = {};
-      for (int64_t i = 0; i < m; ++i) {
-        const float* g = dy + i * n + j0;
-        const float* h = xhat + i * n + j0;
-        for (int64_t j = 0; j < w; ++j) {
-          sum_dy[j] += static_cast<double>(g[j]);
-          sum_dy_xhat[j] += static_cast<double>(g[j]) * static_cast<double>(h[j]);
-        }
-      }
+      const int64_t j0 = c * kFeatureChunk, w = std::min(kFeatureChunk, n - j0);
+      double sum_dy[kFeatureChunk], sum_dy_xhat[kFeatureChunk];
+      feature_sums(m, n, j0, w, dy, xhat, sum_dy, sum_dy_xhat);
       for (int64_t j = 0; j < w; ++j) {
         if (dbeta != nullptr) dbeta[j0 + j] = static_cast<float>(sum_dy[j]);
         if (dgamma != nullptr) dgamma[j0 + j] = static_cast<float>(sum_dy_xhat[j]);
