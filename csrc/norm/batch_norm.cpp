@@ -1,42 +1,20 @@
 #include "norm/batch_norm.hpp"
 
-#include <algorithm>
 #include <cmath>
 
-#include "common/check.hpp"
-#include "common/threads.hpp"
 #include "norm/feature_sums.hpp"
 
 namespace pykeras {
-namespace {
-// Threads own disjoint chunks of columns; within a chunk every pass reads a row segment at a time
-// (contiguous, vectorisable).
-constexpr int64_t kChunk = kFeatureChunk;
-
-template <typename ChunkFn>
-void over_column_chunks(const char* fn, int64_t m, int64_t n, const ChunkFn& chunk) {
-  check_nonnegative(fn, "m", m);
-  check_nonnegative(fn, "n", n);
-  if (n == 0) return;
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  const int nt = static_cast<int>(std::min<int64_t>(threads_for_elements(m * n), chunks));
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t j0 = c * kChunk;
-    chunk(j0, std::min(kChunk, n - j0));
-  }
-}
-}  // namespace
 
 void batch_norm_forward(int64_t m, int64_t n, const float* x, const float* gamma, const float* beta, float eps,
                         float* out, float* xhat, float* mean, float* var, float* inv_std) {
-  over_column_chunks("batch_norm_forward", m, n, [&](int64_t j0, int64_t w) {
-    double sum[kChunk] = {}, squares[kChunk] = {};
+  over_feature_chunks("batch_norm_forward", m, n, [&](int64_t j0, int64_t w) {
+    double sum[kFeatureChunk] = {}, squares[kFeatureChunk] = {};
     for (int64_t i = 0; i < m; ++i) {
       const float* row = x + i * n + j0;
       for (int64_t j = 0; j < w; ++j) sum[j] += static_cast<double>(row[j]);
     }
-    float mu[kChunk], scale[kChunk], shift[kChunk];
+    float mu[kFeatureChunk], scale[kFeatureChunk], shift[kFeatureChunk];
     for (int64_t j = 0; j < w; ++j) mu[j] = m > 0 ? static_cast<float>(sum[j] / static_cast<double>(m)) : 0.0f;
     for (int64_t i = 0; i < m; ++i) {  // the variance about the rounded mean, as the output uses it
       const float* row = x + i * n + j0;
@@ -69,16 +47,12 @@ void batch_norm_forward(int64_t m, int64_t n, const float* x, const float* gamma
 
 void batch_norm_backward(int64_t m, int64_t n, const float* dy, const float* xhat, const float* gamma,
                          const float* inv_std, float* dx, float* dgamma, float* dbeta) {
-  over_column_chunks("batch_norm_backward", m, n, [&](int64_t j0, int64_t w) {
-    double sum_dy[kChunk], sum_dy_xhat[kChunk];
-    feature_sums(m, n, j0, w, dy, xhat, sum_dy, sum_dy_xhat);
-    for (int64_t j = 0; j < w; ++j) {
-      if (dbeta != nullptr) dbeta[j0 + j] = static_cast<float>(sum_dy[j]);
-      if (dgamma != nullptr) dgamma[j0 + j] = static_cast<float>(sum_dy_xhat[j]);
-    }
+  over_feature_chunks("batch_norm_backward", m, n, [&](int64_t j0, int64_t w) {
+    double sum_dy[kFeatureChunk], sum_dy_xhat[kFeatureChunk];
+    feature_sums(m, n, j0, w, dy, xhat, sum_dy, sum_dy_xhat, dgamma, dbeta);
     if (dx == nullptr || m == 0) return;
     // With d = dy * gamma: mean(d) = gamma * sum(dy) / m, mean(d * xhat) = gamma * sum(dy * xhat) / m.
-    float scale[kChunk], mean_d[kChunk], mean_d_xhat[kChunk];
+    float scale[kFeatureChunk], mean_d[kFeatureChunk], mean_d_xhat[kFeatureChunk];
     for (int64_t j = 0; j < w; ++j) {
       scale[j] = gamma != nullptr ? gamma[j0 + j] : 1.0f;
       mean_d[j] = static_cast<float>(scale[j] * sum_dy[j] / static_cast<double>(m));

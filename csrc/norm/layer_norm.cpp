@@ -1,6 +1,5 @@
 #include "norm/layer_norm.hpp"
 
-#include <algorithm>
 #include <cmath>
 
 #include "common/check.hpp"
@@ -44,18 +43,10 @@ void layer_norm_backward(int64_t m, int64_t n, const float* dy, const float* xha
   check_nonnegative("layer_norm_backward", "n", n);
   const int nt = threads_for_elements(m * n);
   if (dgamma != nullptr || dbeta != nullptr) {
-    // Per feature, over the rows: threads own disjoint column chunks.
-    const int64_t chunks = (n + kFeatureChunk - 1) / kFeatureChunk;
-#pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(nt, chunks))) if (nt > 1) schedule(static)
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t j0 = c * kFeatureChunk, w = std::min(kFeatureChunk, n - j0);
+    over_feature_chunks("layer_norm_backward", m, n, [&](int64_t j0, int64_t w) {
       double sum_dy[kFeatureChunk], sum_dy_xhat[kFeatureChunk];
-      feature_sums(m, n, j0, w, dy, xhat, sum_dy, sum_dy_xhat);
-      for (int64_t j = 0; j < w; ++j) {
-        if (dbeta != nullptr) dbeta[j0 + j] = static_cast<float>(sum_dy[j]);
-        if (dgamma != nullptr) dgamma[j0 + j] = static_cast<float>(sum_dy_xhat[j]);
-      }
-    }
+      feature_sums(m, n, j0, w, dy, xhat, sum_dy, sum_dy_xhat, dgamma, dbeta);
+    });
   }
   if (dx == nullptr || n == 0) return;
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
