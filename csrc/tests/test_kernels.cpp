@@ -219,6 +219,10 @@ int main() {
       // Several blocks of rows, the last one ragged.
       for (int64_t m : {256, 257, 600}) run_split_case(rng, m, 33, 785, cases++ % 2 == 0);
     }
+    // A few rows on four threads: each half in two column parts, the last one ragged.
+    pykeras::set_num_threads(4);
+    for (int64_t m : {1, 4})
+      for (int64_t n : {80, 256}) run_split_case(rng, m, n, 2048, cases++ % 2 == 0);
   }
   std::printf("%d cases, %d failures\n", cases, failures);
   return failures ? 1 : 0;
