@@ -208,11 +208,13 @@ void scatter_add_rows(py::object dst_obj, py::object index_obj, py::object src_o
 // A mean cross-entropy of 2-D logits (softmax_cross_entropy, or sigmoid_cross_entropy when binary) and,
 // if dlogits is given, its gradient.
 double logits_cross_entropy(const char* fn, py::object logits_obj, py::object labels_obj, py::object dlogits_obj,
-                            float grad_scale, bool binary) {
+                            float grad_scale, py::object weights_obj, bool binary) {
   py::array logits = f32(fn, "logits", logits_obj);
   expect_ndim(fn, "logits", logits, 2, binary ? "(batch, logits)" : "(batch, classes)");
   const int64_t m = logits.shape(0), c = logits.shape(1);
   const Targets targets = targets_of(fn, labels_obj, m, c, binary);
+  py::array weights;
+  const float* wp = row_weights_of(fn, weights_obj, m, weights);
   float* gp = nullptr;
   py::array dlogits;
   if (!dlogits_obj.is_none()) {
@@ -222,19 +224,23 @@ double logits_cross_entropy(const char* fn, py::object logits_obj, py::object la
            ". Received: dlogits.shape=", shape_str(dlogits));
     expect_no_overlap(fn, "dlogits", dlogits, "logits", logits, true);
     expect_no_overlap(fn, "dlogits", dlogits, "labels", targets.array);
+    if (wp != nullptr) expect_no_overlap(fn, "dlogits", dlogits, "row_weights", weights);
     gp = mptr(dlogits);
   }
   const float* lp = cptr(logits);
   py::gil_scoped_release release;
-  return with_targets(targets, [&](auto typed) { return pykeras::logits_loss(m, c, lp, typed, gp, grad_scale); });
+  return with_targets(targets,
+                      [&](auto typed) { return pykeras::logits_loss(m, c, lp, typed, gp, grad_scale, wp); });
 }
 
-double softmax_cross_entropy(py::object logits, py::object labels, py::object dlogits, float grad_scale) {
-  return logits_cross_entropy("softmax_cross_entropy", logits, labels, dlogits, grad_scale, false);
+double softmax_cross_entropy(py::object logits, py::object labels, py::object dlogits, float grad_scale,
+                             py::object row_weights) {
+  return logits_cross_entropy("softmax_cross_entropy", logits, labels, dlogits, grad_scale, row_weights, false);
 }
 
-double sigmoid_cross_entropy(py::object logits, py::object targets, py::object dlogits, float grad_scale) {
-  return logits_cross_entropy("sigmoid_cross_entropy", logits, targets, dlogits, grad_scale, true);
+double sigmoid_cross_entropy(py::object logits, py::object targets, py::object dlogits, float grad_scale,
+                             py::object row_weights) {
+  return logits_cross_entropy("sigmoid_cross_entropy", logits, targets, dlogits, grad_scale, row_weights, true);
 }
 
 }  // namespace
@@ -258,15 +264,16 @@ PYBIND11_MODULE(_core, mod) {
           "out (n,) = column sums of dy (m, n), in a fixed order.");
   pykeras::bind::bind_dense(mod);
   mod.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
-          py::arg("dlogits"), py::arg("grad_scale"),
+          py::arg("dlogits"), py::arg("grad_scale"), py::arg("row_weights") = py::none(),
           "Mean softmax cross-entropy against labels (int32/int64, (batch,)) or class probabilities t "
           "(float32, (batch, classes)); writes grad_scale * (softmax * sum(t) - t) / m to dlogits if given "
-          "(t the labels' one-hot rows).");
+          "(t the labels' one-hot rows). row_weights (float32, (batch,)) multiply each row's loss and "
+          "gradient.");
   mod.def("sigmoid_cross_entropy", &sigmoid_cross_entropy, py::arg("logits"), py::arg("labels"),
-          py::arg("dlogits"), py::arg("grad_scale"),
+          py::arg("dlogits"), py::arg("grad_scale"), py::arg("row_weights") = py::none(),
           "Mean over all entries of softplus(z) - t z for logits z and float32 targets t of the same shape "
           "(the binary cross-entropy from logits); writes grad_scale * (sigmoid(z) - t) / z.size to dlogits "
-          "if given.");
+          "if given. row_weights (float32, (batch,)) multiply each row's mean and gradient.");
   mod.def("take_rows", &take_rows, py::arg("x"), py::arg("index"),
           "x[index] for a C-contiguous numeric array x and an int64 index with values in [0, len(x)) "
           "(IndexError otherwise): a new array, the rows copied by threads.");

@@ -574,6 +574,57 @@ def test_weight_regularizers_train_on_the_fused_step_with_the_generic_steps_bits
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("weighting", ["sample_weight", "column of weights", "class_weight", "binary class_weight"])
+def test_sample_weights_train_on_the_fused_step_with_the_generic_steps_bits(weighting, monkeypatch):
+    binary = weighting.startswith("binary")
+    x = RNG.normal(size=(60, 20)).astype(np.float32)
+    y = RNG.integers(0, 2 if binary else 4, 60)
+    weights = RNG.uniform(0, 3, 60).astype(np.float32)
+    given = {"sample_weight": {"sample_weight": weights},
+             "column of weights": {"sample_weight": weights[:, None].astype(np.float64)},
+             "class_weight": {"class_weight": {0: 1.0, 1: 4.0, 2: 0.5, 3: 2.0}},
+             "binary class_weight": {"class_weight": {0: 1.0, 1: 9.0}}}[weighting]
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        keras.utils.set_random_seed(8)
+        model = kind([keras.Input(shape=(20,)), keras.layers.Dense(12, activation="relu"),
+                      keras.layers.Dense(1 if binary else 4, activation="sigmoid" if binary else "softmax")])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                      loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+                      metrics=["accuracy"], weighted_metrics=["accuracy"])
+        steps = _count_fused_steps(monkeypatch)
+        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, validation_split=0.2, verbose=0, **given)
+        results.append((history.history, model.get_weights(), len(steps)))
+    # 6 steps an epoch: the first builds the compiled loss on the generic path, the rest are fused.
+    assert [count for _, _, count in results] == [17, 0]
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_weighted_fused_step_equals_the_numpy_formulas(monkeypatch):
+    """One step of SGD(1) on a linear classifier with row weights, derived by hand in float64."""
+    x = RNG.normal(size=(5, 3)).astype(np.float32)
+    y = np.array([0, 1, 1, 0, 1])
+    weights = np.array([0.5, 2.0, 0.0, 1.0, 3.0], np.float32)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(1.0),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.train_on_batch(x[:1], y[:1])  # builds the compiled loss: the next step is fused
+    kernel, bias = (w.astype(np.float64) for w in model.get_weights())
+    steps = _count_fused_steps(monkeypatch)
+    loss = model.train_on_batch(x, y, sample_weight=weights)
+    assert steps == [1]
+    logits = x.astype(np.float64) @ kernel + bias
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    w = weights.astype(np.float64)[:, None]
+    assert loss == pytest.approx(float((w[:, 0] * -np.log(p[np.arange(5), y])).mean()), rel=1e-6)
+    dlogits = w * (p - np.eye(2)[y]) / 5
+    np.testing.assert_allclose(model.get_weights()[0], kernel - x.T @ dlogits, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.get_weights()[1], bias - dlogits.sum(0), rtol=1e-5, atol=1e-6)
+
+
 def test_a_model_the_fused_step_does_not_take_is_checked_once_per_fit(monkeypatch):
     from pykeras.models import classifier_step
 
@@ -613,6 +664,10 @@ def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
          r"dropout\[0\] arrays must have shape \(3, 3\)"),
         ({"dropout": [(np.ones((3, 3), np.float64), np.ones((3, 3), np.float32))]}, "'keep' must have dtype float32"),
         ({"dropout": "dropped is hidden"}, "must not share memory"),
+        ({"row_weights": np.ones(2, np.float32)},
+         r"'row_weights' must have shape \(3,\), one weight per row. Received: row_weights.shape=\(2,\)"),
+        ({"row_weights": np.ones(3, np.float64)}, "'row_weights' must have dtype float32"),
+        ({"row_weights": "dlogits' first entries"}, "must not share memory"),
     ],
 )
 @pytest.mark.parametrize("prepared", [False, True])
@@ -627,11 +682,13 @@ def test_native_classifier_gradients_checks_its_arguments(args, message, prepare
         call["dlogits"] = logits
     if isinstance(call.get("dropout"), str):
         call["dropout"] = [(np.ones((3, 3), np.float32), call["hidden"][0])]
+    if isinstance(call.get("row_weights"), str):
+        call["row_weights"] = call["dlogits"].reshape(-1)[:3]
     with pytest.raises(ValueError, match=message):
         given = _core.DenseLayers(layers) if prepared else layers
         _core.dense_chain_loss_gradients(np.ones((3, 4), np.float32), given, call["labels"], call["hidden"],
                                          call["logits"], call["dlogits"], call["grads"], call.get("dropout"),
-                                         call.get("loss", "softmax"))
+                                         call.get("loss", "softmax"), call.get("row_weights"))
 
 
 # ------------------------------------------------------------------ functional chains

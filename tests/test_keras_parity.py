@@ -83,6 +83,27 @@ def test_mse_regression_with_sample_weights_matches_keras():
         np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-4, err_msg=key)
 
 
+@pytest.mark.parametrize("weighting", ["class_weight", "sample_weight"])
+def test_weighted_classifier_trains_like_keras(weighting):
+    """Row weights on the fused classifier step: the weighted loss, metrics and weights of Keras."""
+    x, y = spirals(samples_per_class=64, seed=7)
+    weights = np.random.default_rng(2).uniform(0.0, 3.0, size=len(y)).astype(np.float32)
+    given = {"class_weight": {0: 1.0, 1: 3.0, 2: 0.5}} if weighting == "class_weight" else {"sample_weight": weights}
+    ours, theirs = _build(pykeras, False), _build(reference, False)
+    theirs.set_weights(ours.get_weights())
+    histories = []
+    for model, library in ((ours, pykeras), (theirs, reference)):
+        model.compile(optimizer=library.optimizers.Adam(0.01),
+                      loss=library.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"], weighted_metrics=["accuracy"])
+        histories.append(model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, **given).history)
+    assert sorted(histories[0]) == sorted(histories[1])
+    for key in histories[1]:
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-4, atol=1e-5, err_msg=key)
+    for mine, keras_weight in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-5)
+
+
 def test_regularizers_and_constraints_train_like_keras(tmp_path):
     x, y = spirals(samples_per_class=32, seed=5)
     models = []

@@ -285,65 +285,109 @@ def test_loss_is_differentiable_when_y_pred_comes_from_a_layer():
 
 # ------------------------------------------------------- fused vs composed
 
-def _fused_and_composed(loss, op_name, y_true, logits, monkeypatch):
+def _fused_and_composed(loss, op_name, y_true, logits, weights, monkeypatch):
     """The loss and its gradient on the fused native op (checked to be taken once) and on the
-    composed ops (a sample weight of ones forces that path)."""
+    composed ops (the base class's per-sample path)."""
     calls = []
     fused_op = getattr(ops, op_name)
     monkeypatch.setattr(ops, op_name, lambda *a: calls.append(1) or fused_op(*a))
     results = []
-    for weights in (None, np.ones(len(logits))):
+    for call in (loss, lambda *a, **k: losses.Loss.__call__(loss, *a, **k)):
         variable = keras.Variable(logits)
         with keras.GradientTape() as tape:
-            value = loss(y_true, variable, sample_weight=weights)
+            value = call(y_true, variable, sample_weight=weights)
         results += [float(value), tape.gradient(value, variable).numpy()]
-    assert calls == [1], "the default reduction without weights must take the fused op"
+    assert calls == [1], "the default reduction must take the fused op, the composed path must not"
     return results
 
 
+def _row_weights(generator, batch, kind):
+    """No weights, one per row as (batch,), or as (batch, 1) (Keras takes both)."""
+    if kind is None:
+        return None, np.ones((batch, 1))
+    weights = generator.uniform(0, 2, size=batch).astype(np.float32)
+    return (weights if kind == "rows" else weights[:, None]), weights[:, None].astype(np.float64)
+
+
+WEIGHT_KINDS = [None, "rows", "column"]
+
+
+@pytest.mark.parametrize("weight_kind", WEIGHT_KINDS)
 @pytest.mark.parametrize("batch, classes", [(1, 2), (7, 3), (64, 10), (33, 129)])
-def test_fused_sparse_cross_entropy_matches_composed(batch, classes, monkeypatch):
+def test_fused_sparse_cross_entropy_matches_composed(batch, classes, weight_kind, monkeypatch):
     generator = np.random.default_rng(batch)
     logits = (generator.normal(size=(batch, classes)) * 4).astype(np.float32)
     labels = generator.integers(0, classes, size=batch)
+    weights, w = _row_weights(generator, batch, weight_kind)
     fused, fused_grad, composed, composed_grad = _fused_and_composed(
         losses.SparseCategoricalCrossentropy(from_logits=True), "sparse_softmax_cross_entropy", labels, logits,
-        monkeypatch)
+        weights, monkeypatch)
     np.testing.assert_allclose(fused, composed, rtol=1e-6)
-    np.testing.assert_allclose(fused, np_scce(labels, logits, True).mean(), rtol=1e-6)
-    expected_grad = (np.exp(np_log_softmax(logits)) - np.eye(classes)[labels]) / batch
+    np.testing.assert_allclose(fused, (w[:, 0] * np_scce(labels, logits, True)).mean(), rtol=1e-6)
+    expected_grad = w * (np.exp(np_log_softmax(logits)) - np.eye(classes)[labels]) / batch
     np.testing.assert_allclose(fused_grad, expected_grad, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("weight_kind", WEIGHT_KINDS)
 @pytest.mark.parametrize("batch, classes", [(1, 2), (7, 3), (64, 10), (33, 129)])
-def test_fused_categorical_cross_entropy_matches_composed(batch, classes, monkeypatch):
+def test_fused_categorical_cross_entropy_matches_composed(batch, classes, weight_kind, monkeypatch):
     generator = np.random.default_rng(batch + 1)
     logits = (generator.normal(size=(batch, classes)) * 4).astype(np.float32)
     targets = generator.uniform(size=(batch, classes)).astype(np.float32)  # soft, of any mass
+    weights, w = _row_weights(generator, batch, weight_kind)
     fused, fused_grad, composed, composed_grad = _fused_and_composed(
-        losses.CategoricalCrossentropy(from_logits=True), "softmax_cross_entropy", targets, logits, monkeypatch)
+        losses.CategoricalCrossentropy(from_logits=True), "softmax_cross_entropy", targets, logits, weights,
+        monkeypatch)
     log_softmax = np_log_softmax(logits)
-    np.testing.assert_allclose(fused, -(targets * log_softmax).sum(-1).mean(), rtol=1e-6)
+    np.testing.assert_allclose(fused, -(w * targets * log_softmax).sum(-1).mean(), rtol=1e-6)
     np.testing.assert_allclose(composed, fused, rtol=1e-5)
-    expected_grad = (np.exp(log_softmax) * targets.sum(-1, keepdims=True) - targets) / batch
+    expected_grad = w * (np.exp(log_softmax) * targets.sum(-1, keepdims=True) - targets) / batch
     np.testing.assert_allclose(fused_grad, expected_grad, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("weight_kind", WEIGHT_KINDS)
 @pytest.mark.parametrize("batch, outputs, column", [(1, 1, False), (9, 1, True), (16, 4, False)])
-def test_fused_binary_cross_entropy_matches_composed(batch, outputs, column, monkeypatch):
+def test_fused_binary_cross_entropy_matches_composed(batch, outputs, column, weight_kind, monkeypatch):
     generator = np.random.default_rng(batch + outputs)
     logits = (generator.normal(size=(batch, outputs)) * 4).astype(np.float32)
     targets = generator.integers(0, 2, size=(batch, outputs))
     given = targets[:, 0] if column else targets  # (batch,) labels for one logit
+    weights, w = _row_weights(generator, batch, weight_kind)
     fused, fused_grad, composed, composed_grad = _fused_and_composed(
-        losses.BinaryCrossentropy(from_logits=True), "sigmoid_cross_entropy", given, logits, monkeypatch)
+        losses.BinaryCrossentropy(from_logits=True), "sigmoid_cross_entropy", given, logits, weights, monkeypatch)
     z, t = logits.astype(np.float64), targets.astype(np.float64)
-    np.testing.assert_allclose(fused, (np.logaddexp(0, z) - t * z).mean(), rtol=1e-6)
+    np.testing.assert_allclose(fused, (w * (np.logaddexp(0, z) - t * z)).mean(), rtol=1e-6)
     np.testing.assert_allclose(composed, fused, rtol=1e-5)
-    np.testing.assert_allclose(fused_grad, (1 / (1 + np.exp(-z)) - t) / t.size, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(fused_grad, w * (1 / (1 + np.exp(-z)) - t) / t.size, rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-4, atol=1e-7)
+
+
+def test_weights_the_fused_op_cannot_take_go_the_composed_way(monkeypatch):
+    """A weight per entry, and weights a tape differentiates: the per-sample path, as Keras."""
+    taken = []
+    fused_op = ops.sparse_softmax_cross_entropy
+    monkeypatch.setattr(ops, "sparse_softmax_cross_entropy", lambda *a: taken.append(1) or fused_op(*a))
+    logits = rng.normal(size=(BATCH, CLASSES)).astype(np.float32)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    weights = keras.Variable(np.full(BATCH, 2.0, np.float32))
+    with keras.GradientTape() as tape:
+        value = loss(LABELS, logits, sample_weight=weights)
+    # d(mean of w * l) / dw_i = l_i / batch
+    np.testing.assert_allclose(tape.gradient(value, weights).numpy(), np_scce(LABELS, logits, True) / BATCH,
+                               rtol=1e-5)
+    assert taken == []
+    np.testing.assert_allclose(float(loss(LABELS, logits, sample_weight=np.full(BATCH, 2.0))),
+                               2 * np_scce(LABELS, logits, True).mean(), rtol=1e-6)
+    assert taken == [1]
+
+
+def test_fused_op_refuses_weights_of_another_shape():
+    logits = rng.normal(size=(BATCH, CLASSES)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"sample_weight of shape \(batch,\) = \(%d,\).*Received: "
+                                         r"sample_weight.shape=\(%d, 2\)" % (BATCH, BATCH)):
+        ops.sparse_softmax_cross_entropy(LABELS, logits, np.ones((BATCH, 2)))
 
 
 # ------------------------------------------------------------ config / get

@@ -301,7 +301,8 @@ void parse_dropout(const char* fn, const py::handle& obj, int64_t m, const Chain
 // all buffers are the caller's, so a training loop allocates nothing per step.
 double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::object labels_obj,
                                   py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
-                                  py::object grads_obj, py::object dropout_obj, const std::string& loss) {
+                                  py::object grads_obj, py::object dropout_obj, const std::string& loss,
+                                  py::object weights_obj) {
   const char* fn = "dense_chain_loss_gradients";
   if (loss != "softmax" && loss != "sigmoid")
     fail(fn, ": argument 'loss' must be 'softmax' or 'sigmoid'. Received: loss='", loss, "'");
@@ -313,6 +314,9 @@ double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::objec
   const int64_t c = chain.width;
   const Targets targets = targets_of(fn, labels_obj, m, c, loss == "sigmoid");
   inputs.push_back(targets.array);
+  py::array weights;
+  const float* wp = row_weights_of(fn, weights_obj, m, weights);
+  if (wp != nullptr) inputs.push_back(weights);
   std::vector<py::array> written;
   std::vector<float*> hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, written);
   py::array logits = f32(fn, "logits", logits_obj, true), dlogits = f32(fn, "dlogits", dlogits_obj, true);
@@ -336,7 +340,7 @@ double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::objec
   py::gil_scoped_release release;
   return with_targets(targets, [&](auto typed) {
     return pykeras::dense_chain_loss_gradients(m, k, xp, steps, count, hidden.data(), lp, typed, gp, dws.data(),
-                                              dbs.data(), &dropout);
+                                              dbs.data(), &dropout, wp);
   });
 }
 
@@ -412,11 +416,12 @@ void bind_dense(py::module_& mod) {
           "not None.");
   mod.def("dense_chain_loss_gradients", &dense_chain_loss_gradients, py::arg("x"), py::arg("layers"),
           py::arg("labels"), py::arg("hidden"), py::arg("logits"), py::arg("dlogits"), py::arg("grads"),
-          py::arg("dropout") = py::none(), py::arg("loss") = "softmax",
+          py::arg("dropout") = py::none(), py::arg("loss") = "softmax", py::arg("row_weights") = py::none(),
           "One training pass: forward (hidden outputs and logits written), the mean cross-entropy of the "
           "logits (returned): loss='softmax' against labels or class probabilities (as softmax_cross_entropy), "
           "loss='sigmoid' against binary targets (as sigmoid_cross_entropy); its gradient, backward into grads[i] = (dw, db). dropout[i] = (keep, dropped) "
-          "multiplies hidden layer i's output by keep into dropped, which the next layer reads.");
+          "multiplies hidden layer i's output by keep into dropped, which the next layer reads. row_weights (float32, "
+          "(batch,)) weigh the rows' losses.");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

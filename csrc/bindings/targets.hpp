@@ -62,4 +62,14 @@ auto with_targets(const Targets& t, F&& f) {
   }
 }
 
+// Per-row loss weights: None (null), or a float32 array of shape (m,), kept alive in `array`.
+inline const float* row_weights_of(const char* fn, const py::handle& obj, int64_t m, py::array& array) {
+  if (obj.is_none()) return nullptr;
+  array = f32(fn, "row_weights", obj);
+  if (array.ndim() != 1 || array.shape(0) != m)
+    fail(fn, ": argument 'row_weights' must have shape (", m, ",), one weight per row. Received: row_weights.shape=",
+         shape_str(array));
+  return static_cast<const float*>(array.data());
+}
+
 }  // namespace pykeras::bind

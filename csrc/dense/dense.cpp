@@ -108,10 +108,11 @@ void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep*
 template <typename Targets>
 double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, Targets targets, float* dlogits,
-                                 float* const* dws, float* const* dbs, const ChainDropout* dropout) {
+                                 float* const* dws, float* const* dbs, const ChainDropout* dropout,
+                                 const float* row_weights) {
   check(count >= 1, "dense_chain_loss_gradients: at least one layer is needed. Received: count=", count);
   chain_forward(m, k, x, steps, count, hidden, logits, dropout);
-  const double loss = logits_loss(m, steps[count - 1].n, logits, targets, dlogits, 1.0f);
+  const double loss = logits_loss(m, steps[count - 1].n, logits, targets, dlogits, 1.0f, row_weights);
   std::vector<const float*> outputs(hidden, hidden + (count - 1));
   outputs.push_back(logits);
   chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout);
@@ -121,7 +122,7 @@ double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const De
 #define PYKERAS_INSTANTIATE_LOSS(Targets)                                                                   \
   template double dense_chain_loss_gradients<Targets>(int64_t, int64_t, const float*, const DenseStep*, int64_t, \
                                                      float* const*, float*, Targets, float*, float* const*,    \
-                                                     float* const*, const ChainDropout*);
+                                                     float* const*, const ChainDropout*, const float*);
 PYKERAS_INSTANTIATE_LOSS(const int32_t*)
 PYKERAS_INSTANTIATE_LOSS(const int64_t*)
 PYKERAS_INSTANTIATE_LOSS(ClassProbabilities)

@@ -52,10 +52,12 @@ struct ChainDropout {
 // (const int32_t* or const int64_t*, one per row) or ClassProbabilities for softmax_cross_entropy
 // (loss/softmax_cross_entropy.hpp), BinaryTargets for sigmoid_cross_entropy
 // (loss/sigmoid_cross_entropy.hpp). A label out of [0, classes) raises before any gradient is written.
+// row_weights, if not null, weigh the rows' losses as the losses' own row weights do.
 template <typename Targets>
 double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, Targets targets, float* dlogits,
-                                 float* const* dws, float* const* dbs, const ChainDropout* dropout = nullptr);
+                                 float* const* dws, float* const* dbs, const ChainDropout* dropout = nullptr,
+                                 const float* row_weights = nullptr);
 
 // Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):
 //   dz = act == relu ? dy * (y > 0) : dy

@@ -11,18 +11,19 @@
 namespace pykeras {
 
 template <typename Label>
-double logits_loss(int64_t m, int64_t c, const float* logits, const Label* labels, float* dlogits, float scale) {
-  return softmax_cross_entropy(m, c, logits, labels, dlogits, scale);
+double logits_loss(int64_t m, int64_t c, const float* logits, const Label* labels, float* dlogits, float scale,
+                   const float* row_weights = nullptr) {
+  return softmax_cross_entropy(m, c, logits, labels, dlogits, scale, row_weights);
 }
 
 inline double logits_loss(int64_t m, int64_t c, const float* logits, ClassProbabilities targets, float* dlogits,
-                          float scale) {
-  return softmax_cross_entropy(m, c, logits, targets, dlogits, scale);
+                          float scale, const float* row_weights = nullptr) {
+  return softmax_cross_entropy(m, c, logits, targets, dlogits, scale, row_weights);
 }
 
 inline double logits_loss(int64_t m, int64_t c, const float* logits, BinaryTargets targets, float* dlogits,
-                          float scale) {
-  return sigmoid_cross_entropy(m, c, logits, targets, dlogits, scale);
+                          float scale, const float* row_weights = nullptr) {
+  return sigmoid_cross_entropy(m, c, logits, targets, dlogits, scale, row_weights);
 }
 
 }  // namespace pykeras

@@ -11,10 +11,12 @@ namespace pykeras {
 
 namespace {
 
-// The rows' shared pass: per row, exp(z - max) once into e (double), then row(i, z, zmax, e, sum, g)
-// gives the row's loss and writes its gradient g (null when not wanted) from them.
+// The rows' shared pass: per row, exp(z - max) once into e (double), then row(i, z, zmax, e, sum, g, s)
+// gives the row's loss and writes its gradient g (null when not wanted) from them, scaled by s: scale,
+// times the row's weight if any. The row's loss is weighted here.
 template <typename Row>
-double mean_over_rows(int64_t m, int64_t c, const float* logits, float* dlogits, const Row& row) {
+double mean_over_rows(int64_t m, int64_t c, const float* logits, float* dlogits, double scale,
+                      const float* row_weights, const Row& row) {
   if (m == 0) return 0.0;
   // Per-row losses, summed in row order afterwards: the result does not depend on the thread count.
   std::vector<double> row_loss(static_cast<size_t>(m));
@@ -34,7 +36,9 @@ double mean_over_rows(int64_t m, int64_t c, const float* logits, float* dlogits,
       for (int64_t j = 1; j < c; ++j) zmax = z[j] > zmax ? z[j] : zmax;
       double sum = 0.0;
       for (int64_t j = 0; j < c; ++j) sum += e[j] = std::exp(static_cast<double>(z[j]) - zmax);
-      row_loss[static_cast<size_t>(i)] = row(i, z, zmax, e, sum, dlogits == nullptr ? nullptr : dlogits + i * c);
+      const double weight = row_weights == nullptr ? 1.0 : row_weights[i];  // times 1.0: exact
+      row_loss[static_cast<size_t>(i)] =
+          weight * row(i, z, zmax, e, sum, dlogits == nullptr ? nullptr : dlogits + i * c, scale * weight);
     }
   }
   double total = 0.0;
@@ -46,7 +50,7 @@ double mean_over_rows(int64_t m, int64_t c, const float* logits, float* dlogits,
 
 template <typename Label>
 double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, const Label* labels,
-                             float* dlogits, float grad_scale) {
+                             float* dlogits, float grad_scale, const float* row_weights) {
   const char* op = "softmax_cross_entropy";
   check_nonnegative(op, "m", m);
   check_nonnegative(op, "c", c);
@@ -55,28 +59,28 @@ double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, const La
           ") for ", c, " classes. Received: labels[", i, "]=", static_cast<int64_t>(labels[i]));
   }
   const double scale = m == 0 ? 0.0 : static_cast<double>(grad_scale) / static_cast<double>(m);
-  return mean_over_rows(m, c, logits, dlogits,
-                        [&](int64_t i, const float* z, float zmax, const double* e, double sum, float* g) {
+  return mean_over_rows(m, c, logits, dlogits, scale, row_weights,
+                        [&](int64_t i, const float* z, float zmax, const double* e, double sum, float* g, double s) {
                           const int64_t label = static_cast<int64_t>(labels[i]);
                           // Read before g is written: g may be z.
                           const double loss = std::log(sum) - (static_cast<double>(z[label]) - zmax);
                           if (g != nullptr) {
                             const double inv_sum = 1.0 / sum;
                             for (int64_t j = 0; j < c; ++j)
-                              g[j] = static_cast<float>(scale * (e[j] * inv_sum - (j == label ? 1.0 : 0.0)));
+                              g[j] = static_cast<float>(s * (e[j] * inv_sum - (j == label ? 1.0 : 0.0)));
                           }
                           return loss;
                         });
 }
 
 double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, ClassProbabilities targets,
-                             float* dlogits, float grad_scale) {
+                             float* dlogits, float grad_scale, const float* row_weights) {
   const char* op = "softmax_cross_entropy";
   check_nonnegative(op, "m", m);
   check_nonnegative(op, "c", c);
   const double scale = m == 0 ? 0.0 : static_cast<double>(grad_scale) / static_cast<double>(m);
-  return mean_over_rows(m, c, logits, dlogits,
-                        [&](int64_t i, const float* z, float zmax, const double* e, double sum, float* g) {
+  return mean_over_rows(m, c, logits, dlogits, scale, row_weights,
+                        [&](int64_t i, const float* z, float zmax, const double* e, double sum, float* g, double s) {
                           const float* t = targets.values + i * c;
                           const double log_sum = std::log(sum);
                           double loss = 0.0, mass = 0.0;
@@ -87,13 +91,15 @@ double softmax_cross_entropy(int64_t m, int64_t c, const float* logits, ClassPro
                           if (g != nullptr) {
                             const double inv_sum = 1.0 / sum;
                             for (int64_t j = 0; j < c; ++j)
-                              g[j] = static_cast<float>(scale * (e[j] * inv_sum * mass - t[j]));
+                              g[j] = static_cast<float>(s * (e[j] * inv_sum * mass - t[j]));
                           }
                           return loss;
                         });
 }
 
-template double softmax_cross_entropy<int32_t>(int64_t, int64_t, const float*, const int32_t*, float*, float);
-template double softmax_cross_entropy<int64_t>(int64_t, int64_t, const float*, const int64_t*, float*, float);
+template double softmax_cross_entropy<int32_t>(int64_t, int64_t, const float*, const int32_t*, float*, float,
+                                               const float*);
+template double softmax_cross_entropy<int64_t>(int64_t, int64_t, const float*, const int64_t*, float*, float,
+                                               const float*);
 
 }  // namespace pykeras

@@ -5,6 +5,7 @@ import numpy as np
 
 from pykeras import ops
 from pykeras.ops.nn import logits_behind
+from pykeras.ops.tape import needs_gradient
 from pykeras.losses.base import (
     EPSILON,
     BuiltinLoss,
@@ -16,6 +17,25 @@ from pykeras.losses.base import (
     set_mask,
     softplus,
 )
+from pykeras.tensor import Tensor
+
+# The reductions the fused ops compute: the weighted sum over the rows divided by their number.
+FUSED_REDUCTIONS = ("sum_over_batch_size", "mean")
+
+
+def fused_row_weights(sample_weight, shape):
+    """``sample_weight`` as the fused ops' weights for 2-D predictions of ``shape``: None for no
+    weights; one weight per row (given as (batch,) or (batch, 1), any numeric dtype, which the op
+    converts to float32 as the general path does) as a (batch,) array; False for weights only
+    the general path takes (another shape, or a Tensor whose gradient a tape wants)."""
+    if sample_weight is None:
+        return None
+    if len(shape) != 2 or (isinstance(sample_weight, Tensor) and needs_gradient(sample_weight)):
+        return False
+    weights = array_of(sample_weight)
+    if weights.dtype.kind not in "fiub" or weights.shape not in ((shape[0],), (shape[0], 1)):
+        return False
+    return weights.reshape(shape[0])
 
 
 def _logits_if_known(y_pred, from_logits, activation, loss_name):
@@ -164,8 +184,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 class _DenseTargetCrossentropy(BuiltinLoss):
     """The binary and categorical cross-entropies: Keras's shared options, and one fused native op
     (``_fused``) for 2-D logits (``from_logits=True``, or the output of ``_activation``) with no
-    label smoothing, no sample weight and a mean reduction over the last axis; its gradient comes
-    from the same pass."""
+    label smoothing, a mean reduction over the last axis and no sample weights or one per row; its
+    gradient comes from the same pass."""
 
     _activation = None  # whose output the loss reads the logits of
 
@@ -177,18 +197,20 @@ class _DenseTargetCrossentropy(BuiltinLoss):
         self.axis = axis
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if (sample_weight is None and not self.label_smoothing and self.axis in (-1, 1)
-                and self.reduction in ("sum_over_batch_size", "mean")):
-            logits, from_logits = _logits_if_known(float_tensor(y_pred), self.from_logits, self._activation,
-                                                   self.name)
-            if from_logits:
-                loss = self._fused(y_true, logits)
-                if loss is not None:
-                    return loss
+        if not self.label_smoothing and self.axis in (-1, 1) and self.reduction in FUSED_REDUCTIONS:
+            y_pred = float_tensor(y_pred)
+            weights = fused_row_weights(sample_weight, y_pred.shape)
+            if weights is not False:
+                logits, from_logits = _logits_if_known(y_pred, self.from_logits, self._activation, self.name)
+                if from_logits:
+                    loss = self._fused(y_true, logits, weights)
+                    if loss is not None:
+                        return loss
         return super().__call__(y_true, y_pred, sample_weight)
 
-    def _fused(self, y_true, logits):
-        """The fused op's loss, or None when ``y_true`` and ``logits`` do not fit it."""
+    def _fused(self, y_true, logits, weights):
+        """The fused op's loss with row ``weights`` (or None), or None when ``y_true`` and
+        ``logits`` do not fit it."""
         raise NotImplementedError
 
 
@@ -205,9 +227,9 @@ class BinaryCrossentropy(_DenseTargetCrossentropy):
                  reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
         super().__init__(binary_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
 
-    def _fused(self, y_true, logits):
+    def _fused(self, y_true, logits, weights):
         targets = binary_targets(y_true, logits.shape)
-        return None if targets is None else ops.sigmoid_cross_entropy(targets, logits)
+        return None if targets is None else ops.sigmoid_cross_entropy(targets, logits, weights)
 
 
 def binary_targets(y_true, shape):
@@ -234,19 +256,19 @@ class CategoricalCrossentropy(_DenseTargetCrossentropy):
                  reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
         super().__init__(categorical_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
 
-    def _fused(self, y_true, logits):
+    def _fused(self, y_true, logits, weights):
         targets = array_of(y_true)
         if len(logits.shape) != 2 or logits.shape[0] == 0 or logits.shape[1] < 2 or targets.shape != logits.shape:
             return None  # one class: the general path gives Keras's warning
-        return ops.softmax_cross_entropy(targets, logits)
+        return ops.softmax_cross_entropy(targets, logits, weights)
 
 
 class SparseCategoricalCrossentropy(BuiltinLoss):
     """Cross-entropy for integer labels; see ``sparse_categorical_crossentropy``.
 
     From logits (``from_logits=True``, or probabilities out of a softmax), 2-D, with no
-    ``ignore_class``, no sample weight and a mean reduction, the loss is one fused native op
-    (``ops.sparse_softmax_cross_entropy``) whose gradient comes from the same pass.
+    ``ignore_class``, a mean reduction and no sample weights or one per row, the loss is one fused
+    native op (``ops.sparse_softmax_cross_entropy``) whose gradient comes from the same pass.
     """
 
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
@@ -261,9 +283,12 @@ class SparseCategoricalCrossentropy(BuiltinLoss):
         return sparse_categorical_crossentropy(y_true, y_pred, **self._fn_kwargs)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if sample_weight is None and self.ignore_class is None and self.reduction in ("sum_over_batch_size", "mean"):
-            logits, from_logits = _logits_if_known(float_tensor(y_pred), self.from_logits, "softmax", self.name)
-            if from_logits and len(logits.shape) == 2 and logits.shape[0] > 0:
-                # The native op checks the label range itself.
-                return ops.sparse_softmax_cross_entropy(_sparse_labels(y_true, logits), logits)
+        if self.ignore_class is None and self.reduction in FUSED_REDUCTIONS:
+            y_pred = float_tensor(y_pred)
+            weights = fused_row_weights(sample_weight, y_pred.shape)
+            if weights is not False:
+                logits, from_logits = _logits_if_known(y_pred, self.from_logits, "softmax", self.name)
+                if from_logits and len(logits.shape) == 2 and logits.shape[0] > 0:
+                    # The native op checks the label range itself.
+                    return ops.sparse_softmax_cross_entropy(_sparse_labels(y_true, logits), logits, weights)
         return super().__call__(y_true, y_pred, sample_weight)

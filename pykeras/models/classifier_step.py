@@ -14,7 +14,10 @@ metrics are bitwise those of the generic step (tests compare them).
 Weight regularizers add their penalties to the loss and their gradients to the chain's, taken
 on a tape of their own ops: the same ops, so the same bits, as the generic step's tape.
 
-Anything else (another loss or model, sample weights, activity regularizers, frozen layers,
+Sample weights, one per row (``class_weight`` gives those), weigh the rows' losses inside the call,
+as the loss op weighs them on the generic path.
+
+Anything else (another loss or model, other sample weights, activity regularizers, frozen layers,
 Dropout elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes the
 generic path.
 """
@@ -22,7 +25,7 @@ import numpy as np
 
 from pykeras.layers import tracking
 from pykeras.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
-from pykeras.losses.crossentropy import binary_targets
+from pykeras.losses.crossentropy import binary_targets, fused_row_weights
 from pykeras.models.dense_stack import apply_output_activation, flat_rows
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import FLOAT, Tensor, Variable
@@ -46,7 +49,7 @@ class ClassifierStep:
         self._loss = loss  # the compiled loss's type
         self._regularized = regularized  # whether some weight has a regularizer
 
-    def run(self, model, x, y):
+    def run(self, model, x, y, sample_weight=None):
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
         is not one this step handles."""
         chain = self._chain
@@ -66,20 +69,23 @@ class ClassifierStep:
             labels = binary_targets(y, (x.shape[0], chain.output_width)) if type(y) is np.ndarray else None
         if labels is None:
             return False
+        weights = fused_row_weights(sample_weight, (x.shape[0], chain.output_width))
+        if weights is False:
+            return False
         keep = None
         if self._dropouts is not None:
             # Drawn in layer order, as the Dropout layers of the generic step draw them.
             keep = [None if layer is None else layer.draw_keep((x.shape[0], kernel.shape[1]))
                     for layer, (kernel, _, _) in zip(self._dropouts, chain.layers)]
         loss, logits, grads = chain.classifier_gradients(x, labels, keep, "sigmoid" if self._loss is BinaryCrossentropy
-                                                         else "softmax")
+                                                         else "softmax", weights)
         if self._regularized:
             loss = self._add_penalties(model, loss, grads)
         model.optimizer.apply(grads, self._variables)
         output, compiled = self._output_activation, model._compiled
         if output is not None and compiled.metrics_read_predictions():
             logits = apply_output_activation(output, logits)  # what the metrics see: the model's output
-        compiled.update_state(y, logits, None, loss)
+        compiled.update_state(y, logits, sample_weight, loss)
         return True
 
     def _add_penalties(self, model, loss, grads):

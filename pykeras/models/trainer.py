@@ -115,11 +115,11 @@ class Trainer:
 
     def _fit_batch(self, x, y, sample_weight):
         """Forward, loss, backward, update and metric accumulation; no logs."""
-        if sample_weight is None and self._compiled._losses is not None:
+        if self._compiled._losses is not None:
             # A plain dense classifier: the same step as one native call (classifier_step.py).
             step = classifier_step(self, self.__dict__.get("_classifier_step"))
             object.__setattr__(self, "_classifier_step", step)
-            if step.run(self, x, y):
+            if step.run(self, x, y, sample_weight):
                 return
         with GradientTape() as tape:
             y_pred = self(x, training=True)

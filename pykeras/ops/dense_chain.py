@@ -114,7 +114,7 @@ class DenseChain:
         out._value = _core.dense_chain_forward(rows, self._native)
         return out
 
-    def classifier_gradients(self, rows, labels, keep=None, loss="softmax"):
+    def classifier_gradients(self, rows, labels, keep=None, loss="softmax", sample_weight=None):
         """One training pass with the last layer's output as logits and the mean softmax
         cross-entropy as the loss, in one native call and without a tape.
 
@@ -129,7 +129,8 @@ class DenseChain:
 
         ``keep``: None, or one entry per hidden layer, None or a float32 (batch, width) Dropout
         mask (``Dropout.draw_keep``) applied to that layer's output, as a Dropout layer after it
-        would apply it in training.
+        would apply it in training. ``sample_weight``: None, or one weight per row (batch,), as the
+        loss op takes it.
         """
         batch = rows.shape[0]
         buffers = self._buffers
@@ -144,7 +145,9 @@ class DenseChain:
             buffers = self._buffers = (batch, hidden, logits, dlogits, grads, flat, dropped)
         _, hidden, logits, dlogits, grads, flat, dropped = buffers
         dropout = None if keep is None else [None if k is None else (k, d) for k, d in zip(keep, dropped)]
+        if sample_weight is not None:
+            sample_weight = np.ascontiguousarray(sample_weight, dtype=FLOAT)
         value = _core.dense_chain_loss_gradients(rows, self._native, labels, hidden, logits, dlogits, grads, dropout,
-                                                 loss)
+                                                 loss, sample_weight)
         return FLOAT.type(value), logits, flat
 

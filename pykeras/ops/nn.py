@@ -466,41 +466,45 @@ def normalize_layer(x, gamma, beta, axes, epsilon, rms_scaling=False):
     return outputs if gamma is None else core.multiply(outputs, core.reshape(gamma, shape))
 
 
-def sparse_softmax_cross_entropy(labels, logits):
+def sparse_softmax_cross_entropy(labels, logits, sample_weight=None):
     """Mean over rows of -log softmax(logits)[label]: one fused native call.
 
-    While a tape records, the gradient is produced in the same pass.
+    While a tape records, the gradient is produced in the same pass. ``sample_weight``, one
+    weight per row (batch,), multiplies each row's loss before the mean over the rows, as
+    Keras's default reduction weighs samples; it gets no gradient.
     """
     _, labels = _array_operand(labels)
     labels = np.ascontiguousarray(labels.reshape(-1))
     if labels.dtype not in _NATIVE_LABELS:  # uint8 labels, float labels: the kernel reads int32/int64
         labels = labels.astype(np.int64)
     return _cross_entropy("sparse_softmax_cross_entropy", _core.softmax_cross_entropy, labels, logits,
-                          "labels (batch,)")
+                          "labels (batch,)", sample_weight)
 
 
-def softmax_cross_entropy(targets, logits):
+def softmax_cross_entropy(targets, logits, sample_weight=None):
     """Mean over rows of -sum(targets * log softmax(logits)) for class probabilities ``targets``
-    (one-hot or soft) shaped like ``logits``: one fused native call, as the sparse form.
+    (one-hot or soft) shaped like ``logits``: one fused native call, as the sparse form, with
+    ``sample_weight`` as there.
     """
     _, targets = _array_operand(targets)
     targets = np.ascontiguousarray(targets, dtype=FLOAT)
     return _cross_entropy("softmax_cross_entropy", _core.softmax_cross_entropy, targets, logits,
-                          "targets (batch, classes)")
+                          "targets (batch, classes)", sample_weight)
 
 
-def sigmoid_cross_entropy(targets, logits):
+def sigmoid_cross_entropy(targets, logits, sample_weight=None):
     """Mean over every entry of ``softplus(logits) - targets * logits`` (the binary cross-entropy
     from logits) for ``targets`` shaped like the 2-D ``logits``: one fused native call, its
-    gradient from the same pass.
+    gradient from the same pass. ``sample_weight`` (batch,) multiplies each row's mean, as in
+    ``sparse_softmax_cross_entropy``.
     """
     _, targets = _array_operand(targets)
     targets = np.ascontiguousarray(targets, dtype=FLOAT)
     return _cross_entropy("sigmoid_cross_entropy", _core.sigmoid_cross_entropy, targets, logits,
-                          "targets (batch, logits)")
+                          "targets (batch, logits)", sample_weight)
 
 
-def _cross_entropy(name, native, targets, logits, expected):
+def _cross_entropy(name, native, targets, logits, expected, sample_weight):
     tl, vl = _array_operand(logits)
     if vl.dtype != FLOAT:
         vl = vl.astype(FLOAT)
@@ -510,9 +514,15 @@ def _cross_entropy(name, native, targets, logits, expected):
             f"{name}: expected logits (batch, classes) and {expected}. "
             f"Received: logits.shape={vl.shape}, {expected.split()[0]}.shape={targets.shape}"
         )
+    weights = None
+    if sample_weight is not None:
+        weights = np.ascontiguousarray(_array_operand(sample_weight)[1], dtype=FLOAT)
+        if weights.shape != vl.shape[:1]:
+            raise ValueError(f"{name}: expected sample_weight of shape (batch,) = ({vl.shape[0]},), one weight "
+                             f"per row. Received: sample_weight.shape={weights.shape}")
     recording = state.tapes and tl is not None
     dlogits = np.empty_like(vl) if recording else None
-    loss = native(vl, targets, dlogits, 1.0)
+    loss = native(vl, targets, dlogits, 1.0, weights)
     result = wrap(np.asarray(loss, dtype=FLOAT))
     if recording:
 
