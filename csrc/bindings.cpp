@@ -28,7 +28,7 @@
 #include "elementwise/elementwise.hpp"
 #include "gemm/dispatch.hpp"
 #include "gemm/sgemm.hpp"
-#include "loss/logits_loss.hpp"
+#include "loss/output_loss.hpp"
 
 namespace py = pybind11;
 using pykeras::fail;
@@ -205,42 +205,54 @@ void scatter_add_rows(py::object dst_obj, py::object index_obj, py::object src_o
   pykeras::scatter_add_rows(sp, ip, count, cols, dp, rows);
 }
 
-// A mean cross-entropy of 2-D logits (softmax_cross_entropy, or sigmoid_cross_entropy when binary) and,
-// if dlogits is given, its gradient.
-double logits_cross_entropy(const char* fn, py::object logits_obj, py::object labels_obj, py::object dlogits_obj,
-                            float grad_scale, py::object weights_obj, bool binary) {
-  py::array logits = f32(fn, "logits", logits_obj);
-  expect_ndim(fn, "logits", logits, 2, binary ? "(batch, logits)" : "(batch, classes)");
-  const int64_t m = logits.shape(0), c = logits.shape(1);
-  const Targets targets = targets_of(fn, labels_obj, m, c, binary);
+// A mean loss of 2-D outputs (a cross-entropy of logits, or a regression error) and, if doutputs is
+// given, its gradient.
+double output_loss(const char* fn, py::object outputs_obj, py::object targets_obj, py::object grad_obj,
+                   float grad_scale, py::object weights_obj, LossKind loss) {
+  const char* name = loss == LossKind::softmax || loss == LossKind::sigmoid ? "logits" : "outputs";
+  const char* grad_name = loss == LossKind::softmax || loss == LossKind::sigmoid ? "dlogits" : "doutputs";
+  py::array outputs = f32(fn, name, outputs_obj);
+  expect_ndim(fn, name, outputs, 2, loss == LossKind::softmax ? "(batch, classes)" : "(batch, outputs)");
+  const int64_t m = outputs.shape(0), c = outputs.shape(1);
+  const Targets targets = targets_of(fn, targets_obj, m, c, loss);
   py::array weights;
   const float* wp = row_weights_of(fn, weights_obj, m, weights);
   float* gp = nullptr;
-  py::array dlogits;
-  if (!dlogits_obj.is_none()) {
-    dlogits = f32(fn, "dlogits", dlogits_obj, true);
-    if (dlogits.ndim() != 2 || dlogits.shape(0) != m || dlogits.shape(1) != c)
-      fail(fn, ": argument 'dlogits' must have the shape of logits ", shape_str(logits),
-           ". Received: dlogits.shape=", shape_str(dlogits));
-    expect_no_overlap(fn, "dlogits", dlogits, "logits", logits, true);
-    expect_no_overlap(fn, "dlogits", dlogits, "labels", targets.array);
-    if (wp != nullptr) expect_no_overlap(fn, "dlogits", dlogits, "row_weights", weights);
-    gp = mptr(dlogits);
+  py::array grad;
+  if (!grad_obj.is_none()) {
+    grad = f32(fn, grad_name, grad_obj, true);
+    if (grad.ndim() != 2 || grad.shape(0) != m || grad.shape(1) != c)
+      fail(fn, ": argument '", grad_name, "' must have the shape of ", name, " ", shape_str(outputs), ". Received: ",
+           grad_name, ".shape=", shape_str(grad));
+    expect_no_overlap(fn, grad_name, grad, name, outputs, true);
+    expect_no_overlap(fn, grad_name, grad, "labels", targets.array);
+    if (wp != nullptr) expect_no_overlap(fn, grad_name, grad, "row_weights", weights);
+    gp = mptr(grad);
   }
-  const float* lp = cptr(logits);
+  const float* op = cptr(outputs);
   py::gil_scoped_release release;
   return with_targets(targets,
-                      [&](auto typed) { return pykeras::logits_loss(m, c, lp, typed, gp, grad_scale, wp); });
+                      [&](auto typed) { return pykeras::output_loss(m, c, op, typed, gp, grad_scale, wp); });
 }
 
 double softmax_cross_entropy(py::object logits, py::object labels, py::object dlogits, float grad_scale,
                              py::object row_weights) {
-  return logits_cross_entropy("softmax_cross_entropy", logits, labels, dlogits, grad_scale, row_weights, false);
+  return output_loss("softmax_cross_entropy", logits, labels, dlogits, grad_scale, row_weights, LossKind::softmax);
 }
 
 double sigmoid_cross_entropy(py::object logits, py::object targets, py::object dlogits, float grad_scale,
                              py::object row_weights) {
-  return logits_cross_entropy("sigmoid_cross_entropy", logits, targets, dlogits, grad_scale, row_weights, true);
+  return output_loss("sigmoid_cross_entropy", logits, targets, dlogits, grad_scale, row_weights, LossKind::sigmoid);
+}
+
+double squared_error(py::object outputs, py::object targets, py::object doutputs, float grad_scale,
+                     py::object row_weights) {
+  return output_loss("squared_error", outputs, targets, doutputs, grad_scale, row_weights, LossKind::squared);
+}
+
+double absolute_error(py::object outputs, py::object targets, py::object doutputs, float grad_scale,
+                      py::object row_weights) {
+  return output_loss("absolute_error", outputs, targets, doutputs, grad_scale, row_weights, LossKind::absolute);
 }
 
 }  // namespace
@@ -274,6 +286,14 @@ PYBIND11_MODULE(_core, mod) {
           "Mean over all entries of softplus(z) - t z for logits z and float32 targets t of the same shape "
           "(the binary cross-entropy from logits); writes grad_scale * (sigmoid(z) - t) / z.size to dlogits "
           "if given. row_weights (float32, (batch,)) multiply each row's mean and gradient.");
+  mod.def("squared_error", &squared_error, py::arg("outputs"), py::arg("targets"), py::arg("doutputs"),
+          py::arg("grad_scale"), py::arg("row_weights") = py::none(),
+          "Mean over all entries of (y - t)^2 for outputs y and float32 targets t of the same shape; writes "
+          "grad_scale * 2 (y - t) / y.size to doutputs if given. row_weights (float32, (batch,)) multiply each "
+          "row's mean and gradient.");
+  mod.def("absolute_error", &absolute_error, py::arg("outputs"), py::arg("targets"), py::arg("doutputs"),
+          py::arg("grad_scale"), py::arg("row_weights") = py::none(),
+          "Mean over all entries of |y - t|, as squared_error; the gradient is grad_scale * sign(y - t) / y.size.");
   mod.def("take_rows", &take_rows, py::arg("x"), py::arg("index"),
           "x[index] for a C-contiguous numeric array x and an int64 index with values in [0, len(x)) "
           "(IndexError otherwise): a new array, the rows copied by threads.");

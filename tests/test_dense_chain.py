@@ -394,7 +394,7 @@ def test_fit_on_the_dense_chain_equals_fit_on_the_generic_path(dropout, output_a
         calls.update(dict.fromkeys(calls, 0))
     # 3 epochs of 5 steps: on the chain, the first step (which builds the compiled loss) goes through
     # the tape (layer by layer with Dropout in training, else the chain's op) and the rest through the
-    # fused classifier step, Dropout's masks included; a model with its own call stays on the generic
+    # fused training step, Dropout's masks included; a model with its own call stays on the generic
     # path.
     fused = {"dense_chain_backward": 0 if dropout else 1, "dense_chain_loss_gradients": 14}
     assert counts == [fused, dict.fromkeys(calls, 0)]
@@ -451,7 +451,7 @@ def test_dropout_in_training_has_the_generic_paths_bits_fused_or_not(layout, fus
         np.testing.assert_array_equal(got, want)
 
 
-def test_native_classifier_gradients_with_dropout_equal_the_numpy_formulas():
+def test_native_loss_gradients_with_dropout_equal_the_numpy_formulas():
     # 6 rows, 5 -> 4 (ReLU, dropout) -> 3 (ReLU, no dropout) -> 2 classes, derived by hand in float64.
     x = RNG.normal(size=(6, 5)).astype(np.float32)
     layers = _layers([5, 4, 3, 2])
@@ -526,7 +526,7 @@ def _classifier(kind=keras.Sequential, trainable_first=True):
 
 @pytest.mark.parametrize("labels", ["int32", "column", "float", "uint8"])
 @pytest.mark.parametrize("trainable_first", [True, False])
-def test_classifier_step_matches_the_generic_step_for_label_kinds_and_frozen_layers(labels, trainable_first):
+def test_fused_step_matches_the_generic_step_for_label_kinds_and_frozen_layers(labels, trainable_first):
     x = RNG.normal(size=(40, 20)).astype(np.float32)
     y = RNG.integers(0, 4, 40)
     y = {"int32": y.astype(np.int32), "column": y.reshape(-1, 1), "float": y.astype(np.float32),
@@ -602,6 +602,33 @@ def test_sample_weights_train_on_the_fused_step_with_the_generic_steps_bits(weig
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("loss, output, targets, weighted, fused", [
+    ("mse", None, "columns", False, True), ("mae", None, "columns", True, True), ("mse", "relu", "rows", True, True),
+    ("mean_absolute_error", None, "rows", False, True), ("mse", "softmax", "columns", False, False)])
+def test_regression_trains_on_the_fused_step_with_the_generic_steps_bits(loss, output, targets, weighted, fused,
+                                                                         monkeypatch):
+    x = RNG.normal(size=(60, 20)).astype(np.float32)
+    units = 3 if targets == "columns" else 1
+    y = RNG.normal(size=(60, units)) if targets == "columns" else RNG.normal(size=60)  # float64, converted
+    given = {"sample_weight": RNG.uniform(0, 2, 60)} if weighted else {}
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        keras.utils.set_random_seed(9)
+        model = kind([keras.Input(shape=(20,)), keras.layers.Dense(16, activation="relu"),
+                      keras.layers.Dense(units, activation=output)])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss, metrics=["mae", "mse"])
+        steps = _count_fused_steps(monkeypatch)
+        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, validation_split=0.2, verbose=0, **given)
+        results.append((history.history, model.get_weights(), len(steps)))
+    # 6 steps an epoch: the first builds the compiled loss on the generic path, the rest are fused
+    # unless the output has a softmax (the loss then reads probabilities, not the chain's output).
+    assert [count for _, _, count in results] == [17 if fused else 0, 0]
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+    assert results[0][0]["loss"][-1] < results[0][0]["loss"][0]
+
+
 def test_a_weighted_fused_step_equals_the_numpy_formulas(monkeypatch):
     """One step of SGD(1) on a linear classifier with row weights, derived by hand in float64."""
     x = RNG.normal(size=(5, 3)).astype(np.float32)
@@ -626,17 +653,17 @@ def test_a_weighted_fused_step_equals_the_numpy_formulas(monkeypatch):
 
 
 def test_a_model_the_fused_step_does_not_take_is_checked_once_per_fit(monkeypatch):
-    from pykeras.models import classifier_step
+    from pykeras.models import fused_step
 
     checks = []
-    check = classifier_step._eligible_chain
-    monkeypatch.setattr(classifier_step, "_eligible_chain", lambda *args: checks.append(1) or check(*args))
+    check = fused_step._eligible_chain
+    monkeypatch.setattr(fused_step, "_eligible_chain", lambda *args: checks.append(1) or check(*args))
     model = _classifier(_GenericSequential)
     model.fit(RNG.normal(size=(40, 20)).astype(np.float32), RNG.integers(0, 4, 40), batch_size=8, verbose=0)
     assert checks == [1]  # five steps, one check
 
 
-def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
+def test_fused_step_rejects_a_bad_label_before_touching_the_weights():
     model = _classifier()
     x = RNG.normal(size=(8, 20)).astype(np.float32)
     model.train_on_batch(x, np.zeros(8, np.int64))  # builds the compiled loss: the next step is fused
@@ -653,7 +680,8 @@ def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
         ({"labels": np.zeros(3, np.int16)}, r"int32 or int64 labels of shape \(3,\) or float32 class probabilities"),
         ({"labels": np.zeros(2, np.int64)}, r"Received: labels.shape=\(2,\)"),
         ({"labels": np.zeros((3, 3), np.float32)}, r"probabilities of shape \(3, 2\). Received: labels.shape=\(3, 3\)"),
-        ({"loss": "tanh"}, r"'loss' must be 'softmax' or 'sigmoid'. Received: loss='tanh'"),
+        ({"loss": "tanh"}, r"'loss' must be 'softmax', 'sigmoid', 'squared' or 'absolute'. Received: loss='tanh'"),
+        ({"loss": "squared"}, r"float32 targets of shape \(3, 2\). Received: labels.dtype=int64"),
         ({"loss": "sigmoid"}, r"float32 binary targets of shape \(3, 2\). Received: labels.dtype=int64"),
         ({"logits": np.zeros((3, 5), np.float32)}, r"must have shape \(3, 2\)"),
         ({"hidden": []}, "'hidden' must be a list of 1 arrays"),
@@ -671,7 +699,7 @@ def test_classifier_step_rejects_a_bad_label_before_touching_the_weights():
     ],
 )
 @pytest.mark.parametrize("prepared", [False, True])
-def test_native_classifier_gradients_checks_its_arguments(args, message, prepared):
+def test_native_loss_gradients_checks_its_arguments(args, message, prepared):
     layers = [(np.ones((4, 3), np.float32), None, "relu"), (np.ones((3, 2), np.float32), None, "linear")]
     logits = np.zeros((3, 2), np.float32)
     call = {"labels": np.zeros(3, np.int64), "hidden": [np.zeros((3, 3), np.float32)], "logits": logits,

@@ -85,7 +85,7 @@ def test_mse_regression_with_sample_weights_matches_keras():
 
 @pytest.mark.parametrize("weighting", ["class_weight", "sample_weight"])
 def test_weighted_classifier_trains_like_keras(weighting):
-    """Row weights on the fused classifier step: the weighted loss, metrics and weights of Keras."""
+    """Row weights on the fused training step: the weighted loss, metrics and weights of Keras."""
     x, y = spirals(samples_per_class=64, seed=7)
     weights = np.random.default_rng(2).uniform(0.0, 3.0, size=len(y)).astype(np.float32)
     given = {"class_weight": {0: 1.0, 1: 3.0, 2: 0.5}} if weighting == "class_weight" else {"sample_weight": weights}

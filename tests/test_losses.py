@@ -364,6 +364,41 @@ def test_fused_binary_cross_entropy_matches_composed(batch, outputs, column, wei
     np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.parametrize("weight_kind", WEIGHT_KINDS)
+@pytest.mark.parametrize("batch, outputs, column", [(1, 1, False), (9, 1, True), (16, 4, False)])
+@pytest.mark.parametrize("kind", ["squared", "absolute"])
+def test_fused_regression_errors_match_composed(kind, batch, outputs, column, weight_kind, monkeypatch):
+    generator = np.random.default_rng(batch * outputs)
+    predictions = generator.normal(size=(batch, outputs)).astype(np.float32)
+    targets = generator.normal(size=(batch, outputs)).astype(np.float32)
+    targets[0, 0] = predictions[0, 0]  # abs has its gradient 0 there
+    given = targets[:, 0] if column else targets  # (batch,) targets for one output
+    weights, w = _row_weights(generator, batch, weight_kind)
+    loss = losses.MeanSquaredError() if kind == "squared" else losses.MeanAbsoluteError()
+    fused, fused_grad, composed, composed_grad = _fused_and_composed(
+        loss, f"{kind}_error", given, predictions, weights, monkeypatch)
+    d = predictions.astype(np.float64) - targets
+    error, slope = (d ** 2, 2 * d) if kind == "squared" else (np.abs(d), np.sign(d))
+    np.testing.assert_allclose(fused, (w * error).mean(), rtol=1e-6)
+    np.testing.assert_allclose(composed, fused, rtol=1e-5)
+    np.testing.assert_allclose(fused_grad, w * slope / d.size, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-5, atol=1e-8)
+    assert fused_grad[0, 0] == 0.0
+
+
+def test_fused_regression_errors_pass_nan_and_overflow_on():
+    predictions = np.array([[np.nan, 1.0], [3e38, -3e38]], np.float32)
+    targets = np.zeros((2, 2), np.float32)
+    variable = keras.Variable(predictions)
+    with keras.GradientTape() as tape:
+        value = ops.absolute_error(targets, variable)
+    assert np.isnan(float(value))
+    grad = tape.gradient(value, variable).numpy()
+    assert np.isnan(grad[0, 0]) and grad[0, 1] == 0.25 and grad[1, 0] == 0.25 and grad[1, 1] == -0.25
+    finite = np.array([[3e38, -3e38]], np.float32)
+    assert float(ops.squared_error(np.zeros((1, 2), np.float32), finite)) == np.inf  # as float32 arithmetic
+
+
 def test_weights_the_fused_op_cannot_take_go_the_composed_way(monkeypatch):
     """A weight per entry, and weights a tape differentiates: the per-sample path, as Keras."""
     taken = []

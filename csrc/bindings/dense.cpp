@@ -304,15 +304,14 @@ double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::objec
                                   py::object grads_obj, py::object dropout_obj, const std::string& loss,
                                   py::object weights_obj) {
   const char* fn = "dense_chain_loss_gradients";
-  if (loss != "softmax" && loss != "sigmoid")
-    fail(fn, ": argument 'loss' must be 'softmax' or 'sigmoid'. Received: loss='", loss, "'");
+  const LossKind kind = loss_kind(fn, loss);
   py::array x;
   Chain parsed;
   const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
   const int64_t m = x.shape(0), k = x.shape(1);
   std::vector<py::array> inputs = chain_inputs(chain, x);
   const int64_t c = chain.width;
-  const Targets targets = targets_of(fn, labels_obj, m, c, loss == "sigmoid");
+  const Targets targets = targets_of(fn, labels_obj, m, c, kind);
   inputs.push_back(targets.array);
   py::array weights;
   const float* wp = row_weights_of(fn, weights_obj, m, weights);
@@ -417,11 +416,12 @@ void bind_dense(py::module_& mod) {
   mod.def("dense_chain_loss_gradients", &dense_chain_loss_gradients, py::arg("x"), py::arg("layers"),
           py::arg("labels"), py::arg("hidden"), py::arg("logits"), py::arg("dlogits"), py::arg("grads"),
           py::arg("dropout") = py::none(), py::arg("loss") = "softmax", py::arg("row_weights") = py::none(),
-          "One training pass: forward (hidden outputs and logits written), the mean cross-entropy of the "
-          "logits (returned): loss='softmax' against labels or class probabilities (as softmax_cross_entropy), "
-          "loss='sigmoid' against binary targets (as sigmoid_cross_entropy); its gradient, backward into grads[i] = (dw, db). dropout[i] = (keep, dropped) "
-          "multiplies hidden layer i's output by keep into dropped, which the next layer reads. row_weights (float32, "
-          "(batch,)) weigh the rows' losses.");
+          "One training pass: forward (hidden outputs and the last layer's outputs written to logits), the mean "
+          "loss of those outputs (returned): loss='softmax' against labels or class probabilities (as "
+          "softmax_cross_entropy), 'sigmoid' against binary targets (as sigmoid_cross_entropy), 'squared' or "
+          "'absolute' against float32 targets (as squared_error, absolute_error); its gradient, backward into "
+          "grads[i] = (dw, db). dropout[i] = (keep, dropped) multiplies hidden layer i's output by keep into "
+          "dropped, which the next layer reads. row_weights (float32, (batch,)) weigh the rows' losses.");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

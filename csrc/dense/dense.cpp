@@ -5,7 +5,7 @@
 #include "common/check.hpp"
 #include "common/workspace.hpp"
 #include "elementwise/elementwise.hpp"
-#include "loss/logits_loss.hpp"
+#include "loss/output_loss.hpp"
 #include "gemm/sgemm.hpp"
 
 namespace pykeras {
@@ -112,7 +112,7 @@ double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const De
                                  const float* row_weights) {
   check(count >= 1, "dense_chain_loss_gradients: at least one layer is needed. Received: count=", count);
   chain_forward(m, k, x, steps, count, hidden, logits, dropout);
-  const double loss = logits_loss(m, steps[count - 1].n, logits, targets, dlogits, 1.0f, row_weights);
+  const double loss = output_loss(m, steps[count - 1].n, logits, targets, dlogits, 1.0f, row_weights);
   std::vector<const float*> outputs(hidden, hidden + (count - 1));
   outputs.push_back(logits);
   chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout);
@@ -127,6 +127,8 @@ PYKERAS_INSTANTIATE_LOSS(const int32_t*)
 PYKERAS_INSTANTIATE_LOSS(const int64_t*)
 PYKERAS_INSTANTIATE_LOSS(ClassProbabilities)
 PYKERAS_INSTANTIATE_LOSS(BinaryTargets)
+PYKERAS_INSTANTIATE_LOSS(SquaredErrorTargets)
+PYKERAS_INSTANTIATE_LOSS(AbsoluteErrorTargets)
 #undef PYKERAS_INSTANTIATE_LOSS
 
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,

@@ -46,13 +46,14 @@ struct ChainDropout {
   float* const* dropped;
 };
 
-// One training pass of a dense chain whose last layer gives logits, under a mean cross-entropy of
-// them: the chain forward (hidden outputs kept, logits written), the loss (dlogits, scale 1), the
-// chain backward (no dx), in turn; with dropout if given. Returns the loss. Targets: integer labels
-// (const int32_t* or const int64_t*, one per row) or ClassProbabilities for softmax_cross_entropy
-// (loss/softmax_cross_entropy.hpp), BinaryTargets for sigmoid_cross_entropy
-// (loss/sigmoid_cross_entropy.hpp). A label out of [0, classes) raises before any gradient is written.
-// row_weights, if not null, weigh the rows' losses as the losses' own row weights do.
+// One training pass of a dense chain under a mean loss of its last layer's outputs (a classifier's
+// logits, a regression's predictions): the chain forward (hidden outputs kept, the outputs written to
+// `logits`), the loss (dlogits, scale 1), the chain backward (no dx), in turn; with dropout if given.
+// Returns the loss. Targets (loss/output_loss.hpp): integer labels (const int32_t* or const int64_t*,
+// one per row) or ClassProbabilities for softmax_cross_entropy, BinaryTargets for
+// sigmoid_cross_entropy, SquaredErrorTargets or AbsoluteErrorTargets for the regression errors. A
+// label out of [0, classes) raises before any gradient is written. row_weights, if not null, weigh
+// the rows' losses as the losses' own row weights do.
 template <typename Targets>
 double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, Targets targets, float* dlogits,

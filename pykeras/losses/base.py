@@ -214,13 +214,13 @@ class BuiltinLoss(LossFunctionWrapper):
         return cls(**config)
 
 
-def loss_class(class_name, fn, default_name, doc):
+def loss_class(class_name, fn, default_name, doc, base=BuiltinLoss):
     """A built-in loss class of a function without options: ``Class(reduction, name, dtype)``."""
 
     def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
-        BuiltinLoss.__init__(self, fn, name=name, reduction=reduction, dtype=dtype)
+        base.__init__(self, fn, name=name, reduction=reduction, dtype=dtype)
 
-    return type(class_name, (BuiltinLoss,), {"__init__": __init__, "__doc__": doc, "__module__": "pykeras.losses"})
+    return type(class_name, (base,), {"__init__": __init__, "__doc__": doc, "__module__": "pykeras.losses"})
 
 
 def float_pair(y_true, y_pred):

@@ -5,7 +5,6 @@ import numpy as np
 
 from pykeras import ops
 from pykeras.ops.nn import logits_behind
-from pykeras.ops.tape import needs_gradient
 from pykeras.losses.base import (
     EPSILON,
     BuiltinLoss,
@@ -17,25 +16,7 @@ from pykeras.losses.base import (
     set_mask,
     softplus,
 )
-from pykeras.tensor import Tensor
-
-# The reductions the fused ops compute: the weighted sum over the rows divided by their number.
-FUSED_REDUCTIONS = ("sum_over_batch_size", "mean")
-
-
-def fused_row_weights(sample_weight, shape):
-    """``sample_weight`` as the fused ops' weights for 2-D predictions of ``shape``: None for no
-    weights; one weight per row (given as (batch,) or (batch, 1), any numeric dtype, which the op
-    converts to float32 as the general path does) as a (batch,) array; False for weights only
-    the general path takes (another shape, or a Tensor whose gradient a tape wants)."""
-    if sample_weight is None:
-        return None
-    if len(shape) != 2 or (isinstance(sample_weight, Tensor) and needs_gradient(sample_weight)):
-        return False
-    weights = array_of(sample_weight)
-    if weights.dtype.kind not in "fiub" or weights.shape not in ((shape[0],), (shape[0], 1)):
-        return False
-    return weights.reshape(shape[0])
+from pykeras.losses.fused import FUSED_REDUCTIONS, fused_row_weights, output_targets
 
 
 def _logits_if_known(y_pred, from_logits, activation, loss_name):
@@ -228,22 +209,8 @@ class BinaryCrossentropy(_DenseTargetCrossentropy):
         super().__init__(binary_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
 
     def _fused(self, y_true, logits, weights):
-        targets = binary_targets(y_true, logits.shape)
+        targets = output_targets(y_true, logits.shape)
         return None if targets is None else ops.sigmoid_cross_entropy(targets, logits, weights)
-
-
-def binary_targets(y_true, shape):
-    """``y_true`` as the fused binary loss's float32 targets for logits of 2-D ``shape``, converted
-    as the loss converts them ((batch,) targets for (batch, 1) logits too), or None when they do
-    not fit that op."""
-    targets = array_of(y_true)
-    if len(shape) != 2 or not shape[0] or targets.dtype.kind not in "fiub":
-        return None
-    if targets.shape == (shape[0],) and shape[1] == 1:
-        targets = targets.reshape(shape)
-    if targets.shape != tuple(shape):
-        return None
-    return np.ascontiguousarray(targets, dtype=np.float32)
 
 
 class CategoricalCrossentropy(_DenseTargetCrossentropy):

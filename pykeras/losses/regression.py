@@ -3,7 +3,8 @@ import math
 import numbers
 
 from pykeras import ops
-from pykeras.losses.base import EPSILON, BuiltinLoss, builtin_function, float_pair, loss_class, softplus
+from pykeras.losses.base import EPSILON, BuiltinLoss, builtin_function, float_pair, float_tensor, loss_class, softplus
+from pykeras.losses.fused import FUSED_REDUCTIONS, fused_row_weights, output_targets
 
 
 @builtin_function
@@ -66,10 +67,29 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return ops.negative(ops.sum(ops.multiply(_unit(y_true, axis), _unit(y_pred, axis)), axis=axis))
 
 
+class _FusedErrorLoss(BuiltinLoss):
+    """A regression loss with a fused native op (``ops`` name ``_op``) for 2-D predictions under a
+    mean reduction, with no sample weights or one per row: the loss and its gradient in one pass,
+    as the cross-entropies have."""
+
+    _op = None
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.reduction in FUSED_REDUCTIONS:
+            y_pred = float_tensor(y_pred)
+            weights = fused_row_weights(sample_weight, y_pred.shape)
+            targets = None if weights is False else output_targets(y_true, y_pred.shape)
+            if targets is not None:
+                return getattr(ops, self._op)(targets, y_pred, weights)
+        return super().__call__(y_true, y_pred, sample_weight)
+
+
 MeanSquaredError = loss_class("MeanSquaredError", mean_squared_error, "mean_squared_error",
-                              "``mean(square(y_true - y_pred))``.")
+                              "``mean(square(y_true - y_pred))``. Fused: ``ops.squared_error``.", _FusedErrorLoss)
+MeanSquaredError._op = "squared_error"
 MeanAbsoluteError = loss_class("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error",
-                               "``mean(abs(y_true - y_pred))``.")
+                               "``mean(abs(y_true - y_pred))``. Fused: ``ops.absolute_error``.", _FusedErrorLoss)
+MeanAbsoluteError._op = "absolute_error"
 MeanSquaredLogarithmicError = loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
                                          "mean_squared_logarithmic_error", "See ``mean_squared_logarithmic_error``.")
 MeanAbsolutePercentageError = loss_class("MeanAbsolutePercentageError", mean_absolute_percentage_error,

@@ -3,7 +3,7 @@
 Through ``Layer.__call__``, three Dense layers cost about 12 us of Python for one sample, as
 much as the arithmetic, and a training step records and replays one tape entry per layer.
 A stack of plain ``Dense`` layers with fused activations (and ``Dropout``, the identity at
-inference; in training, classifier_step.py applies it inside its one call) needs none of that:
+inference; in training, fused_step.py applies it inside its one call) needs none of that:
 one native call forward, one backward. The last layer may have a softmax or a sigmoid: the chain
 then computes its logits, and the activation is applied after, as the layer itself applies it.
 Leading Flatten layers (Keras's MNIST quickstart starts with one) are a reshape of the input's

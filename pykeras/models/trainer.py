@@ -4,7 +4,7 @@ import numpy as np
 from pykeras.callbacks import CallbackList
 from pykeras.models import batch_sources
 from pykeras.models import data as data_utils
-from pykeras.models.classifier_step import classifier_step
+from pykeras.models.fused_step import fused_step
 from pykeras.models.compiled import CompiledLossAndMetrics
 from pykeras.models.weights_lock import WeightsLock
 from pykeras.ops.core import convert_to_tensor
@@ -116,9 +116,9 @@ class Trainer:
     def _fit_batch(self, x, y, sample_weight):
         """Forward, loss, backward, update and metric accumulation; no logs."""
         if self._compiled._losses is not None:
-            # A plain dense classifier: the same step as one native call (classifier_step.py).
-            step = classifier_step(self, self.__dict__.get("_classifier_step"))
-            object.__setattr__(self, "_classifier_step", step)
+            # A plain dense classifier or regression: the same step as one native call (fused_step.py).
+            step = fused_step(self, self.__dict__.get("_fused_step"))
+            object.__setattr__(self, "_fused_step", step)
             if step.run(self, x, y, sample_weight):
                 return
         with GradientTape() as tape:

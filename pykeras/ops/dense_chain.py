@@ -3,7 +3,7 @@ import numpy as np
 
 from pykeras import _core
 from pykeras.ops.core import wrap
-from pykeras.ops.nn import FUSED_ACTIVATIONS, dense
+from pykeras.ops.nn import FUSED_ACTIVATIONS, dense, loss_scalar
 from pykeras.ops.tape import needs_gradient, record, state
 from pykeras.tensor import FLOAT, Tensor
 
@@ -59,7 +59,7 @@ class DenseChain:
         self._native = _core.DenseLayers(steps)  # checked once, not on every call
         self.input_width = self._steps[0][0].shape[0]
         self.output_width = self._steps[-1][0].shape[1]
-        self._buffers = None  # classifier_gradients' arrays, for one batch size
+        self._buffers = None  # loss_gradients' arrays, for one batch size
 
     @property
     def layers(self):
@@ -114,18 +114,20 @@ class DenseChain:
         out._value = _core.dense_chain_forward(rows, self._native)
         return out
 
-    def classifier_gradients(self, rows, labels, keep=None, loss="softmax", sample_weight=None):
-        """One training pass with the last layer's output as logits and the mean softmax
-        cross-entropy as the loss, in one native call and without a tape.
+    def loss_gradients(self, rows, labels, keep=None, loss="softmax", sample_weight=None):
+        """One training pass under a mean loss of the last layer's output, in one native call and
+        without a tape: by default the softmax cross-entropy of the output as logits.
 
         ``rows``: a C-contiguous float32 (batch, input_width) array; ``labels``: int32 or int64
         (batch,), or C-contiguous float32 (batch, output_width) class probabilities; with
-        ``loss="sigmoid"`` (the binary cross-entropy), float32 (batch, output_width) targets. Returns
-        ``(loss, logits, grads)``: the loss as a float32 scalar, the logits, and one gradient per
-        kernel and bias in layer order (biases that are None are left out). The arithmetic is that
-        of this chain under a GradientTape followed by ``sparse_softmax_cross_entropy`` (or
-        ``softmax_cross_entropy``, ``sigmoid_cross_entropy``), so the numbers are bitwise the same. The arrays returned
-        are reused by the next call with the same batch size.
+        ``loss="sigmoid"`` (the binary cross-entropy), ``"squared"`` or ``"absolute"`` (the mean
+        squared or absolute error), float32 (batch, output_width) targets. Returns
+        ``(loss, outputs, grads)``: the loss as a float32 scalar, the last layer's output, and one
+        gradient per kernel and bias in layer order (biases that are None are left out). The
+        arithmetic is that of this chain under a GradientTape followed by the loss's op
+        (``sparse_softmax_cross_entropy``, ``softmax_cross_entropy``, ``sigmoid_cross_entropy``,
+        ``squared_error``, ``absolute_error``), so the numbers are bitwise the same. The arrays
+        returned are reused by the next call with the same batch size.
 
         ``keep``: None, or one entry per hidden layer, None or a float32 (batch, width) Dropout
         mask (``Dropout.draw_keep``) applied to that layer's output, as a Dropout layer after it
@@ -149,5 +151,5 @@ class DenseChain:
             sample_weight = np.ascontiguousarray(sample_weight, dtype=FLOAT)
         value = _core.dense_chain_loss_gradients(rows, self._native, labels, hidden, logits, dlogits, grads, dropout,
                                                  loss, sample_weight)
-        return FLOAT.type(value), logits, flat
+        return loss_scalar(value), logits, flat
 

@@ -16,7 +16,7 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu", "relu6", "softsign",
     "hard_sigmoid", "hard_silu", "mish", "log_sigmoid",
     "softmax", "log_softmax", "logsumexp", "dense", "sparse_softmax_cross_entropy", "softmax_cross_entropy",
-    "sigmoid_cross_entropy", "batch_normalization", "layer_normalization",
+    "sigmoid_cross_entropy", "squared_error", "absolute_error", "batch_normalization", "layer_normalization",
 ]
 
 FUSED_ACTIVATIONS = ("linear", "relu")
@@ -477,8 +477,8 @@ def sparse_softmax_cross_entropy(labels, logits, sample_weight=None):
     labels = np.ascontiguousarray(labels.reshape(-1))
     if labels.dtype not in _NATIVE_LABELS:  # uint8 labels, float labels: the kernel reads int32/int64
         labels = labels.astype(np.int64)
-    return _cross_entropy("sparse_softmax_cross_entropy", _core.softmax_cross_entropy, labels, logits,
-                          "labels (batch,)", sample_weight)
+    return _fused_loss("sparse_softmax_cross_entropy", _core.softmax_cross_entropy, labels, logits,
+                       "labels (batch,)", sample_weight)
 
 
 def softmax_cross_entropy(targets, logits, sample_weight=None):
@@ -488,8 +488,8 @@ def softmax_cross_entropy(targets, logits, sample_weight=None):
     """
     _, targets = _array_operand(targets)
     targets = np.ascontiguousarray(targets, dtype=FLOAT)
-    return _cross_entropy("softmax_cross_entropy", _core.softmax_cross_entropy, targets, logits,
-                          "targets (batch, classes)", sample_weight)
+    return _fused_loss("softmax_cross_entropy", _core.softmax_cross_entropy, targets, logits,
+                       "targets (batch, classes)", sample_weight)
 
 
 def sigmoid_cross_entropy(targets, logits, sample_weight=None):
@@ -500,19 +500,49 @@ def sigmoid_cross_entropy(targets, logits, sample_weight=None):
     """
     _, targets = _array_operand(targets)
     targets = np.ascontiguousarray(targets, dtype=FLOAT)
-    return _cross_entropy("sigmoid_cross_entropy", _core.sigmoid_cross_entropy, targets, logits,
-                          "targets (batch, logits)", sample_weight)
+    return _fused_loss("sigmoid_cross_entropy", _core.sigmoid_cross_entropy, targets, logits,
+                       "targets (batch, logits)", sample_weight)
 
 
-def _cross_entropy(name, native, targets, logits, expected, sample_weight):
+def squared_error(targets, outputs, sample_weight=None):
+    """Mean over every entry of ``(outputs - targets) ** 2`` (Keras's mean squared error under its
+    default reduction) for ``targets`` shaped like the 2-D ``outputs``: one fused native call, its
+    gradient from the same pass; ``sample_weight`` (batch,) as in ``sparse_softmax_cross_entropy``.
+    """
+    _, targets = _array_operand(targets)
+    targets = np.ascontiguousarray(targets, dtype=FLOAT)
+    return _fused_loss("squared_error", _core.squared_error, targets, outputs, "targets (batch, outputs)",
+                       sample_weight, "outputs (batch, outputs)")
+
+
+def absolute_error(targets, outputs, sample_weight=None):
+    """Mean over every entry of ``abs(outputs - targets)``, as ``squared_error``; the gradient is
+    the sign of the difference (0 where it is 0)."""
+    _, targets = _array_operand(targets)
+    targets = np.ascontiguousarray(targets, dtype=FLOAT)
+    return _fused_loss("absolute_error", _core.absolute_error, targets, outputs, "targets (batch, outputs)",
+                       sample_weight, "outputs (batch, outputs)")
+
+
+def loss_scalar(value):
+    """A fused loss's value (a Python float, summed in double) as float32: past float32's range
+    it is inf, as in float32 arithmetic, without numpy's overflow warning."""
+    if abs(value) < 3.4e38:  # below float32's largest value: no overflow
+        return FLOAT.type(value)
+    with np.errstate(over="ignore"):
+        return FLOAT.type(value)
+
+
+def _fused_loss(name, native, targets, logits, expected, sample_weight, what="logits (batch, classes)"):
+    """The loss op of one native call ``native(predictions, targets, gradient, scale, weights)``."""
     tl, vl = _array_operand(logits)
     if vl.dtype != FLOAT:
         vl = vl.astype(FLOAT)
     fits = targets.shape[:1] == vl.shape[:1] and (targets.ndim == 1 or targets.shape == vl.shape)
     if vl.ndim != 2 or not fits:
         raise ValueError(
-            f"{name}: expected logits (batch, classes) and {expected}. "
-            f"Received: logits.shape={vl.shape}, {expected.split()[0]}.shape={targets.shape}"
+            f"{name}: expected {what} and {expected}. "
+            f"Received: {what.split()[0]}.shape={vl.shape}, {expected.split()[0]}.shape={targets.shape}"
         )
     weights = None
     if sample_weight is not None:
@@ -522,8 +552,7 @@ def _cross_entropy(name, native, targets, logits, expected, sample_weight):
                              f"per row. Received: sample_weight.shape={weights.shape}")
     recording = state.tapes and tl is not None
     dlogits = np.empty_like(vl) if recording else None
-    loss = native(vl, targets, dlogits, 1.0, weights)
-    result = wrap(np.asarray(loss, dtype=FLOAT))
+    result = wrap(np.asarray(loss_scalar(native(vl, targets, dlogits, 1.0, weights))))
     if recording:
 
         def backward(g):

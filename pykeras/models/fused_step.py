@@ -1,11 +1,12 @@
-"""The built-in training step of a plain dense classifier, as one native call.
+"""The built-in training step of a plain dense classifier or regression, as one native call.
 
 A Sequential or functional chain of Dense layers (dense_stack.py) compiled with sparse categorical
 cross-entropy (or categorical, against class probabilities; or binary), from logits or from the last
 layer's softmax (sigmoid for the binary loss), which the loss computes from its logits
-(losses/crossentropy.py), trains, on the generic path, through a GradientTape: the chain op, the
+(losses/crossentropy.py), or with the mean squared or mean absolute error of its output
+(losses/regression.py), trains, on the generic path, through a GradientTape: the chain op, the
 loss op, the tape walk and their Python around three native calls. Here forward, loss and every
-gradient are one call into buffers reused from step to step (``DenseChain.classifier_gradients``); the
+gradient are one call into buffers reused from step to step (``DenseChain.loss_gradients``); the
 optimizer and the metrics then run exactly as on the generic path. A Dropout right after a
 hidden layer is part of the step: its mask is drawn as the layer itself would draw it, in layer
 order, and applied inside the native call. The arithmetic is the same, so the weights, losses and
@@ -24,16 +25,20 @@ generic path.
 import numpy as np
 
 from pykeras.layers import tracking
-from pykeras.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
-from pykeras.losses.crossentropy import binary_targets, fused_row_weights
+from pykeras.losses import (BinaryCrossentropy, CategoricalCrossentropy, MeanAbsoluteError, MeanSquaredError,
+                            SparseCategoricalCrossentropy)
+from pykeras.losses.fused import fused_row_weights, output_targets
 from pykeras.models.dense_stack import apply_output_activation, flat_rows
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import FLOAT, Tensor, Variable
 
 _MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
+# The native loss of each compiled loss type the step takes.
+_NATIVE_LOSS = {SparseCategoricalCrossentropy: "softmax", CategoricalCrossentropy: "softmax",
+                BinaryCrossentropy: "sigmoid", MeanSquaredError: "squared", MeanAbsoluteError: "absolute"}
 
 
-class ClassifierStep:
+class FusedStep:
     """One model's fused step, valid while the model, its compile and its variables stay put.
     A model that does not qualify gets one without a chain, so the check is not redone every
     step."""
@@ -65,8 +70,8 @@ class ClassifierStep:
             labels = _labels(y, x.shape[0])
         elif self._loss is CategoricalCrossentropy:
             labels = _class_probabilities(y, x.shape[0], chain.output_width)
-        else:  # converted as the loss's own fused path converts them: the same bits
-            labels = binary_targets(y, (x.shape[0], chain.output_width)) if type(y) is np.ndarray else None
+        else:  # binary or regression targets, converted as the loss's own fused path converts them
+            labels = output_targets(y, (x.shape[0], chain.output_width)) if type(y) is np.ndarray else None
         if labels is None:
             return False
         weights = fused_row_weights(sample_weight, (x.shape[0], chain.output_width))
@@ -77,8 +82,7 @@ class ClassifierStep:
             # Drawn in layer order, as the Dropout layers of the generic step draw them.
             keep = [None if layer is None else layer.draw_keep((x.shape[0], kernel.shape[1]))
                     for layer, (kernel, _, _) in zip(self._dropouts, chain.layers)]
-        loss, logits, grads = chain.classifier_gradients(x, labels, keep, "sigmoid" if self._loss is BinaryCrossentropy
-                                                         else "softmax", weights)
+        loss, logits, grads = chain.loss_gradients(x, labels, keep, _NATIVE_LOSS[self._loss], weights)
         if self._regularized:
             loss = self._add_penalties(model, loss, grads)
         model.optimizer.apply(grads, self._variables)
@@ -118,8 +122,8 @@ def _class_probabilities(y, batch, classes):
     return np.ascontiguousarray(y, dtype=FLOAT)
 
 
-def classifier_step(model, cached):
-    """The model's ClassifierStep (``cached`` reused when still valid); one without a chain,
+def fused_step(model, cached):
+    """The model's FusedStep (``cached`` reused when still valid); one without a chain,
     which runs nothing, when the model does not qualify."""
     variables = model._trainable_variables_cached()
     key = (tracking.structure_version(), id(model._compiled), id(model.optimizer), id(variables))
@@ -127,10 +131,10 @@ def classifier_step(model, cached):
         return cached
     chain = _eligible_chain(model, variables)
     if chain is None:
-        return ClassifierStep(key, None, [])
+        return FusedStep(key, None, [])
     stack = model._dense_stack
     regularized = any(layer._losses for layer in model._flatten_layers())
-    return ClassifierStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
+    return FusedStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
                           stack.output_activation, type(model._compiled._losses[0]), regularized)
 
 
@@ -159,12 +163,15 @@ def _eligible_chain(model, variables):
         fits, activation = not loss.label_smoothing and loss.axis in (-1, 1) and chain.output_width > 1, "softmax"
     elif kind is BinaryCrossentropy:
         fits, activation = not loss.label_smoothing and loss.axis in (-1, 1), "sigmoid"
+    elif kind in (MeanSquaredError, MeanAbsoluteError):
+        fits, activation = True, None
     else:
         return None
     # From the logits, or from the output of the loss's own activation (whose logits the loss reads);
-    # from_logits=True on such an output is a mistake the generic path warns about.
+    # from_logits=True on such an output is a mistake the generic path warns about. A regression
+    # loss reads the chain's output itself.
     output = stack.output_activation
-    from_logits = output is None if loss.from_logits else output == activation
+    from_logits = output is None if activation is None or loss.from_logits else output == activation
     if not (fits and from_logits and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
         return None
     # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
