@@ -25,7 +25,7 @@ WORKLOADS = {
     "W3": ("benchmarks.w3_mlp_fit", "MLP 784-256-128-10 fit, Adam, batch 32 and 128"),
     "W4": ("benchmarks.w4_predict", "MLP predict: 1-sample latency, 10k throughput"),
     "W5": ("benchmarks.w5_import_memory", "import time and peak RSS"),
-    "W6": ("benchmarks.w6_mlp_variants", "the W3 MLP with BatchNormalization, L2 or GELU, batch 32 and 128"),
+    "W6": ("benchmarks.w6_mlp_variants", "the W3 MLP with BatchNormalization, L2, GELU, class_weight or MSE, batch 32 and 128"),
 }
 
 

@@ -158,14 +158,16 @@ def keras3_trainer(x, y, batch):
     return _keras_api_trainer(keras, x, y, batch)
 
 
-def torch_loop(model, x, y, batch, penalty=None):
+def torch_loop(model, x, y, batch, penalty=None, loss_fn=None, sample_weight=None):
     """(warm-up, epoch) of an eager PyTorch loop training ``model`` with Adam(1e-3) on the
-    cross-entropy, plus ``penalty()`` when given."""
+    cross-entropy (or ``loss_fn``), plus ``penalty()`` when given. With ``sample_weight``, the
+    per-sample losses are weighted and averaged over the batch, as Keras weighs them."""
     import torch
 
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    loss_fn = loss_fn or torch.nn.CrossEntropyLoss(reduction="mean" if sample_weight is None else "none")
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    tw = None if sample_weight is None else torch.from_numpy(sample_weight)
 
     def epoch(count=len(x)):
         order = torch.randperm(count)
@@ -173,6 +175,8 @@ def torch_loop(model, x, y, batch, penalty=None):
             index = order[start:start + batch]
             optimizer.zero_grad()
             loss = loss_fn(model(tx[index]), ty[index])
+            if tw is not None:
+                loss = (loss * tw[index]).mean()
             if penalty is not None:
                 loss = loss + penalty()
             loss.backward()

@@ -2,10 +2,12 @@
 
 W3 times the plain ReLU MLP. Here each hidden Dense gets what Keras users add to it, one change
 at a time: BatchNormalization after it (before the ReLU), an L2(1e-4) kernel regularizer, or a
-GELU (the exact form, Keras's and PyTorch's default) instead of the ReLU. Each trains on 20,000
-W3 samples with Adam(1e-3) at batch 32 and 128, pykeras ``fit`` beside a PyTorch eager loop of
-the same model (``BatchNorm1d(eps=1e-3, momentum=0.01)``, Keras's defaults; the penalty added to
-the loss as a PyTorch user writes it), both from the same initial weights.
+GELU (the exact form, Keras's and PyTorch's default) instead of the ReLU. Two more change how the
+plain MLP is trained: ``class_weight`` (weights 0.5 to 1.85 by class), and the mean squared error
+against the labels' one-hot rows instead of the cross-entropy. Each trains on 20,000 W3 samples
+with Adam(1e-3) at batch 32 and 128, pykeras ``fit`` beside a PyTorch eager loop of the same model
+(``BatchNorm1d(eps=1e-3, momentum=0.01)``, Keras's defaults; the penalty added to the loss and the
+per-sample losses weighted as a PyTorch user writes them), both from the same initial weights.
 """
 import numpy as np
 
@@ -14,7 +16,14 @@ from benchmarks.w3_mlp_fit import BATCHES, SIZES, _warmup_count, init_weights, m
 
 SAMPLES, QUICK_SAMPLES = 20_000, 6_000
 L2 = 1e-4
-VARIANTS = ("BatchNormalization", "L2 kernel regularizer", "GELU hidden layers")
+VARIANTS = ("BatchNormalization", "L2 kernel regularizer", "GELU hidden layers", "class_weight",
+            "mean squared error")
+CLASS_WEIGHTS = {label: 0.5 + 0.15 * label for label in range(SIZES[-1])}
+
+
+def _targets(variant, y):
+    """What the variant trains on: the labels, or (mean squared error) their float32 one-hot rows."""
+    return np.eye(SIZES[-1], dtype=np.float32)[y] if variant == "mean squared error" else y
 
 
 def keras_variant(keras, variant):
@@ -62,11 +71,12 @@ def pykeras_trainer(variant, x, y, batch):
     import pykeras
 
     model = keras_variant(pykeras, variant)
-    model.compile(optimizer=pykeras.optimizers.Adam(1e-3),
-                  loss=pykeras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    w = _warmup_count(len(x), batch)
-    return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
-            lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))
+    loss = "mse" if variant == "mean squared error" else pykeras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=pykeras.optimizers.Adam(1e-3), loss=loss)
+    w, targets = _warmup_count(len(x), batch), _targets(variant, y)
+    extra = {"class_weight": CLASS_WEIGHTS} if variant == "class_weight" else {}
+    return (lambda: model.fit(x[:w], targets[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True, **extra),
+            lambda: model.fit(x, targets, batch_size=batch, epochs=1, verbose=0, shuffle=True, **extra))
 
 
 def torch_trainer(variant, x, y, batch):
@@ -80,6 +90,11 @@ def torch_trainer(variant, x, y, batch):
         def penalty():
             return L2 * sum(kernel.pow(2).sum() for kernel in kernels)
 
+    if variant == "class_weight":
+        weights = np.array([CLASS_WEIGHTS[label] for label in range(SIZES[-1])], np.float32)[y]
+        return torch_loop(model, x, y, batch, sample_weight=weights)
+    if variant == "mean squared error":
+        return torch_loop(model, x, _targets(variant, y), batch, loss_fn=torch.nn.MSELoss())
     return torch_loop(model, x, y, batch, penalty)
 
 
