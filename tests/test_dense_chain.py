@@ -113,7 +113,7 @@ def test_chain_accepts_other_inputs_through_dense():
     "layers, message",
     [
         ([], "at least one"),
-        ([(np.ones((3, 2), np.float32), None, "tanh")], "activation must be one of"),
+        ([(np.ones((3, 2), np.float32), None, "softmax")], r"activation must be one of \(.linear., .relu., .sigmoid."),
         ([(np.ones((3, 2)), None, "relu")], "float32"),
         ([(np.ones((3, 2), np.float32), None, "relu"), (np.ones((3, 2), np.float32), None, "relu")],
          r"kernel must have shape \(2, units\)"),
@@ -627,6 +627,84 @@ def test_regression_trains_on_the_fused_step_with_the_generic_steps_bits(loss, o
     for got, want in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(got, want)
     assert results[0][0]["loss"][-1] < results[0][0]["loss"][0]
+
+
+RULE_ACTIVATIONS = ["tanh", "sigmoid", "elu", "leaky_relu", "selu", "silu", "softplus", "gelu"]
+
+
+@pytest.mark.parametrize("activation", RULE_ACTIVATIONS)
+def test_a_chain_with_an_activation_rule_equals_dense_and_the_activation_op(activation):
+    weights = [_array(RNG, (7, 9)), _array(RNG, (9,)), _array(RNG, (9, 5)), _array(RNG, (5, 3)), _array(RNG, (3,))]
+    x = RNG.normal(size=(6, 7)).astype(np.float32)
+    apply = getattr(keras.activations, activation)
+
+    def entries(w):
+        return [(w[0], w[1], activation), (w[2], None, "relu"), (w[3], w[4], activation)]
+
+    def composed(inputs, w):
+        h = inputs
+        for kernel, bias, name in entries(w):
+            h = ops.dense(h, kernel, bias, name if name == "relu" else "linear")
+            h = h if name == "relu" else apply(h)
+        return h
+
+    chain = ops.DenseChain(entries(weights))
+    for rows in (x, x[:1], x.astype(np.float64)):  # float64 rows take the op-by-op path
+        np.testing.assert_array_equal(chain(rows).numpy(), composed(rows, weights).numpy())
+    # The gradients, for the input and every weight.
+    gradients = []
+    for forward in (lambda v, w: ops.DenseChain(entries(w))(v), composed):
+        variables = [keras.Variable(x)] + [keras.Variable(w) for w in weights]
+        with ops.GradientTape() as tape:
+            value = ops.sum(ops.square(forward(variables[0], variables[1:])))
+        gradients.append([g.numpy() for g in tape.gradient(value, variables)])
+    for got, want in zip(*gradients):
+        np.testing.assert_array_equal(got, want)
+
+
+def _array(generator, shape):
+    return (generator.normal(size=shape) * 0.5).astype(np.float32)
+
+
+def _count_chain_steps(monkeypatch):
+    """A list that grows by one at each fused training step, native or layer by layer."""
+    steps = []
+    method = ops.DenseChain.loss_gradients
+    monkeypatch.setattr(ops.DenseChain, "loss_gradients", lambda *args: steps.append(1) or method(*args))
+    return steps
+
+
+@pytest.mark.parametrize("activation", RULE_ACTIVATIONS)
+@pytest.mark.parametrize("dropout", [False, True])
+def test_activation_rules_train_on_the_fused_step_with_the_generic_steps_bits(activation, dropout, monkeypatch):
+    x = RNG.normal(size=(60, 20)).astype(np.float32)
+    y = RNG.integers(0, 4, 60)
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        keras.utils.set_random_seed(3)
+        layers = [keras.Input(shape=(20,)), keras.layers.Dense(16, activation=activation)]
+        if dropout:
+            layers.append(keras.layers.Dropout(0.3, seed=1))
+        layers += [keras.layers.Dense(12, activation=activation), keras.layers.Dense(4)]
+        model = kind(layers)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        steps = _count_chain_steps(monkeypatch)
+        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, validation_split=0.2, verbose=0)
+        results.append((history.history, model.get_weights(), len(steps), model(x).numpy()))
+    assert [result[2] for result in results] == [17, 0]
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(results[0][3], results[1][3])
+
+
+def test_a_hidden_sigmoid_is_an_activation_rule_and_a_last_one_the_output():
+    model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(4, activation="sigmoid"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    chain = model._dense_stack.get(model, model._chain_layers)
+    assert [entry[2] for entry in chain.layers] == ["sigmoid", "linear"]
+    assert model._dense_stack.output_activation == "sigmoid"
 
 
 def test_a_weighted_fused_step_equals_the_numpy_formulas(monkeypatch):

@@ -5,6 +5,10 @@ from pykeras.ops import nn
 from pykeras.tensor import Tensor
 
 FUSED_ACTIVATION_NAMES = {activations.linear: "linear", activations.relu: "relu"}
+# The elementwise activations a dense chain applies between its native layers, by their rule's
+# name (ops.nn.ACTIVATION_RULES: keras.activations' functions with their default arguments).
+RULE_ACTIVATION_NAMES = {getattr(activations, name): name
+                         for name in ("sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu")}
 
 
 class Dense(Layer):

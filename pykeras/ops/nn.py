@@ -73,56 +73,77 @@ def logits_behind(y_pred, activation):
     return marked[1] if marked is not None and marked[0] == activation else None
 
 
-def sigmoid(x):
-    return _keep_logits(_unary(x, _sigmoid, lambda g, x, y: g * y * (1 - y)), x, "sigmoid")
+# Elementwise activations as rules: a function giving a (forward(v), backward(g, x, y)) pair of
+# numpy functions, fresh for each use (GELU's pair keeps its forward's intermediate for the
+# backward). The ops apply them through _unary; the dense chains apply the same functions between
+# their native layers (ops/dense_chain.py), so both give the same bits.
 
 
-def tanh(x):
-    return _unary(x, np.tanh, lambda g, x, y: g * (1 - y * y))
+def _sigmoid_rule():
+    return _sigmoid, lambda g, x, y: g * y * (1 - y)
 
 
-def softplus(x):
-    return _unary(
-        x,
-        lambda v: np.logaddexp(0, v),
-        lambda g, x, y: g * _sigmoid(x),
-    )
+def _tanh_rule():
+    return np.tanh, lambda g, x, y: g * (1 - y * y)
 
 
-def silu(x):
+def _softplus_rule():
+    return lambda v: np.logaddexp(0, v), lambda g, x, y: g * _sigmoid(x)
+
+
+def _silu_rule():
     def backward(g, x, y):
         s = _sigmoid(x)
         return g * (s + x * s * (1 - s))
 
-    return _unary(x, lambda v: v * _sigmoid(v), backward)
+    return lambda v: v * _sigmoid(v), backward
 
 
-def leaky_relu(x, negative_slope=0.2):
-    return _unary(
-        x,
-        lambda v: np.where(v > 0, v, v * negative_slope),
-        lambda g, x, y: np.where(x > 0, g, g * negative_slope),
-    )
+def _leaky_relu_rule(negative_slope=0.2):
+    return (lambda v: np.where(v > 0, v, v * negative_slope),
+            lambda g, x, y: np.where(x > 0, g, g * negative_slope))
 
 
-def elu(x, alpha=1.0):
-    return _unary(
-        x,
-        lambda v: np.where(v > 0, v, alpha * np.expm1(np.minimum(v, 0))),
-        lambda g, x, y: np.where(x > 0, g, g * (y + alpha)),
-    )
+def _elu_rule(alpha=1.0):
+    return (lambda v: np.where(v > 0, v, alpha * np.expm1(np.minimum(v, 0))),
+            lambda g, x, y: np.where(x > 0, g, g * (y + alpha)))
 
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 
 
+def _selu_rule():
+    return (lambda v: _SELU_SCALE * np.where(v > 0, v, _SELU_ALPHA * np.expm1(np.minimum(v, 0))),
+            lambda g, x, y: np.where(x > 0, g * _SELU_SCALE, g * (y + _SELU_SCALE * _SELU_ALPHA)))
+
+
+def sigmoid(x):
+    return _keep_logits(_unary(x, *_sigmoid_rule()), x, "sigmoid")
+
+
+def tanh(x):
+    return _unary(x, *_tanh_rule())
+
+
+def softplus(x):
+    return _unary(x, *_softplus_rule())
+
+
+def silu(x):
+    return _unary(x, *_silu_rule())
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return _unary(x, *_leaky_relu_rule(negative_slope))
+
+
+def elu(x, alpha=1.0):
+    return _unary(x, *_elu_rule(alpha))
+
+
 def selu(x):
     """``scale * elu(x, alpha)`` with the self-normalizing constants."""
-    return _unary(
-        x,
-        lambda v: _SELU_SCALE * np.where(v > 0, v, _SELU_ALPHA * np.expm1(np.minimum(v, 0))),
-        lambda g, x, y: np.where(x > 0, g * _SELU_SCALE, g * (y + _SELU_SCALE * _SELU_ALPHA)),
-    )
+    return _unary(x, *_selu_rule())
 
 
 def _erfc(z):
@@ -163,6 +184,10 @@ def gelu(x, approximate=True):
     """``x * Phi(x)``, Phi the standard normal CDF; ``approximate=True`` (the default of
     ``keras.ops.gelu``; ``keras.activations.gelu`` defaults to the exact form) uses the tanh form.
     The forward keeps its tanh (or Phi) for the gradient."""
+    return _unary(x, *_gelu_rule(approximate))
+
+
+def _gelu_rule(approximate):
     saved = {}
     if approximate:
         def forward(v):
@@ -205,7 +230,14 @@ def gelu(x, approximate=True):
             density = np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
             return (g * (saved["cdf"] + x64 * density)).astype(FLOAT)
 
-    return _unary(x, forward, backward)
+    return forward, backward
+
+
+# The rules of keras.activations' elementwise functions with their default arguments, by name.
+ACTIVATION_RULES = {
+    "sigmoid": _sigmoid_rule, "tanh": _tanh_rule, "softplus": _softplus_rule, "silu": _silu_rule,
+    "leaky_relu": _leaky_relu_rule, "elu": _elu_rule, "selu": _selu_rule, "gelu": lambda: _gelu_rule(False),
+}
 
 
 def relu6(x):
