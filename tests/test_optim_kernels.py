@@ -197,6 +197,8 @@ OPTIMIZER_CASES = {
     "adam_ema": lambda: optimizers.Adam(0.01, use_ema=True, ema_overwrite_frequency=2),
     "sgd_accumulation": lambda: optimizers.SGD(0.1, momentum=0.9, gradient_accumulation_steps=2),
     "adam_loss_scale": lambda: optimizers.Adam(0.01, loss_scale_factor=4.0),
+    "nadam": lambda: optimizers.Nadam(0.01),
+    "nadam_clipvalue_decay": lambda: optimizers.Nadam(0.02, beta_1=0.8, clipvalue=0.3, weight_decay=0.01),
 }
 
 
@@ -218,6 +220,18 @@ def test_optimizer_native_path_matches_numpy_path_bitwise(name):
     numpy_state = _train(OPTIMIZER_CASES[name], native=False)
     native_state = _train(OPTIMIZER_CASES[name], native=True)
     assert len(numpy_state) == len(native_state)
+    for a, b in zip(numpy_state, native_state):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_nadam_native_path_matches_numpy_on_every_isa_and_thread_count(isa, threads):
+    # Nadam's factors change every step (its momentum schedule), so it is checked through apply.
+    numpy_state = _train(OPTIMIZER_CASES["nadam_clipvalue_decay"], native=False, steps=4)
+    _core.set_isa(isa)  # restored after each test (conftest.py)
+    _core.set_num_threads(threads)
+    native_state = _train(OPTIMIZER_CASES["nadam_clipvalue_decay"], native=True, steps=4)
     for a, b in zip(numpy_state, native_state):
         np.testing.assert_array_equal(a, b)
 

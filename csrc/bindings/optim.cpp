@@ -216,6 +216,28 @@ void adam_update(py::object values, py::object grads, py::object m, py::object v
   optim::adam_update(call.vars, call.tf, lr, beta_1, beta_2, epsilon, step, amsgrad);
 }
 
+void nadam_update(py::object values, py::object grads, py::object m, py::object v, py::object factors,
+                  py::object weight_decay, py::object decay, py::object grad_scales, py::object clipvalue) {
+  const char* fn = "nadam_update";
+  PyObject* seq = sequence(fn, "factors", factors, false);
+  if (PySequence_Fast_GET_SIZE(seq) != 9)
+    fail(fn, ": argument 'factors' must hold 9 floats (1 - beta_1, 1 - beta_2, u_next, m_divisor, g_factor, "
+         "g_divisor, v_divisor, lr, epsilon). Received: ", PySequence_Fast_GET_SIZE(seq), " items");
+  float f[9];
+  for (int i = 0; i < 9; ++i) {
+    const double x = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
+    if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    f[i] = static_cast<float>(x);
+  }
+  const optim::NadamScalars s{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]};
+  const ListArg slots[3] = {{"m", sequence(fn, "m", m, false), true},
+                            {"v", sequence(fn, "v", v, false), true},
+                            {"", nullptr, true}};
+  Call call = parse(fn, values, grads, slots, weight_decay, decay, grad_scales, clipvalue);
+  py::gil_scoped_release release;
+  optim::nadam_update(call.vars, call.tf, s);
+}
+
 void rmsprop_update(py::object values, py::object grads, py::object velocities, py::object momentums,
                     py::object averages, double lr, double rho, double momentum, double epsilon,
                     py::object weight_decay, py::object decay, py::object grad_scales, py::object clipvalue) {
@@ -251,6 +273,12 @@ void bind_optim(py::module_& mod) {
           py::arg("grad_scales") = py::none(), py::arg("clipvalue") = py::none(),
           (std::string("Keras 3 Adam step (1-based step) for every variable; AMSGrad iff vhat is a list.") +
            transforms).c_str());
+  mod.def("nadam_update", &nadam_update, py::arg("values"), py::arg("grads"), py::arg("m"), py::arg("v"),
+          py::arg("factors"), py::kw_only(), py::arg("weight_decay") = py::none(), py::arg("decay") = py::none(),
+          py::arg("grad_scales") = py::none(), py::arg("clipvalue") = py::none(),
+          (std::string("Keras 3 Nadam step for every variable, with this step's float32 factors (1 - beta_1, "
+                       "1 - beta_2, u_next, 1 - u_product * u_next, 1 - u_t, 1 - u_product, 1 - beta_2**t, lr, "
+                       "epsilon), as nadam.py computes them.") + transforms).c_str());
   mod.def("rmsprop_update", &rmsprop_update, py::arg("values"), py::arg("grads"), py::arg("velocities"),
           py::arg("momentums"), py::arg("averages"), py::arg("lr"), py::arg("rho"), py::arg("momentum"),
           py::arg("epsilon"), py::kw_only(), py::arg("weight_decay") = py::none(), py::arg("decay") = py::none(),

@@ -127,6 +127,14 @@ void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, d
   });
 }
 
+void nadam_update(std::vector<Variable>& vars, const Transforms& tf, const NadamScalars& s) {
+  check_variables("nadam_update", vars, tf, 2);
+  const RuleTable& rt = active_rules();
+  run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+    rt.nadam(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
+  });
+}
+
 void rmsprop_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double rho, double momentum,
                     double epsilon, bool centered) {
   const bool with_momentum = momentum > 0.0;

@@ -1,4 +1,4 @@
-// Fused optimizer updates (Keras 3's SGD, Adam and RMSprop), multi-tensor: one call updates every
+// Fused optimizer updates (Keras 3's SGD, Adam, Nadam and RMSprop), multi-tensor: one call updates every
 // variable of a model in one pass over each variable's memory.
 //
 // The base optimizer's gradient transforms ride along in the same pass, in the order
@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <vector>
+
+#include "optim/rules.hpp"
 
 namespace pykeras::optim {
 
@@ -39,6 +41,9 @@ void sgd_update(std::vector<Variable>& vars, const Transforms& tf, double lr, do
 // slot[0] = m, slot[1] = v, slot[2] = v_hat (non-null iff amsgrad). step >= 1.
 void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double beta_1, double beta_2,
                  double epsilon, int64_t step, bool amsgrad);
+
+// slot[0] = m, slot[1] = v. The factors come from the caller, who keeps Nadam's momentum schedule.
+void nadam_update(std::vector<Variable>& vars, const Transforms& tf, const NadamScalars& s);
 
 // slot[0] = velocity, slot[1] = momentum (non-null iff momentum > 0), slot[2] = average gradient
 // (non-null iff centered).

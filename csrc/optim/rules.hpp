@@ -25,6 +25,19 @@ struct AdamScalars {
   float epsilon;
 };
 
+// Nadam's per-step factors, each the float32 scalar nadam.py computes.
+struct NadamScalars {
+  float one_minus_b1;  // 1 - beta_1
+  float one_minus_b2;  // 1 - beta_2
+  float u_next;        // the momentum schedule's next factor
+  float m_divisor;     // 1 - u_product * u_next
+  float g_factor;      // 1 - u_t
+  float g_divisor;     // 1 - u_product
+  float v_divisor;     // 1 - beta_2^t
+  float lr;
+  float epsilon;
+};
+
 struct RmspropScalars {
   float rho;
   float one_minus_rho;  // float32(1 - rho)
@@ -46,6 +59,8 @@ struct RuleTable {
   void (*sgd[3])(int64_t n, float* w, const float* g, float* m, const SgdScalars& s);
   // Adam: [amsgrad]. vh is unused without amsgrad.
   void (*adam[2])(int64_t n, float* w, const float* g, float* m, float* v, float* vh, const AdamScalars& s);
+  // Nadam: m, v.
+  void (*nadam)(int64_t n, float* w, const float* g, float* m, float* v, const NadamScalars& s);
   // RMSprop: [centered * 2 + with_momentum]. v always, mom if with_momentum, avg if centered.
   void (*rmsprop[4])(int64_t n, float* w, const float* g, float* v, float* mom, float* avg,
                      const RmspropScalars& s);
