@@ -17,14 +17,17 @@ def _inputs(m, k, n):
     return x, w, b
 
 
-@pytest.mark.parametrize("activation", ["linear", "relu"])
+ACTIVATIONS = {"linear": lambda z: z, "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh}
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_fused_dense_matches_finite_differences(activation):
     x, w, b = _inputs(4, 3, 5)
-    mask = (lambda z: np.maximum(z, 0)) if activation == "relu" else (lambda z: z)
-    check_op(lambda x, w, b: ops.dense(x, w, b, activation), [x, w, b], lambda x, w, b: mask(x @ w + b))
+    check_op(lambda x, w, b: ops.dense(x, w, b, activation), [x, w, b],
+             lambda x, w, b: ACTIVATIONS[activation](x @ w + b))
 
 
-@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("shape", [(1, 1, 1), (7, 13, 5), (64, 100, 33)])
 def test_fused_dense_backward_equals_formula_and_composed_ops(activation, shape):
     x, w, b = _inputs(*shape)
@@ -34,13 +37,13 @@ def test_fused_dense_backward_equals_formula_and_composed_ops(activation, shape)
     with keras.GradientTape() as tape:
         fused = ops.dense(*fused_vars, activation)
         composed = ops.matmul(composed_vars[0], composed_vars[1]) + composed_vars[2]
-        if activation == "relu":
-            composed = ops.relu(composed)
+        if activation != "linear":
+            composed = getattr(ops, activation)(composed)
         loss = ops.sum(fused * g) + ops.sum(composed * g)
     grads = tape.gradient(loss, fused_vars + composed_vars)
     np.testing.assert_allclose(fused.numpy(), composed.numpy(), rtol=1e-5, atol=1e-5)
-    z = x @ w + b
-    dz = g * (z > 0) if activation == "relu" else g
+    z = x.astype(np.float64) @ w + b
+    dz = g * (z > 0) if activation == "relu" else g * (1 - np.tanh(z) ** 2) if activation == "tanh" else g
     expected = [dz @ w.T, x.T @ dz, dz.sum(0)]
     for fused_grad, composed_grad, formula in zip(grads[:3], grads[3:], expected):
         np.testing.assert_allclose(fused_grad.numpy(), formula, rtol=1e-4, atol=1e-4)
@@ -70,6 +73,6 @@ def test_dense_skips_input_gradient_for_plain_data():
 def test_dense_op_rejects_unfused_activation_and_bad_shapes():
     x, w, b = _inputs(2, 3, 4)
     with pytest.raises(ValueError, match="activation must be one of"):
-        ops.dense(x, w, b, "tanh")
+        ops.dense(x, w, b, "sigmoid")
     with pytest.raises(ValueError, match=r"x.shape=\(2, 3\), kernel.shape=\(4, 3\)"):
         ops.dense(x, w.T.copy(), b, "linear")

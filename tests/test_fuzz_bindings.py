@@ -397,7 +397,7 @@ def test_fuzz_matmul(data):
 def test_fuzz_dense(data):
     CASES["count"] += 1
     m, k, n = (data.draw(DIMS, label=s) for s in "mkn")
-    activation = data.draw(st.sampled_from(["linear", "relu", "relu", "tanh", "", "RELU"]), label="act")
+    activation = data.draw(st.sampled_from(["linear", "relu", "relu", "tanh", "sigmoid", "", "RELU"]), label="act")
     nonfinite = data.draw(st.booleans())
     spec = {"x": ("in", F32), "w": ("in", F32), "b": ("in", F32), "out": ("out", F32)}
     shapes = {"x": (m, k), "w": (k, n), "b": (n,), "out": (m, n)}
@@ -409,7 +409,7 @@ def test_fuzz_dense(data):
     x, w, b, out = args["x"], args["w"], args["b"], args["out"]
     use_bias = b is not None  # a bias spoiled into None is simply no bias
     check_spec = {key: value for key, value in spec.items() if use_bias or key != "b"}
-    valid = activation in ("linear", "relu") and arrays_ok(args, check_spec) and x.ndim == 2
+    valid = activation in ("linear", "relu", "tanh") and arrays_ok(args, check_spec) and x.ndim == 2
     if valid:
         m, k = x.shape
         n = w.shape[1] if w.ndim == 2 else -1
@@ -424,6 +424,8 @@ def test_fuzz_dense(data):
     with np.errstate(all="ignore"):
         z = x.astype(np.float64) @ w.astype(np.float64) + (0 if b is None else b.astype(np.float64))
     expected = np.where(np.isnan(z) | (z > 0), z, 0) if activation == "relu" else z
+    if activation == "tanh":
+        expected = np.tanh(z)
     _core.dense_forward(x, w, b, activation, out)
     close(out, expected, 1e-4, 1e-4)
 
@@ -448,7 +450,8 @@ def test_fuzz_dense(data):
     if not valid:
         expect_error("dense_backward", backward)
         return
-    dz = dy.astype(np.float64) * ((out > 0) if activation == "relu" else 1)
+    y = out.astype(np.float64)
+    dz = dy.astype(np.float64) * ((out > 0) if activation == "relu" else (1 - y * y) if activation == "tanh" else 1)
     backward()
     with np.errstate(all="ignore"):
         close(dw, x.astype(np.float64).T @ dz, 1e-4, 1e-4)

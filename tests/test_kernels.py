@@ -731,8 +731,9 @@ ERROR_CASES = {
                                                   np.zeros((32, 256), F32)),
                       r"dense_forward: argument 'w' must have shape \(784, n\) to match x of shape \(32, 784\)\. "
                       r"Received: w.shape=\(100, 256\)"),
-    "dense activation": (lambda: _core.dense_forward(np.zeros((2, 3), F32), np.zeros((3, 4), F32), None, "tanh",
-                                                     np.zeros((2, 4), F32)), r"'linear', 'relu'.*Received: activation='tanh'"),
+    "dense activation": (lambda: _core.dense_forward(np.zeros((2, 3), F32), np.zeros((3, 4), F32), None, "gelu",
+                                                     np.zeros((2, 4), F32)),
+                         r"'linear', 'relu', 'tanh'.*Received: activation='gelu'"),
     "dense bias shape": (lambda: _core.dense_forward(np.zeros((2, 3), F32), np.zeros((3, 4), F32), np.zeros(3, F32),
                                                      "linear", np.zeros((2, 4), F32)), r"'b' must have shape \(4,\)"),
     "dense out read-only": (lambda: _core.dense_forward(np.zeros((2, 3), F32), np.zeros((3, 4), F32), None, "linear",

@@ -21,7 +21,8 @@ namespace {
 pykeras::Activation parse_activation(const char* fn, const std::string& name) {
   if (name == "linear") return pykeras::Activation::linear;
   if (name == "relu") return pykeras::Activation::relu;
-  fail(fn, ": argument 'activation' must be one of 'linear', 'relu'. Received: activation='", name, "'");
+  if (name == "tanh") return pykeras::Activation::tanh;
+  fail(fn, ": argument 'activation' must be one of 'linear', 'relu', 'tanh'. Received: activation='", name, "'");
 }
 
 // The sizes of a dense layer's product: x (m, k) and w (k, n), checked against each other.

@@ -30,6 +30,7 @@ struct Workspace {
   AlignedBuffer pack_b;  // GEMM: packed KC x NC block of op(B)
   AlignedBuffer hidden[2];  // dense_chain_forward: the hidden activations, alternately
   AlignedBuffer partial;  // sgemm_split_k: the second half's product
+  AlignedBuffer activation_grad;  // dense_backward: the gradient through a tanh activation
 };
 
 // The calling thread's workspace.

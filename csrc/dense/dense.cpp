@@ -5,6 +5,7 @@
 #include "common/check.hpp"
 #include "common/workspace.hpp"
 #include "elementwise/elementwise.hpp"
+#include "elementwise/tanh.hpp"
 #include "loss/output_loss.hpp"
 #include "gemm/sgemm.hpp"
 
@@ -41,6 +42,7 @@ void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float*
     gemm::sgemm_split_k(m, n, k, x, ld(k), w, ld(n), out, ld(n), ep);
   else
     gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep);
+  if (act == Activation::tanh) tanh_values(m * n, out, out);  // a pass over the output, still in cache
 }
 
 namespace {
@@ -137,8 +139,14 @@ void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float
   check_nonnegative("dense_backward", "k", k);
   check_nonnegative("dense_backward", "n", n);
   // dz = dy * (y > 0) is never written out: every reader of dz applies the mask as it reads dy (the
-  // GEMMs while packing it, the bias gradient while summing), so dy is read where it lies.
+  // GEMMs while packing it, the bias gradient while summing), so dy is read where it lies. tanh's
+  // dz = dy * (1 - y^2) is written to scratch memory first.
   const float* mask = act == Activation::relu ? y : nullptr;
+  if (act == Activation::tanh) {
+    float* dz = thread_workspace().activation_grad.get(static_cast<size_t>(m * n));
+    tanh_backward(m * n, dy, y, dz);
+    dy = dz;
+  }
   // dw = x^T dz: x is stored m x k, so op(A) = x^T is k x m (trans_a, lda = k).
   gemm::sgemm_masked(true, false, k, n, m, 1.0f, x, ld(k), nullptr, dy, ld(n), mask, 0.0f, dw, ld(n));
   if (db != nullptr) bias_grad(m, n, dy, db, mask);

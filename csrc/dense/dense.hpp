@@ -6,7 +6,7 @@
 
 namespace pykeras {
 
-enum class Activation { linear, relu };
+enum class Activation { linear, relu, tanh };
 
 // out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null. For a batch (m <= 512) and a deep w
 // (k >= 512, n >= 32), w is read in two halves of k, one per core, and the two products added
@@ -60,8 +60,8 @@ double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const De
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout = nullptr,
                                  const float* row_weights = nullptr);
 
-// Given the forward output y (m x n, for the ReLU mask) and upstream dy (m x n):
-//   dz = act == relu ? dy * (y > 0) : dy
+// Given the forward output y (m x n, for the ReLU mask and tanh's gradient) and upstream dy (m x n):
+//   dz = act == relu ? dy * (y > 0) : act == tanh ? dy * (1 - y^2) : dy
 //   dw (k x n) = x^T dz;  db (n) = column sums of dz (if db);  dx (m x k) = dz w^T (if dx).
 // dy is not modified and dz is never materialised: the mask is applied as dy is read.
 void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* y,

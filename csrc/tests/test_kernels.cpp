@@ -1,10 +1,12 @@
 // C++ kernel test: every compiled ISA the CPU supports against a naive triple loop in double, over
 // shapes around the blocking boundaries, all transposes, alpha/beta, padded leading dimensions and the
 // bias/relu epilogue, the split-k product of a deep dense forward, and the thread policy's contention
-// guard. Exit status 0 when all pass.
+// guard; and the dense layers' tanh against the double-precision library tanh. Exit status 0 when all
+// pass.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <random>
 #include <stdexcept>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "common/threads.hpp"
+#include "elementwise/tanh.hpp"
 #include "gemm/dispatch.hpp"
 #include "gemm/sgemm.hpp"
 
@@ -184,7 +187,69 @@ void check_awake_team() {
   ++failures;
 }
 
+// tanh_values within 1.5 ulp of tanh in double over [-12, 12] (denser near the polynomial's edge at
+// 0.625 and near 0), its special values, and tanh_backward's formula.
+void check_tanh() {
+  std::mt19937 rng(99);
+  std::vector<float> x;
+  for (auto [lo, hi] : {std::pair{-12.0f, 12.0f}, {-0.7f, 0.7f}, {-1e-3f, 1e-3f}})
+    for (int i = 0; i < 400000; ++i) x.push_back(std::uniform_real_distribution<float>(lo, hi)(rng));
+  std::vector<float> y(x.size());
+  pykeras::tanh_values(static_cast<int64_t>(x.size()), x.data(), y.data());
+  double worst = 0;
+  float worst_x = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double want = std::tanh(static_cast<double>(x[i]));
+    const float rounded = static_cast<float>(want);
+    const double ulp = std::nextafter(std::fabs(rounded), 2.0f) - std::fabs(rounded);
+    const double err = std::fabs(y[i] - want) / ulp;
+    if (err > worst) worst = err, worst_x = x[i];
+  }
+  if (worst > 1.5) {
+    std::printf("FAIL tanh: %.2f ulp at x=%.9g\n", worst, worst_x);
+    ++failures;
+  }
+  const float inf = INFINITY;
+  const float special[] = {NAN, inf, -inf, 0.0f, -0.0f, 1e-40f, -1e-40f, 9.5f, -30.0f};
+  float out[9];
+  pykeras::tanh_values(9, special, out);
+  const bool ok = std::isnan(out[0]) && out[1] == 1.0f && out[2] == -1.0f && out[3] == 0.0f && !std::signbit(out[3]) &&
+                  out[4] == 0.0f && std::signbit(out[4]) && out[5] == 1e-40f && out[6] == -1e-40f &&
+                  out[7] == 1.0f && out[8] == -1.0f;
+  if (!ok) {
+    std::printf("FAIL tanh special values: %g %g %g %g %g %g %g %g %g\n", out[0], out[1], out[2], out[3], out[4],
+                out[5], out[6], out[7], out[8]);
+    ++failures;
+  }
+  // Every ISA the CPU supports gives the portable kernel's bits (the values above are the default ISA's).
+  std::vector<float> portable(x.size()), other(x.size());
+  const std::string best = pykeras::gemm::active_isa();
+  pykeras::gemm::set_isa("portable");
+  pykeras::tanh_values(static_cast<int64_t>(x.size()), x.data(), portable.data());
+  for (const std::string& isa : pykeras::gemm::compiled_isas()) {
+    try {
+      pykeras::gemm::set_isa(isa);
+    } catch (const std::invalid_argument&) {
+      continue;
+    }
+    pykeras::tanh_values(static_cast<int64_t>(x.size()), x.data(), other.data());
+    if (std::memcmp(other.data(), portable.data(), x.size() * sizeof(float)) != 0) {
+      std::printf("FAIL tanh: %s differs from portable\n", isa.c_str());
+      ++failures;
+    }
+  }
+  pykeras::gemm::set_isa(best);
+  const float dy[3] = {2.0f, -1.5f, 3.0f}, yv[3] = {0.5f, -0.25f, 1.0f};
+  float grad[3];
+  pykeras::tanh_backward(3, dy, yv, grad);
+  if (grad[0] != 1.5f || grad[1] != -1.40625f || grad[2] != 0.0f) {
+    std::printf("FAIL tanh_backward: %g %g %g\n", grad[0], grad[1], grad[2]);
+    ++failures;
+  }
+}
+
 int main() {
+  check_tanh();
   check_contention_guard();
   check_awake_team();
   std::mt19937 rng(1234);

@@ -4,11 +4,11 @@ from pykeras.layers.layer import Layer
 from pykeras.ops import nn
 from pykeras.tensor import Tensor
 
-FUSED_ACTIVATION_NAMES = {activations.linear: "linear", activations.relu: "relu"}
+FUSED_ACTIVATION_NAMES = {activations.linear: "linear", activations.relu: "relu", activations.tanh: "tanh"}
 # The elementwise activations a dense chain applies between its native layers, by their rule's
 # name (ops.nn.ACTIVATION_RULES: keras.activations' functions with their default arguments).
 RULE_ACTIVATION_NAMES = {getattr(activations, name): name
-                         for name in ("sigmoid", "tanh", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu")}
+                         for name in ("sigmoid", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu")}
 
 
 class Dense(Layer):
@@ -17,7 +17,7 @@ class Dense(Layer):
     Args:
         units: output size.
         activation: name or callable; ``None`` is linear. ``"relu"`` and
-            linear run fused into the matrix multiply.
+            linear run fused into the matrix multiply, ``"tanh"`` in the same native call.
         use_bias: whether to add a bias vector.
         kernel_initializer, bias_initializer: initializer names or objects.
         kernel_regularizer, bias_regularizer: regularizer names or objects (``keras.regularizers``)

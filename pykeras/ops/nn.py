@@ -19,7 +19,7 @@ __all__ = [
     "sigmoid_cross_entropy", "squared_error", "absolute_error", "batch_normalization", "layer_normalization",
 ]
 
-FUSED_ACTIVATIONS = ("linear", "relu")
+FUSED_ACTIVATIONS = ("linear", "relu", "tanh")
 _NATIVE_LABELS = (np.dtype(np.int32), np.dtype(np.int64))
 
 
@@ -235,7 +235,7 @@ def _gelu_rule(approximate):
 
 # The rules of keras.activations' elementwise functions with their default arguments, by name.
 ACTIVATION_RULES = {
-    "sigmoid": _sigmoid_rule, "tanh": _tanh_rule, "softplus": _softplus_rule, "silu": _silu_rule,
+    "sigmoid": _sigmoid_rule, "softplus": _softplus_rule, "silu": _silu_rule,
     "leaky_relu": _leaky_relu_rule, "elu": _elu_rule, "selu": _selu_rule, "gelu": lambda: _gelu_rule(False),
 }
 
