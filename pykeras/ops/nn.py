@@ -518,9 +518,7 @@ def softmax_cross_entropy(targets, logits, sample_weight=None):
     (one-hot or soft) shaped like ``logits``: one fused native call, as the sparse form, with
     ``sample_weight`` as there.
     """
-    _, targets = _array_operand(targets)
-    targets = np.ascontiguousarray(targets, dtype=FLOAT)
-    return _fused_loss("softmax_cross_entropy", _core.softmax_cross_entropy, targets, logits,
+    return _fused_loss("softmax_cross_entropy", _core.softmax_cross_entropy, _float_targets(targets), logits,
                        "targets (batch, classes)", sample_weight)
 
 
@@ -530,9 +528,7 @@ def sigmoid_cross_entropy(targets, logits, sample_weight=None):
     gradient from the same pass. ``sample_weight`` (batch,) multiplies each row's mean, as in
     ``sparse_softmax_cross_entropy``.
     """
-    _, targets = _array_operand(targets)
-    targets = np.ascontiguousarray(targets, dtype=FLOAT)
-    return _fused_loss("sigmoid_cross_entropy", _core.sigmoid_cross_entropy, targets, logits,
+    return _fused_loss("sigmoid_cross_entropy", _core.sigmoid_cross_entropy, _float_targets(targets), logits,
                        "targets (batch, logits)", sample_weight)
 
 
@@ -541,19 +537,20 @@ def squared_error(targets, outputs, sample_weight=None):
     default reduction) for ``targets`` shaped like the 2-D ``outputs``: one fused native call, its
     gradient from the same pass; ``sample_weight`` (batch,) as in ``sparse_softmax_cross_entropy``.
     """
-    _, targets = _array_operand(targets)
-    targets = np.ascontiguousarray(targets, dtype=FLOAT)
-    return _fused_loss("squared_error", _core.squared_error, targets, outputs, "targets (batch, outputs)",
-                       sample_weight, "outputs (batch, outputs)")
+    return _fused_loss("squared_error", _core.squared_error, _float_targets(targets), outputs,
+                       "targets (batch, outputs)", sample_weight, "outputs (batch, outputs)")
 
 
 def absolute_error(targets, outputs, sample_weight=None):
     """Mean over every entry of ``abs(outputs - targets)``, as ``squared_error``; the gradient is
     the sign of the difference (0 where it is 0)."""
-    _, targets = _array_operand(targets)
-    targets = np.ascontiguousarray(targets, dtype=FLOAT)
-    return _fused_loss("absolute_error", _core.absolute_error, targets, outputs, "targets (batch, outputs)",
-                       sample_weight, "outputs (batch, outputs)")
+    return _fused_loss("absolute_error", _core.absolute_error, _float_targets(targets), outputs,
+                       "targets (batch, outputs)", sample_weight, "outputs (batch, outputs)")
+
+
+def _float_targets(targets):
+    """Targets of a fused loss other than labels: a C-contiguous float32 array."""
+    return np.ascontiguousarray(_array_operand(targets)[1], dtype=FLOAT)
 
 
 def loss_scalar(value):
