@@ -27,12 +27,11 @@ import numpy as np
 from pykeras.layers import tracking
 from pykeras.losses import (BinaryCrossentropy, CategoricalCrossentropy, MeanAbsoluteError, MeanSquaredError,
                             SparseCategoricalCrossentropy)
-from pykeras.losses.fused import fused_row_weights, output_targets
+from pykeras.losses.fused import FUSED_REDUCTIONS, fused_row_weights, output_targets
 from pykeras.models.dense_stack import apply_output_activation, flat_rows
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import FLOAT, Tensor, Variable
 
-_MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
 # The native loss of each compiled loss type the step takes.
 _NATIVE_LOSS = {SparseCategoricalCrossentropy: "softmax", CategoricalCrossentropy: "softmax",
                 BinaryCrossentropy: "sigmoid", MeanSquaredError: "squared", MeanAbsoluteError: "absolute"}
@@ -172,7 +171,7 @@ def _eligible_chain(model, variables):
     # loss reads the chain's output itself.
     output = stack.output_activation
     from_logits = output is None if activation is None or loss.from_logits else output == activation
-    if not (fits and from_logits and loss.reduction in _MEAN_REDUCTIONS and compiled._loss_weights == [1.0]):
+    if not (fits and from_logits and loss.reduction in FUSED_REDUCTIONS and compiled._loss_weights == [1.0]):
         return None
     # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
     mine = list(_chain_variables(chain))

@@ -34,7 +34,7 @@ class DenseChain:
     that of ``dense`` layer by layer: values and gradients are bitwise equal.
 
     An activation may also be one of ``keras.activations``' elementwise functions by name
-    (``ops.nn.ACTIVATION_RULES``: "tanh", "sigmoid", "gelu", ...): such a chain runs layer by
+    (``ops.nn.ACTIVATION_RULES``: "sigmoid", "elu", "gelu", ...): such a chain runs layer by
     layer, one native call per layer and the activation's own numpy functions between them, with
     no Tensor, op or tape entry per layer; the bits are still those of ``dense`` followed by the
     activation op.
@@ -135,8 +135,9 @@ class DenseChain:
         return out
 
     def loss_gradients(self, rows, labels, keep=None, loss="softmax", sample_weight=None):
-        """One training pass under a mean loss of the last layer's output, in one native call and
-        without a tape: by default the softmax cross-entropy of the output as logits.
+        """One training pass under a mean loss of the last layer's output, in one native call (one
+        per layer with activation rules) and without a tape: by default the softmax cross-entropy
+        of the output as logits.
 
         ``rows``: a C-contiguous float32 (batch, input_width) array; ``labels``: int32 or int64
         (batch,), or C-contiguous float32 (batch, output_width) class probabilities; with
