@@ -25,6 +25,7 @@
 #include "common/threads.hpp"
 #include "data/scatter_add_rows.hpp"
 #include "data/take_rows.hpp"
+#include "elementwise/activations.hpp"
 #include "elementwise/elementwise.hpp"
 #include "gemm/dispatch.hpp"
 #include "gemm/sgemm.hpp"
@@ -109,8 +110,8 @@ void bias_add(py::object y_obj, py::object b_obj) {
   pykeras::bias_add(m, n, yp, bp);
 }
 
-void relu(py::object x_obj, py::object out_obj) {
-  const char* fn = "relu";
+// out = f(x) elementwise, for float32 arrays of as many elements (out may be x).
+void elementwise(const char* fn, py::object x_obj, py::object out_obj, void (*f)(int64_t, const float*, float*)) {
   py::array x = f32(fn, "x", x_obj), out = f32(fn, "out", out_obj, true);
   if (out.size() != x.size())
     fail(fn, ": argument 'out' must have as many elements as x (", x.size(),
@@ -120,23 +121,25 @@ void relu(py::object x_obj, py::object out_obj) {
   float* op = mptr(out);
   const int64_t size = x.size();
   py::gil_scoped_release release;
-  pykeras::relu(size, xp, op);
+  f(size, xp, op);
 }
 
-void relu_backward(py::object dy_obj, py::object y_obj, py::object out_obj) {
-  const char* fn = "relu_backward";
-  py::array dy = f32(fn, "dy", dy_obj), y = f32(fn, "y", y_obj), out = f32(fn, "out", out_obj, true);
-  if (y.size() != dy.size() || out.size() != dy.size())
-    fail(fn, ": arguments 'dy', 'y' and 'out' must have the same number of elements. Received: dy.shape=",
-         shape_str(dy), ", y.shape=", shape_str(y), ", out.shape=", shape_str(out));
+// out = f(dy, v) elementwise: an activation's gradient from the upstream dy and the forward's output
+// or input v, named v_name (out may be either).
+void elementwise_grad(const char* fn, const char* v_name, py::object dy_obj, py::object v_obj, py::object out_obj,
+                      void (*f)(int64_t, const float*, const float*, float*)) {
+  py::array dy = f32(fn, "dy", dy_obj), v = f32(fn, v_name, v_obj), out = f32(fn, "out", out_obj, true);
+  if (v.size() != dy.size() || out.size() != dy.size())
+    fail(fn, ": arguments 'dy', '", v_name, "' and 'out' must have the same number of elements. Received: dy.shape=",
+         shape_str(dy), ", ", v_name, ".shape=", shape_str(v), ", out.shape=", shape_str(out));
   expect_no_overlap(fn, "out", out, "dy", dy, true);
-  expect_no_overlap(fn, "out", out, "y", y, true);
+  expect_no_overlap(fn, "out", out, v_name, v, true);
   const float* dyp = cptr(dy);
-  const float* yp = cptr(y);
+  const float* vp = cptr(v);
   float* op = mptr(out);
   const int64_t size = dy.size();
   py::gil_scoped_release release;
-  pykeras::relu_backward(size, dyp, yp, op);
+  f(size, dyp, vp, op);
 }
 
 void bias_grad(py::object dy_obj, py::object out_obj) {
@@ -268,10 +271,28 @@ PYBIND11_MODULE(_core, mod) {
           py::arg("trans_b") = false, py::arg("out") = py::none(),
           "op(a) @ op(b) for 2-D float32 arrays; allocates out when None and returns it.");
   mod.def("bias_add", &bias_add, py::arg("y"), py::arg("b"), "y (m, n) += b (n,), in place.");
-  mod.def("relu", &relu, py::arg("x"), py::arg("out"),
-          "out = max(x, 0) elementwise; NaN stays NaN. out may be x.");
-  mod.def("relu_backward", &relu_backward, py::arg("dy"), py::arg("y"), py::arg("out"),
-          "out = dy where y > 0 else 0 (mask from the forward output y). out may be dy.");
+  mod.def(
+      "relu", [](py::object x, py::object out) { elementwise("relu", x, out, pykeras::relu); }, py::arg("x"),
+      py::arg("out"), "out = max(x, 0) elementwise; NaN stays NaN. out may be x.");
+  mod.def(
+      "relu_backward",
+      [](py::object dy, py::object y, py::object out) {
+        elementwise_grad("relu_backward", "y", dy, y, out, pykeras::relu_backward);
+      },
+      py::arg("dy"), py::arg("y"), py::arg("out"),
+      "out = dy where y > 0 else 0 (mask from the forward output y). out may be dy.");
+  mod.def(
+      "gelu", [](py::object x, py::object out) { elementwise("gelu", x, out, pykeras::gelu_values); }, py::arg("x"),
+      py::arg("out"),
+      "out = x Phi(x) elementwise (the exact GELU, Phi the standard normal CDF), computed in double: float32's "
+      "relative precision into the tails. out may be x.");
+  mod.def(
+      "gelu_backward",
+      [](py::object dy, py::object x, py::object out) {
+        elementwise_grad("gelu_backward", "x", dy, x, out, pykeras::gelu_backward);
+      },
+      py::arg("dy"), py::arg("x"), py::arg("out"),
+      "out = dy (Phi(x) + x phi(x)), the exact GELU's gradient from its input x. out may be dy or x.");
   mod.def("bias_grad", &bias_grad, py::arg("dy"), py::arg("out"),
           "out (n,) = column sums of dy (m, n), in a fixed order.");
   pykeras::bind::bind_dense(mod);

@@ -5,7 +5,7 @@
 #include "common/check.hpp"
 #include "common/workspace.hpp"
 #include "elementwise/elementwise.hpp"
-#include "elementwise/tanh.hpp"
+#include "elementwise/activations.hpp"
 #include "loss/output_loss.hpp"
 #include "gemm/sgemm.hpp"
 

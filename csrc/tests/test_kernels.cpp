@@ -1,8 +1,9 @@
 // C++ kernel test: every compiled ISA the CPU supports against a naive triple loop in double, over
 // shapes around the blocking boundaries, all transposes, alpha/beta, padded leading dimensions and the
 // bias/relu epilogue, the split-k product of a deep dense forward, and the thread policy's contention
-// guard; and the dense layers' tanh against the double-precision library tanh. Exit status 0 when all
-// pass.
+// guard; and the activation kernels (tanh, GELU) against the double-precision library functions.
+// Exit status 0 when all pass.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,7 +15,7 @@
 #include <vector>
 
 #include "common/threads.hpp"
-#include "elementwise/tanh.hpp"
+#include "elementwise/activations.hpp"
 #include "gemm/dispatch.hpp"
 #include "gemm/sgemm.hpp"
 
@@ -187,6 +188,35 @@ void check_awake_team() {
   ++failures;
 }
 
+// f over x on every ISA the CPU supports gives the portable kernel's bits.
+template <typename F>
+void expect_every_isa_matches_portable(const char* name, const std::vector<float>& x, const F& f) {
+  std::vector<float> portable(x.size()), other(x.size());
+  const std::string best = pykeras::gemm::active_isa();
+  pykeras::gemm::set_isa("portable");
+  f(static_cast<int64_t>(x.size()), x.data(), portable.data());
+  for (const std::string& isa : pykeras::gemm::compiled_isas()) {
+    try {
+      pykeras::gemm::set_isa(isa);
+    } catch (const std::invalid_argument&) {
+      continue;
+    }
+    f(static_cast<int64_t>(x.size()), x.data(), other.data());
+    if (std::memcmp(other.data(), portable.data(), x.size() * sizeof(float)) != 0) {
+      std::printf("FAIL %s: %s differs from portable\n", name, isa.c_str());
+      ++failures;
+    }
+  }
+  pykeras::gemm::set_isa(best);
+}
+
+// Relative error of got against want, in units of float32's spacing at want.
+double ulps(float got, double want) {
+  const float rounded = static_cast<float>(want);
+  const double ulp = std::nextafter(std::fabs(rounded), 2.0f * std::fabs(rounded) + 1.0f) - std::fabs(rounded);
+  return std::fabs(got - want) / ulp;
+}
+
 // tanh_values within 1.5 ulp of tanh in double over [-12, 12] (denser near the polynomial's edge at
 // 0.625 and near 0), its special values, and tanh_backward's formula.
 void check_tanh() {
@@ -199,10 +229,7 @@ void check_tanh() {
   double worst = 0;
   float worst_x = 0;
   for (size_t i = 0; i < x.size(); ++i) {
-    const double want = std::tanh(static_cast<double>(x[i]));
-    const float rounded = static_cast<float>(want);
-    const double ulp = std::nextafter(std::fabs(rounded), 2.0f) - std::fabs(rounded);
-    const double err = std::fabs(y[i] - want) / ulp;
+    const double err = ulps(y[i], std::tanh(static_cast<double>(x[i])));
     if (err > worst) worst = err, worst_x = x[i];
   }
   if (worst > 1.5) {
@@ -221,24 +248,9 @@ void check_tanh() {
                 out[5], out[6], out[7], out[8]);
     ++failures;
   }
-  // Every ISA the CPU supports gives the portable kernel's bits (the values above are the default ISA's).
-  std::vector<float> portable(x.size()), other(x.size());
-  const std::string best = pykeras::gemm::active_isa();
-  pykeras::gemm::set_isa("portable");
-  pykeras::tanh_values(static_cast<int64_t>(x.size()), x.data(), portable.data());
-  for (const std::string& isa : pykeras::gemm::compiled_isas()) {
-    try {
-      pykeras::gemm::set_isa(isa);
-    } catch (const std::invalid_argument&) {
-      continue;
-    }
-    pykeras::tanh_values(static_cast<int64_t>(x.size()), x.data(), other.data());
-    if (std::memcmp(other.data(), portable.data(), x.size() * sizeof(float)) != 0) {
-      std::printf("FAIL tanh: %s differs from portable\n", isa.c_str());
-      ++failures;
-    }
-  }
-  pykeras::gemm::set_isa(best);
+  expect_every_isa_matches_portable("tanh", x, [](int64_t n, const float* in, float* out) {
+    pykeras::tanh_values(n, in, out);
+  });
   const float dy[3] = {2.0f, -1.5f, 3.0f}, yv[3] = {0.5f, -0.25f, 1.0f};
   float grad[3];
   pykeras::tanh_backward(3, dy, yv, grad);
@@ -248,8 +260,52 @@ void check_tanh() {
   }
 }
 
+// gelu_values within 3 ulp of x Phi(x) from the library's erfc in double, down to float32's smallest
+// normal numbers (x = -13); gelu_backward within 1e-7 of Phi(x) + x phi(x) (its relative error grows
+// where that crosses zero); special values; the same bits on every ISA.
+void check_gelu() {
+  std::mt19937 rng(7);
+  std::vector<float> x;
+  for (int i = 0; i < 400000; ++i) x.push_back(std::uniform_real_distribution<float>(-13.0f, 8.0f)(rng));
+  std::vector<float> y(x.size()), ones(x.size(), 1.0f), slope(x.size());
+  const auto n = static_cast<int64_t>(x.size());
+  pykeras::gelu_values(n, x.data(), y.data());
+  pykeras::gelu_backward(n, ones.data(), x.data(), slope.data());
+  double worst = 0, worst_slope = 0;
+  float worst_x = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double v = x[i], phi = 0.5 * std::erfc(-v / std::sqrt(2.0));
+    const double want = v * phi;
+    if (std::fabs(want) >= 1.1754944e-38) {
+      const double err = ulps(y[i], want);
+      if (err > worst) worst = err, worst_x = x[i];
+    }
+    const double d = phi + v * std::exp(-0.5 * v * v) / std::sqrt(2.0 * M_PI);
+    worst_slope = std::max(worst_slope, std::fabs(slope[i] - d));
+  }
+  if (worst > 3.0 || worst_slope > 1e-7) {
+    std::printf("FAIL gelu: %.2f ulp at x=%.9g; gradient off by %.3g\n", worst, worst_x, worst_slope);
+    ++failures;
+  }
+  const float special[] = {NAN, INFINITY, 0.0f, -0.0f, -40.0f, 40.0f};
+  float out[6];
+  pykeras::gelu_values(6, special, out);
+  if (!(std::isnan(out[0]) && out[1] == INFINITY && out[2] == 0.0f && std::signbit(out[3]) && out[4] == 0.0f &&
+        out[5] == 40.0f)) {
+    std::printf("FAIL gelu special values: %g %g %g %g %g %g\n", out[0], out[1], out[2], out[3], out[4], out[5]);
+    ++failures;
+  }
+  expect_every_isa_matches_portable("gelu", x, [](int64_t m, const float* in, float* o) {
+    pykeras::gelu_values(m, in, o);
+  });
+  expect_every_isa_matches_portable("gelu_backward", x, [&](int64_t m, const float* in, float* o) {
+    pykeras::gelu_backward(m, ones.data(), in, o);
+  });
+}
+
 int main() {
   check_tanh();
+  check_gelu();
   check_contention_guard();
   check_awake_team();
   std::mt19937 rng(1234);

@@ -167,16 +167,6 @@ def _erfc(z):
     return exponent
 
 
-def _normal_cdf(v):
-    v = np.asarray(v, dtype=np.float64)
-    flat = v.reshape(-1)  # 1-D, so every in-place step has an array to write (numpy gives 0-d results as scalars)
-    z = np.abs(flat)
-    z /= math.sqrt(2.0)
-    tail = _erfc(z)
-    tail *= 0.5
-    return np.where(flat >= 0, 1.0 - tail, tail).reshape(v.shape)
-
-
 _GELU_C = math.sqrt(2.0 / math.pi)
 
 
@@ -221,14 +211,18 @@ def _gelu_rule(approximate):
             grad *= g
             return grad
     else:
+        # Native: Phi in double (float32's relative precision into the tails), vectorised.
         def forward(v):
-            saved["cdf"] = cdf = _normal_cdf(v)
-            return v * cdf
+            v = np.asarray(v, dtype=FLOAT, order="C")  # ascontiguousarray would make 0-d (1,)
+            out = np.empty_like(v)
+            _core.gelu(v, out)
+            return out
 
         def backward(g, x, y):
-            x64 = np.asarray(x, dtype=np.float64)
-            density = np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
-            return (g * (saved["cdf"] + x64 * density)).astype(FLOAT)
+            x = np.asarray(x, dtype=FLOAT, order="C")
+            grad = np.empty_like(x)
+            _core.gelu_backward(np.asarray(np.broadcast_to(g, x.shape), dtype=FLOAT, order="C"), x, grad)
+            return grad
 
     return forward, backward
 

@@ -1,0 +1,23 @@
+// The per-ISA part of the activations (activations.hpp): the same arithmetic compiled for each ISA,
+// chosen at run time.
+#pragma once
+
+#include <cstdint>
+
+namespace pykeras {
+
+struct ActivationKernels {
+  const char* isa;
+  void (*tanh_values)(int64_t n, const float* x, float* out);                      // out may be x
+  void (*tanh_backward)(int64_t n, const float* dy, const float* y, float* out);  // out may be dy or y
+  void (*gelu_values)(int64_t n, const float* x, float* out);                      // out may be x
+  void (*gelu_backward)(int64_t n, const float* dy, const float* x, float* out);  // out may be dy or x
+};
+
+extern const ActivationKernels kActivationsPortable;
+#if defined(PYKERAS_X86_KERNELS)
+extern const ActivationKernels kActivationsAvx2;
+extern const ActivationKernels kActivationsAvx512;
+#endif
+
+}  // namespace pykeras

@@ -1,0 +1,62 @@
+#include "elementwise/activations.hpp"
+
+#include <cstring>
+
+#include "common/check.hpp"
+#include "common/threads.hpp"
+#include "elementwise/activation_kernels.hpp"
+#include "gemm/dispatch.hpp"
+
+namespace pykeras {
+namespace {
+
+// The kernels follow the GEMM's ISA choice, as the optimizer rules do.
+const ActivationKernels& active_kernels() {
+#if defined(PYKERAS_X86_KERNELS)
+  const char* isa = gemm::active_kernel().name;
+  if (std::strcmp(isa, kActivationsAvx512.isa) == 0) return kActivationsAvx512;
+  if (std::strcmp(isa, kActivationsAvx2.isa) == 0) return kActivationsAvx2;
+#endif
+  return kActivationsPortable;
+}
+
+// f(offset, count) over [0, size) in one contiguous part per thread; `cost` elements of work per
+// element (GELU's two double exps weigh more than a stream).
+template <typename F>
+void in_parts(const char* op, int64_t size, int64_t cost, const F& f) {
+  check_nonnegative(op, "size", size);
+  const int nt = threads_for_elements(size * cost);
+  if (nt <= 1) {
+    f(0, size);
+    return;
+  }
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int t = 0; t < nt; ++t) {
+    const int64_t lo = size * t / nt, hi = size * (t + 1) / nt;
+    f(lo, hi - lo);
+  }
+}
+
+}  // namespace
+
+void tanh_values(int64_t size, const float* x, float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("tanh_values", size, 1, [&](int64_t i, int64_t n) { k.tanh_values(n, x + i, out + i); });
+}
+
+void tanh_backward(int64_t size, const float* dy, const float* y, float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("tanh_backward", size, 1, [&](int64_t i, int64_t n) { k.tanh_backward(n, dy + i, y + i, out + i); });
+}
+
+void gelu_values(int64_t size, const float* x, float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("gelu_values", size, 8, [&](int64_t i, int64_t n) { k.gelu_values(n, x + i, out + i); });
+}
+
+void gelu_backward(int64_t size, const float* dy, const float* x, float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("gelu_backward", size, 8, [&](int64_t i, int64_t n) { k.gelu_backward(n, dy + i, x + i, out + i); });
+}
+
+}  // namespace pykeras
