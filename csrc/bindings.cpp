@@ -282,6 +282,10 @@ PYBIND11_MODULE(_core, mod) {
       py::arg("dy"), py::arg("y"), py::arg("out"),
       "out = dy where y > 0 else 0 (mask from the forward output y). out may be dy.");
   mod.def(
+      "sigmoid", [](py::object x, py::object out) { elementwise("sigmoid", x, out, pykeras::sigmoid_values); },
+      py::arg("x"), py::arg("out"),
+      "out = 1 / (1 + exp(-x)) elementwise, within 2.5 ulp, subnormal results included. out may be x.");
+  mod.def(
       "gelu", [](py::object x, py::object out) { elementwise("gelu", x, out, pykeras::gelu_values); }, py::arg("x"),
       py::arg("out"),
       "out = x Phi(x) elementwise (the exact GELU, Phi the standard normal CDF), computed in double: float32's "

@@ -10,6 +10,7 @@ struct ActivationKernels {
   const char* isa;
   void (*tanh_values)(int64_t n, const float* x, float* out);                      // out may be x
   void (*tanh_backward)(int64_t n, const float* dy, const float* y, float* out);  // out may be dy or y
+  void (*sigmoid_values)(int64_t n, const float* x, float* out);                   // out may be x
   void (*gelu_values)(int64_t n, const float* x, float* out);                      // out may be x
   void (*gelu_backward)(int64_t n, const float* dy, const float* x, float* out);  // out may be dy or x
 };

@@ -49,6 +49,11 @@ void tanh_backward(int64_t size, const float* dy, const float* y, float* out) {
   in_parts("tanh_backward", size, 1, [&](int64_t i, int64_t n) { k.tanh_backward(n, dy + i, y + i, out + i); });
 }
 
+void sigmoid_values(int64_t size, const float* x, float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("sigmoid_values", size, 1, [&](int64_t i, int64_t n) { k.sigmoid_values(n, x + i, out + i); });
+}
+
 void gelu_values(int64_t size, const float* x, float* out) {
   const ActivationKernels& k = active_kernels();
   in_parts("gelu_values", size, 8, [&](int64_t i, int64_t n) { k.gelu_values(n, x + i, out + i); });

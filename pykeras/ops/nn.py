@@ -50,9 +50,14 @@ def _float_array(v):
 
 
 def _sigmoid(v):
-    """1 / (1 + exp(-v)) in four passes and one array. Below v = -88.7, exp(-v) overflows to inf
-    and the result is 0, where the exact value is a float32 denormal or less."""
+    """1 / (1 + exp(-v)): float32 in one native pass (within 2.5 ulp, subnormal results included);
+    float64 in four numpy passes (below v = -709 exp(-v) overflows and the result is 0)."""
     v = _float_array(v)
+    if v.dtype == FLOAT:
+        v = np.asarray(v, order="C")  # ascontiguousarray would make 0-d (1,)
+        out = np.empty_like(v)
+        _core.sigmoid(v, out)
+        return out
     out = np.negative(v, out=np.empty_like(v))
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
