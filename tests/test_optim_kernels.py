@@ -1,5 +1,6 @@
-"""The fused multi-tensor optimizer kernels (_core.sgd_update / adam_update / rmsprop_update)
-against the numpy reference rules of pykeras.optimizers, bit for bit, on every ISA and thread count."""
+"""The fused multi-tensor optimizer kernels (_core.sgd_update / adam_update / rmsprop_update /
+factored_update) against the numpy reference rules of pykeras.optimizers, bit for bit, on every ISA
+and thread count."""
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -199,6 +200,11 @@ OPTIMIZER_CASES = {
     "adam_loss_scale": lambda: optimizers.Adam(0.01, loss_scale_factor=4.0),
     "nadam": lambda: optimizers.Nadam(0.01),
     "nadam_clipvalue_decay": lambda: optimizers.Nadam(0.02, beta_1=0.8, clipvalue=0.3, weight_decay=0.01),
+    "adagrad": lambda: optimizers.Adagrad(0.05, initial_accumulator_value=0.2),
+    "adagrad_clipnorm_decay": lambda: optimizers.Adagrad(0.05, epsilon=1e-4, clipnorm=0.4, weight_decay=0.02),
+    "adamax": lambda: optimizers.Adamax(0.01),
+    "adamax_clipvalue_decay": lambda: optimizers.Adamax(0.02, beta_1=0.8, beta_2=0.95, clipvalue=0.3,
+                                                        weight_decay=0.01),
 }
 
 
@@ -226,12 +232,14 @@ def test_optimizer_native_path_matches_numpy_path_bitwise(name):
 
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_nadam_native_path_matches_numpy_on_every_isa_and_thread_count(isa, threads):
-    # Nadam's factors change every step (its momentum schedule), so it is checked through apply.
-    numpy_state = _train(OPTIMIZER_CASES["nadam_clipvalue_decay"], native=False, steps=4)
+@pytest.mark.parametrize("case", ["nadam_clipvalue_decay", "adagrad_clipnorm_decay", "adamax_clipvalue_decay"])
+def test_factored_rules_match_numpy_on_every_isa_and_thread_count(case, isa, threads):
+    # These rules' factors are computed by the optimizer each step (Nadam's momentum schedule,
+    # Adamax's bias correction), so they are checked through apply.
+    numpy_state = _train(OPTIMIZER_CASES[case], native=False, steps=4)
     _core.set_isa(isa)  # restored after each test (conftest.py)
     _core.set_num_threads(threads)
-    native_state = _train(OPTIMIZER_CASES["nadam_clipvalue_decay"], native=True, steps=4)
+    native_state = _train(OPTIMIZER_CASES[case], native=True, steps=4)
     for a, b in zip(numpy_state, native_state):
         np.testing.assert_array_equal(a, b)
 

@@ -216,26 +216,41 @@ void adam_update(py::object values, py::object grads, py::object m, py::object v
   optim::adam_update(call.vars, call.tf, lr, beta_1, beta_2, epsilon, step, amsgrad);
 }
 
-void nadam_update(py::object values, py::object grads, py::object m, py::object v, py::object factors,
-                  py::object weight_decay, py::object decay, py::object grad_scales, py::object clipvalue) {
-  const char* fn = "nadam_update";
+void factored_update(const std::string& rule_name, py::object values, py::object grads, py::object slots_obj,
+                     py::object factors, py::object weight_decay, py::object decay, py::object grad_scales,
+                     py::object clipvalue) {
+  const char* fn = "factored_update";
+  optim::FactoredRule rule;
+  if (rule_name == "nadam")
+    rule = optim::FactoredRule::nadam;
+  else if (rule_name == "adagrad")
+    rule = optim::FactoredRule::adagrad;
+  else if (rule_name == "adamax")
+    rule = optim::FactoredRule::adamax;
+  else
+    fail(fn, ": argument 'rule' must be 'nadam', 'adagrad' or 'adamax'. Received: rule='", rule_name, "'");
+  const int count = optim::factor_count(rule), nslots = optim::slot_count(rule);
   PyObject* seq = sequence(fn, "factors", factors, false);
-  if (PySequence_Fast_GET_SIZE(seq) != 9)
-    fail(fn, ": argument 'factors' must hold 9 floats (1 - beta_1, 1 - beta_2, u_next, m_divisor, g_factor, "
-         "g_divisor, v_divisor, lr, epsilon). Received: ", PySequence_Fast_GET_SIZE(seq), " items");
-  float f[9];
-  for (int i = 0; i < 9; ++i) {
+  if (PySequence_Fast_GET_SIZE(seq) != count)
+    fail(fn, ": argument 'factors' must hold ", count, " floats for ", rule_name, ". Received: ",
+         PySequence_Fast_GET_SIZE(seq), " items");
+  std::vector<float> f(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
     const double x = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
     if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-    f[i] = static_cast<float>(x);
+    f[static_cast<size_t>(i)] = static_cast<float>(x);
   }
-  const optim::NadamScalars s{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]};
-  const ListArg slots[3] = {{"m", sequence(fn, "m", m, false), true},
-                            {"v", sequence(fn, "v", v, false), true},
-                            {"", nullptr, true}};
+  PyObject* lists = sequence(fn, "slots", slots_obj, false);
+  if (PySequence_Fast_GET_SIZE(lists) != nslots)
+    fail(fn, ": argument 'slots' must hold ", nslots, " lists for ", rule_name, ". Received: ",
+         PySequence_Fast_GET_SIZE(lists), " items");
+  static const char* const kNames[2] = {"slots[0]", "slots[1]"};
+  ListArg slots[3] = {{"", nullptr, true}, {"", nullptr, true}, {"", nullptr, true}};
+  for (int s = 0; s < nslots; ++s)
+    slots[s] = {kNames[s], sequence(fn, kNames[s], PySequence_Fast_GET_ITEM(lists, s), false), true};
   Call call = parse(fn, values, grads, slots, weight_decay, decay, grad_scales, clipvalue);
   py::gil_scoped_release release;
-  optim::nadam_update(call.vars, call.tf, s);
+  optim::factored_update(rule, call.vars, call.tf, f.data());
 }
 
 void rmsprop_update(py::object values, py::object grads, py::object velocities, py::object momentums,
@@ -273,12 +288,15 @@ void bind_optim(py::module_& mod) {
           py::arg("grad_scales") = py::none(), py::arg("clipvalue") = py::none(),
           (std::string("Keras 3 Adam step (1-based step) for every variable; AMSGrad iff vhat is a list.") +
            transforms).c_str());
-  mod.def("nadam_update", &nadam_update, py::arg("values"), py::arg("grads"), py::arg("m"), py::arg("v"),
-          py::arg("factors"), py::kw_only(), py::arg("weight_decay") = py::none(), py::arg("decay") = py::none(),
-          py::arg("grad_scales") = py::none(), py::arg("clipvalue") = py::none(),
-          (std::string("Keras 3 Nadam step for every variable, with this step's float32 factors (1 - beta_1, "
-                       "1 - beta_2, u_next, 1 - u_product * u_next, 1 - u_t, 1 - u_product, 1 - beta_2**t, lr, "
-                       "epsilon), as nadam.py computes them.") + transforms).c_str());
+  mod.def("factored_update", &factored_update, py::arg("rule"), py::arg("values"), py::arg("grads"),
+          py::arg("slots"), py::arg("factors"), py::kw_only(), py::arg("weight_decay") = py::none(),
+          py::arg("decay") = py::none(), py::arg("grad_scales") = py::none(), py::arg("clipvalue") = py::none(),
+          (std::string("Keras 3 Nadam, Adagrad or Adamax step for every variable (rule 'nadam', 'adagrad', "
+                       "'adamax'), from this step's float32 factors as the optimizer's numpy code computes them: "
+                       "nadam (1 - beta_1, 1 - beta_2, u_next, 1 - u_product * u_next, 1 - u_t, 1 - u_product, "
+                       "1 - beta_2**t, lr, epsilon), slots [m, v]; adagrad (lr, epsilon), slots [accumulators]; "
+                       "adamax (1 - beta_1, beta_2, epsilon, 1 - beta_1**t, lr), slots [m, u].") + transforms)
+              .c_str());
   mod.def("rmsprop_update", &rmsprop_update, py::arg("values"), py::arg("grads"), py::arg("velocities"),
           py::arg("momentums"), py::arg("averages"), py::arg("lr"), py::arg("rho"), py::arg("momentum"),
           py::arg("epsilon"), py::kw_only(), py::arg("weight_decay") = py::none(), py::arg("decay") = py::none(),

@@ -127,12 +127,38 @@ void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, d
   });
 }
 
-void nadam_update(std::vector<Variable>& vars, const Transforms& tf, const NadamScalars& s) {
-  check_variables("nadam_update", vars, tf, 2);
+int factor_count(FactoredRule rule) {
+  switch (rule) {
+    case FactoredRule::nadam:
+      return sizeof(NadamScalars) / sizeof(float);
+    case FactoredRule::adagrad:
+      return sizeof(AdagradScalars) / sizeof(float);
+    default:
+      return sizeof(AdamaxScalars) / sizeof(float);
+  }
+}
+
+int slot_count(FactoredRule rule) { return rule == FactoredRule::adagrad ? 1 : 2; }
+
+void factored_update(FactoredRule rule, std::vector<Variable>& vars, const Transforms& tf, const float* f) {
+  check_variables("factored_update", vars, tf, slot_count(rule));
   const RuleTable& rt = active_rules();
-  run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
-    rt.nadam(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
-  });
+  if (rule == FactoredRule::nadam) {
+    const NadamScalars s{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]};
+    run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+      rt.nadam(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
+    });
+  } else if (rule == FactoredRule::adagrad) {
+    const AdagradScalars s{f[0], f[1]};
+    run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+      rt.adagrad(n, x.value + i, g, x.slot[0] + i, s);
+    });
+  } else {
+    const AdamaxScalars s{f[0], f[1], f[2], f[3], f[4]};
+    run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+      rt.adamax(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
+    });
+  }
 }
 
 void rmsprop_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double rho, double momentum,

@@ -1,4 +1,4 @@
-// Fused optimizer updates (Keras 3's SGD, Adam, Nadam and RMSprop), multi-tensor: one call updates every
+// Fused optimizer updates (Keras 3's SGD, Adam, Nadam, Adagrad, Adamax and RMSprop), multi-tensor: one call updates every
 // variable of a model in one pass over each variable's memory.
 //
 // The base optimizer's gradient transforms ride along in the same pass, in the order
@@ -42,8 +42,15 @@ void sgd_update(std::vector<Variable>& vars, const Transforms& tf, double lr, do
 void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double beta_1, double beta_2,
                  double epsilon, int64_t step, bool amsgrad);
 
-// slot[0] = m, slot[1] = v. The factors come from the caller, who keeps Nadam's momentum schedule.
-void nadam_update(std::vector<Variable>& vars, const Transforms& tf, const NadamScalars& s);
+// The rules whose scalars the caller computes, as its numpy code does (Nadam keeps a momentum
+// schedule; Adamax a bias correction): `factors` holds the float32 values of the rule's scalars
+// struct (rules.hpp) in order. Nadam: slot[0] = m, slot[1] = v. Adagrad: slot[0] = the accumulator.
+// Adamax: slot[0] = m, slot[1] = u.
+enum class FactoredRule { nadam, adagrad, adamax };
+// The number of factors and of slots of each rule.
+int factor_count(FactoredRule rule);
+int slot_count(FactoredRule rule);
+void factored_update(FactoredRule rule, std::vector<Variable>& vars, const Transforms& tf, const float* factors);
 
 // slot[0] = velocity, slot[1] = momentum (non-null iff momentum > 0), slot[2] = average gradient
 // (non-null iff centered).

@@ -38,6 +38,21 @@ struct NadamScalars {
   float epsilon;
 };
 
+// Adagrad's scalars, as adagrad.py uses them.
+struct AdagradScalars {
+  float lr;
+  float epsilon;
+};
+
+// Adamax's per-step scalars, each the float32 scalar adamax.py computes.
+struct AdamaxScalars {
+  float one_minus_b1;  // 1 - beta_1
+  float b2;            // beta_2
+  float epsilon;
+  float correction;    // 1 - beta_1^t
+  float lr;
+};
+
 struct RmspropScalars {
   float rho;
   float one_minus_rho;  // float32(1 - rho)
@@ -61,6 +76,10 @@ struct RuleTable {
   void (*adam[2])(int64_t n, float* w, const float* g, float* m, float* v, float* vh, const AdamScalars& s);
   // Nadam: m, v.
   void (*nadam)(int64_t n, float* w, const float* g, float* m, float* v, const NadamScalars& s);
+  // Adagrad: the accumulator.
+  void (*adagrad)(int64_t n, float* w, const float* g, float* acc, const AdagradScalars& s);
+  // Adamax: m and u (the exponentially weighted infinity norm).
+  void (*adamax)(int64_t n, float* w, const float* g, float* m, float* u, const AdamaxScalars& s);
   // RMSprop: [centered * 2 + with_momentum]. v always, mom if with_momentum, avg if centered.
   void (*rmsprop[4])(int64_t n, float* w, const float* g, float* v, float* mom, float* avg,
                      const RmspropScalars& s);

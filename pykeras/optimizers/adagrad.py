@@ -1,11 +1,13 @@
 """Adagrad: per-weight learning rates from the sum of squared gradients, Keras 3's rule."""
 import numpy as np
 
+from pykeras import _core
 from pykeras.optimizers.optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
-    """``acc += g^2;  w -= lr * g / sqrt(acc + epsilon)`` (Keras 3), in numpy.
+    """``acc += g^2;  w -= lr * g / sqrt(acc + epsilon)`` (Keras 3); numpy, and one native
+    multi-tensor pass with the same bits.
 
     Args:
         learning_rate: float or schedule. Defaults to 0.001.
@@ -38,6 +40,10 @@ class Adagrad(Optimizer):
         np.sqrt(tmp, out=tmp)
         np.divide(np.multiply(grad, np.float32(lr)), tmp, out=tmp)
         value -= tmp
+
+    def _update_native(self, values, grads, slot_lists, lr, step, options):
+        factors = [float(np.float32(lr)), float(np.float32(self.epsilon))]
+        _core.factored_update("adagrad", values, grads, slot_lists, factors, **options)
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,

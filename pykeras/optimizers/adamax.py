@@ -1,12 +1,14 @@
 """Adamax: Adam with the infinity norm in place of the second moment, Keras 3's rule."""
 import numpy as np
 
+from pykeras import _core
 from pykeras.optimizers.optimizer import Optimizer
 
 
 class Adamax(Optimizer):
     """``m += (g - m)(1 - beta_1);  u = max(beta_2 u, |g|);
-    w -= lr m / ((1 - beta_1^t)(u + epsilon))`` (Keras 3), in numpy.
+    w -= lr m / ((1 - beta_1^t)(u + epsilon))`` (Keras 3); numpy, and one native multi-tensor
+    pass with the same bits.
 
     Args:
         learning_rate: float or schedule. Defaults to 0.001.
@@ -37,12 +39,20 @@ class Adamax(Optimizer):
         m += tmp
         u *= self.beta_2
         np.maximum(u, np.abs(grad, out=tmp), out=u)
-        # float32 scalars, as Keras computes the bias correction.
-        correction = np.float32(1) - np.float32(self.beta_1) ** np.float32(step)
         np.add(u, self.epsilon, out=tmp)
-        tmp *= correction
+        tmp *= self._correction(step)
         np.divide(np.multiply(m, np.float32(lr)), tmp, out=tmp)
         value -= tmp
+
+    def _correction(self, step):
+        """1 - beta_1^t in float32 scalars, as Keras computes the bias correction."""
+        return np.float32(1) - np.float32(self.beta_1) ** np.float32(step)
+
+    def _update_native(self, values, grads, slot_lists, lr, step, options):
+        # The scalars as the numpy rule rounds them: Python floats meet float32 arrays as float32.
+        factors = [np.float32(1 - self.beta_1), np.float32(self.beta_2), np.float32(self.epsilon),
+                   self._correction(step), np.float32(lr)]
+        _core.factored_update("adamax", values, grads, slot_lists, [float(f) for f in factors], **options)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

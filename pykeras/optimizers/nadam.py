@@ -74,8 +74,8 @@ class Nadam(Optimizer):
         value -= (m_hat * lr) / (np.sqrt(v_hat) + epsilon)
 
     def _update_native(self, values, grads, slot_lists, lr, step, options):
-        _core.nadam_update(values, grads, slot_lists[0], slot_lists[1], [float(f) for f in self._factors(lr, step)],
-                           **options)
+        _core.factored_update("nadam", values, grads, slot_lists, [float(f) for f in self._factors(lr, step)],
+                              **options)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
