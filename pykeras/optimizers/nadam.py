@@ -9,7 +9,8 @@ _DECAY = _F(0.96)  # Keras's momentum-schedule decay
 
 
 class Nadam(Optimizer):
-    """Keras 3's Nadam, in numpy and float32 as Keras computes it::
+    """Keras 3's Nadam, in float32 as Keras computes it (numpy, and one native multi-tensor pass
+    with the same bits)::
 
         u_t = beta_1 (1 - 0.5 * 0.96^t);  u_prod *= u_t   (once per step)
         m += (g - m)(1 - beta_1);  v += (g^2 - v)(1 - beta_2)
