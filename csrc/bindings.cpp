@@ -111,7 +111,8 @@ void bias_add(py::object y_obj, py::object b_obj) {
 }
 
 // out = f(x) elementwise, for float32 arrays of as many elements (out may be x).
-void elementwise(const char* fn, py::object x_obj, py::object out_obj, void (*f)(int64_t, const float*, float*)) {
+template <typename F>
+void elementwise(const char* fn, py::object x_obj, py::object out_obj, const F& f) {
   py::array x = f32(fn, "x", x_obj), out = f32(fn, "out", out_obj, true);
   if (out.size() != x.size())
     fail(fn, ": argument 'out' must have as many elements as x (", x.size(),
@@ -126,8 +127,9 @@ void elementwise(const char* fn, py::object x_obj, py::object out_obj, void (*f)
 
 // out = f(dy, v) elementwise: an activation's gradient from the upstream dy and the forward's output
 // or input v, named v_name (out may be either).
+template <typename F>
 void elementwise_grad(const char* fn, const char* v_name, py::object dy_obj, py::object v_obj, py::object out_obj,
-                      void (*f)(int64_t, const float*, const float*, float*)) {
+                      const F& f) {
   py::array dy = f32(fn, "dy", dy_obj), v = f32(fn, v_name, v_obj), out = f32(fn, "out", out_obj, true);
   if (v.size() != dy.size() || out.size() != dy.size())
     fail(fn, ": arguments 'dy', '", v_name, "' and 'out' must have the same number of elements. Received: dy.shape=",
@@ -285,6 +287,49 @@ PYBIND11_MODULE(_core, mod) {
       "sigmoid", [](py::object x, py::object out) { elementwise("sigmoid", x, out, pykeras::sigmoid_values); },
       py::arg("x"), py::arg("out"),
       "out = 1 / (1 + exp(-x)) elementwise, within 2.5 ulp, subnormal results included. out may be x.");
+  mod.def(
+      "elu",
+      [](py::object x, py::object out, float alpha, float scale) {
+        elementwise("elu", x, out,
+                    [&](int64_t n, const float* in, float* o) { pykeras::elu_values(n, in, alpha, scale, o); });
+      },
+      py::arg("x"), py::arg("out"), py::arg("alpha"), py::arg("scale") = 1.0f,
+      "out = scale * (x if x > 0 else alpha * (exp(x) - 1)) elementwise (ELU; SELU with its scale), within 3 "
+      "ulp. out may be x.");
+  mod.def(
+      "leaky_relu",
+      [](py::object x, py::object out, float slope) {
+        elementwise("leaky_relu", x, out,
+                    [&](int64_t n, const float* in, float* o) { pykeras::leaky_relu_values(n, in, slope, o); });
+      },
+      py::arg("x"), py::arg("out"), py::arg("slope"), "out = x if x > 0 else x * slope elementwise. out may be x.");
+  mod.def(
+      "elu_backward",
+      [](py::object dy, py::object x, py::object y_obj, py::object out, float shift, float scale) {
+        const char* fn = "elu_backward";
+        py::array y = f32(fn, "y", y_obj), outs = f32(fn, "out", out, true);
+        if (y.size() != outs.size())
+          fail(fn, ": argument 'y' must have as many elements as out (", outs.size(), "). Received: y.shape=",
+               shape_str(y));
+        expect_no_overlap(fn, "out", outs, "y", y, true);
+        const float* yp = cptr(y);
+        elementwise_grad(fn, "x", dy, x, out, [&](int64_t n, const float* d, const float* v, float* o) {
+          pykeras::elu_backward(n, d, v, yp, shift, scale, o);
+        });
+      },
+      py::arg("dy"), py::arg("x"), py::arg("y"), py::arg("out"), py::arg("shift"), py::arg("scale") = 1.0f,
+      "out = dy * scale where x > 0, else dy * (y + shift): ELU's gradient (scale 1, shift alpha), SELU's (its "
+      "scale, scale * alpha), from the input x and output y. out may be dy, x or y.");
+  mod.def(
+      "leaky_relu_backward",
+      [](py::object dy, py::object x, py::object out, float slope) {
+        elementwise_grad("leaky_relu_backward", "x", dy, x, out,
+                         [&](int64_t n, const float* d, const float* v, float* o) {
+                           pykeras::leaky_relu_backward(n, d, v, slope, o);
+                         });
+      },
+      py::arg("dy"), py::arg("x"), py::arg("out"), py::arg("slope"),
+      "out = dy where x > 0, else dy * slope. out may be dy or x.");
   mod.def(
       "gelu", [](py::object x, py::object out) { elementwise("gelu", x, out, pykeras::gelu_values); }, py::arg("x"),
       py::arg("out"),

@@ -54,6 +54,30 @@ void sigmoid_values(int64_t size, const float* x, float* out) {
   in_parts("sigmoid_values", size, 1, [&](int64_t i, int64_t n) { k.sigmoid_values(n, x + i, out + i); });
 }
 
+void elu_values(int64_t size, const float* x, float alpha, float scale, float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("elu_values", size, 1, [&](int64_t i, int64_t n) { k.elu_values(n, x + i, alpha, scale, out + i); });
+}
+
+void elu_backward(int64_t size, const float* dy, const float* x, const float* y, float shift, float scale,
+                  float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("elu_backward", size, 1,
+           [&](int64_t i, int64_t n) { k.elu_backward(n, dy + i, x + i, y + i, shift, scale, out + i); });
+}
+
+void leaky_relu_backward(int64_t size, const float* dy, const float* x, float slope, float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("leaky_relu_backward", size, 1,
+           [&](int64_t i, int64_t n) { k.leaky_relu_backward(n, dy + i, x + i, slope, out + i); });
+}
+
+void leaky_relu_values(int64_t size, const float* x, float slope, float* out) {
+  const ActivationKernels& k = active_kernels();
+  in_parts("leaky_relu_values", size, 1,
+           [&](int64_t i, int64_t n) { k.leaky_relu_values(n, x + i, slope, out + i); });
+}
+
 void gelu_values(int64_t size, const float* x, float* out) {
   const ActivationKernels& k = active_kernels();
   in_parts("gelu_values", size, 8, [&](int64_t i, int64_t n) { k.gelu_values(n, x + i, out + i); });

@@ -1,5 +1,6 @@
 // The activations the native code computes itself: tanh (a dense layer's activation), the logistic
-// sigmoid and the exact GELU (keras.activations.gelu), with the gradients the dense layers need. Arithmetic of our own, with no library call
+// sigmoid, ELU / SELU, leaky ReLU and the exact GELU (keras.activations.gelu), with the gradients the
+// dense layers need. Arithmetic of our own, with no library call
 // and no fused multiply-add, so every CPU and every thread count gives the same bits.
 #pragma once
 
@@ -17,6 +18,21 @@ void tanh_backward(int64_t size, const float* dy, const float* y, float* out);
 // out = 1 / (1 + exp(-x)) elementwise in float32, within 2.5 ulp, subnormal results included (below
 // x = -104 it rounds to 0); NaN stays NaN. out may be x.
 void sigmoid_values(int64_t size, const float* x, float* out);
+
+// out = scale * (x if x > 0 else alpha * (exp(x) - 1)) elementwise in float32, within 3 ulp: ELU
+// (scale 1) and SELU. NaN stays NaN. out may be x.
+void elu_values(int64_t size, const float* x, float alpha, float scale, float* out);
+
+// out = dy * scale where x > 0, else dy * (y + shift), from the input x and output y: ELU's gradient
+// with scale 1 and shift alpha, SELU's with its scale and scale * alpha. out may be dy, x or y.
+void elu_backward(int64_t size, const float* dy, const float* x, const float* y, float shift, float scale,
+                  float* out);
+
+// out = x if x > 0 else x * slope elementwise (one float multiply, as numpy's). out may be x.
+void leaky_relu_values(int64_t size, const float* x, float slope, float* out);
+
+// out = dy where x > 0, else dy * slope. out may be dy or x.
+void leaky_relu_backward(int64_t size, const float* dy, const float* x, float slope, float* out);
 
 // out = x Phi(x), Phi the standard normal CDF, computed in double and rounded once: float32's relative
 // precision down to its smallest normal numbers. NaN stays NaN; gelu(-inf) is NaN (-inf times 0).

@@ -1,7 +1,7 @@
 // C++ kernel test: every compiled ISA the CPU supports against a naive triple loop in double, over
 // shapes around the blocking boundaries, all transposes, alpha/beta, padded leading dimensions and the
 // bias/relu epilogue, the split-k product of a deep dense forward, and the thread policy's contention
-// guard; and the activation kernels (tanh, sigmoid, GELU) against double-precision references.
+// guard; and the activation kernels (tanh, sigmoid, ELU, GELU) against double-precision references.
 // Exit status 0 when all pass.
 #include <algorithm>
 #include <chrono>
@@ -294,6 +294,63 @@ void check_sigmoid() {
   });
 }
 
+// elu_values (ELU, and SELU with its constants) within 3 ulp of the double formula over [-110, 5],
+// special values, the same bits on every ISA; leaky_relu_values exactly x or x * slope.
+void check_elu() {
+  std::mt19937 rng(6);
+  std::vector<float> x;
+  for (auto [lo, hi] : {std::pair{-110.0f, 5.0f}, {-1.0f, 1.0f}, {-1e-4f, 1e-4f}})
+    for (int i = 0; i < 300000; ++i) x.push_back(std::uniform_real_distribution<float>(lo, hi)(rng));
+  std::vector<float> y(x.size());
+  const auto n = static_cast<int64_t>(x.size());
+  for (auto [alpha, scale] : {std::pair{1.0f, 1.0f}, {1.6732632f, 1.0507010f}}) {
+    pykeras::elu_values(n, x.data(), alpha, scale, y.data());
+    double worst = 0;
+    float worst_x = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double v = x[i], want = double(scale) * (v > 0 ? v : double(alpha) * std::expm1(v));
+      if (want == 0.0) continue;
+      const double err = ulps(y[i], want);
+      if (err > worst) worst = err, worst_x = x[i];
+    }
+    if (worst > 3.0) {
+      std::printf("FAIL elu (alpha %g, scale %g): %.2f ulp at x=%.9g\n", alpha, scale, worst, worst_x);
+      ++failures;
+    }
+  }
+  const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -200.0f};
+  float out[5];
+  pykeras::elu_values(5, special, 1.0f, 1.0f, out);
+  if (!(std::isnan(out[0]) && out[1] == INFINITY && out[2] == -1.0f && out[3] == 0.0f && out[4] == -1.0f)) {
+    std::printf("FAIL elu special values: %g %g %g %g %g\n", out[0], out[1], out[2], out[3], out[4]);
+    ++failures;
+  }
+  expect_every_isa_matches_portable("elu", x, [](int64_t m, const float* in, float* o) {
+    pykeras::elu_values(m, in, 1.6732632f, 1.0507010f, o);
+  });
+  pykeras::leaky_relu_values(n, x.data(), 0.2f, y.data());
+  for (size_t i = 0; i < x.size(); ++i)
+    if (y[i] != (x[i] > 0.0f ? x[i] : x[i] * 0.2f)) {
+      std::printf("FAIL leaky_relu at x=%.9g: %g\n", x[i], y[i]);
+      ++failures;
+      break;
+    }
+  // The gradients are the float formulas exactly (y stands in for the forward's output).
+  std::vector<float> dy(x.size()), grad(x.size()), grad2(x.size());
+  for (float& d : dy) d = std::uniform_real_distribution<float>(-2.0f, 2.0f)(rng);
+  pykeras::elu_backward(n, dy.data(), x.data(), y.data(), 1.7581008f, 1.0507010f, grad.data());
+  pykeras::leaky_relu_backward(n, dy.data(), x.data(), 0.2f, grad2.data());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float want = x[i] > 0.0f ? dy[i] * 1.0507010f : dy[i] * (y[i] + 1.7581008f);
+    const float want2 = x[i] > 0.0f ? dy[i] : dy[i] * 0.2f;
+    if (grad[i] != want || grad2[i] != want2) {
+      std::printf("FAIL elu_backward / leaky_relu_backward at x=%.9g: %g %g\n", x[i], grad[i], grad2[i]);
+      ++failures;
+      break;
+    }
+  }
+}
+
 // gelu_values within 3 ulp of x Phi(x) from the library's erfc in double, down to float32's smallest
 // normal numbers (x = -13); gelu_backward within 1e-7 of Phi(x) + x phi(x) (its relative error grows
 // where that crosses zero); special values; the same bits on every ISA.
@@ -340,6 +397,7 @@ void check_gelu() {
 int main() {
   check_tanh();
   check_sigmoid();
+  check_elu();
   check_gelu();
   check_contention_guard();
   check_awake_team();

@@ -49,15 +49,37 @@ def _float_array(v):
     return v if isinstance(v, np.ndarray) and v.dtype.kind == "f" else np.asarray(v, dtype=FLOAT)
 
 
+def _native_or(v, native, fallback):
+    """``native(v, out)`` into a new array for float32 ``v`` (one vectorised pass), else
+    ``fallback(v)`` in numpy (float64 inputs keep their precision)."""
+    v = _float_array(v)
+    if v.dtype != FLOAT:
+        return fallback(v)
+    v = np.asarray(v, order="C")  # ascontiguousarray would make 0-d (1,)
+    out = np.empty_like(v)
+    native(v, out)
+    return out
+
+
+def _native_grad_or(arrays, native, fallback):
+    """``native(*arrays, out)`` into a new array when ``arrays`` (the upstream gradient first) are
+    float32 C-contiguous arrays of one shape, else ``fallback()`` in numpy."""
+    first = arrays[0]
+    if all(type(a) is np.ndarray and a.dtype == FLOAT and a.shape == first.shape and a.flags.c_contiguous
+           for a in arrays):
+        out = np.empty_like(first)
+        native(*arrays, out)
+        return out
+    return fallback()
+
+
 def _sigmoid(v):
     """1 / (1 + exp(-v)): float32 in one native pass (within 2.5 ulp, subnormal results included);
     float64 in four numpy passes (below v = -709 exp(-v) overflows and the result is 0)."""
-    v = _float_array(v)
-    if v.dtype == FLOAT:
-        v = np.asarray(v, order="C")  # ascontiguousarray would make 0-d (1,)
-        out = np.empty_like(v)
-        _core.sigmoid(v, out)
-        return out
+    return _native_or(v, _core.sigmoid, _sigmoid_float64)
+
+
+def _sigmoid_float64(v):
     out = np.negative(v, out=np.empty_like(v))
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
@@ -105,21 +127,44 @@ def _silu_rule():
 
 
 def _leaky_relu_rule(negative_slope=0.2):
-    return (lambda v: np.where(v > 0, v, v * negative_slope),
-            lambda g, x, y: np.where(x > 0, g, g * negative_slope))
+    def forward(v):
+        return _native_or(v, lambda a, out: _core.leaky_relu(a, out, negative_slope),
+                          lambda a: np.where(a > 0, a, a * negative_slope))
+
+    def backward(g, x, y):
+        return _native_grad_or((g, x), lambda d, a, out: _core.leaky_relu_backward(d, a, out, negative_slope),
+                               lambda: np.where(x > 0, g, g * negative_slope))
+
+    return forward, backward
+
+
+def _elu_forward(alpha, scale):
+    """scale * (v if v > 0 else alpha * (exp(v) - 1)): native for float32 (within 3 ulp)."""
+    def forward(v):
+        return _native_or(v, lambda a, out: _core.elu(a, out, alpha, scale),
+                          lambda a: scale * np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))))
+
+    return forward
+
+
+def _elu_backward(shift, scale):
+    """dy * scale where x > 0, else dy * (y + shift): native for float32 (the same float32 steps)."""
+    def backward(g, x, y):
+        return _native_grad_or((g, x, y), lambda d, a, b, out: _core.elu_backward(d, a, b, out, shift, scale),
+                               lambda: np.where(x > 0, g * scale, g * (y + shift)))
+
+    return backward
 
 
 def _elu_rule(alpha=1.0):
-    return (lambda v: np.where(v > 0, v, alpha * np.expm1(np.minimum(v, 0))),
-            lambda g, x, y: np.where(x > 0, g, g * (y + alpha)))
+    return _elu_forward(alpha, 1.0), _elu_backward(alpha, 1.0)
 
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 
 
 def _selu_rule():
-    return (lambda v: _SELU_SCALE * np.where(v > 0, v, _SELU_ALPHA * np.expm1(np.minimum(v, 0))),
-            lambda g, x, y: np.where(x > 0, g * _SELU_SCALE, g * (y + _SELU_SCALE * _SELU_ALPHA)))
+    return _elu_forward(_SELU_ALPHA, _SELU_SCALE), _elu_backward(_SELU_SCALE * _SELU_ALPHA, _SELU_SCALE)
 
 
 def sigmoid(x):
