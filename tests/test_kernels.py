@@ -797,8 +797,9 @@ ERROR_CASES = {
                             r"elu_backward: argument 'y' must have as many elements as out \(4\)"),
     "gelu_backward x size": (lambda: _core.gelu_backward(np.zeros(4, F32), np.zeros(5, F32), np.zeros(4, F32)),
                              r"'dy', 'x' and 'out' must have the same number of elements"),
-    "factored_update rule": (lambda: _core.factored_update("lion", [np.zeros(2, F32)], [np.zeros(2, F32)], [], []),
-                             r"'rule' must be 'nadam', 'adagrad' or 'adamax'. Received: rule='lion'"),
+    "factored_update rule": (lambda: _core.factored_update("ftrl", [np.zeros(2, F32)], [np.zeros(2, F32)], [], []),
+                             r"'rule' must be 'nadam', 'adagrad', 'adamax', 'lion' or 'adadelta'. "
+                             r"Received: rule='ftrl'"),
     "factored_update factors": (lambda: _core.factored_update("adagrad", [np.zeros(2, F32)], [np.zeros(2, F32)],
                                                               [[np.zeros(2, F32)]], [0.1]),
                                 r"'factors' must hold 2 floats for adagrad. Received: 1 items"),

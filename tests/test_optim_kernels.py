@@ -205,6 +205,11 @@ OPTIMIZER_CASES = {
     "adamax": lambda: optimizers.Adamax(0.01),
     "adamax_clipvalue_decay": lambda: optimizers.Adamax(0.02, beta_1=0.8, beta_2=0.95, clipvalue=0.3,
                                                         weight_decay=0.01),
+    "lion": lambda: optimizers.Lion(0.01),
+    "lion_clipnorm_decay": lambda: optimizers.Lion(0.02, beta_1=0.7, beta_2=0.95, clipnorm=0.4, weight_decay=0.01),
+    "adadelta": lambda: optimizers.Adadelta(1.0),
+    "adadelta_clipvalue_decay": lambda: optimizers.Adadelta(0.5, rho=0.9, epsilon=1e-5, clipvalue=0.3,
+                                                            weight_decay=0.02),
 }
 
 
@@ -232,7 +237,8 @@ def test_optimizer_native_path_matches_numpy_path_bitwise(name):
 
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("case", ["nadam_clipvalue_decay", "adagrad_clipnorm_decay", "adamax_clipvalue_decay"])
+@pytest.mark.parametrize("case", ["nadam_clipvalue_decay", "adagrad_clipnorm_decay", "adamax_clipvalue_decay",
+                                  "lion_clipnorm_decay", "adadelta_clipvalue_decay"])
 def test_factored_rules_match_numpy_on_every_isa_and_thread_count(case, isa, threads):
     # These rules' factors are computed by the optimizer each step (Nadam's momentum schedule,
     # Adamax's bias correction), so they are checked through apply.
@@ -242,6 +248,21 @@ def test_factored_rules_match_numpy_on_every_isa_and_thread_count(case, isa, thr
     native_state = _train(OPTIMIZER_CASES[case], native=True, steps=4)
     for a, b in zip(numpy_state, native_state):
         np.testing.assert_array_equal(a, b)
+
+
+def test_lion_signs_zero_and_nan_as_numpy_does():
+    # numpy's sign makes -0 +0, so a -0 weight stays -0 where the direction is -0; NaN stays NaN.
+    # Compared as bits (assert_array_equal has -0 == 0).
+    opt = optimizers.Lion(0.1, beta_1=0.3)
+    weights = np.array([-0.0, -0.0, -0.0, 1.5, -0.0, 2.0], np.float32)
+    momentum = np.array([-0.0, 0.0, -1e-45, -0.0, 1.0, np.nan], np.float32)
+    grad = np.array([-0.0, -0.0, -0.0, 0.0, 1.0, 1.0], np.float32)
+    ref_w, ref_m = weights.copy(), momentum.copy()
+    opt._update(ref_w, grad, (ref_m,), 0.1, 1)
+    opt._update_native([weights], [grad], [[momentum]], 0.1, 1, {})
+    assert np.signbit(ref_w[:3]).all() and np.isnan(ref_w[5])
+    np.testing.assert_array_equal(weights.view(np.int32), ref_w.view(np.int32))
+    np.testing.assert_array_equal(momentum.view(np.int32), ref_m.view(np.int32))
 
 
 def test_global_clipnorm_non_finite_makes_nan_on_native_path():

@@ -227,8 +227,13 @@ void factored_update(const std::string& rule_name, py::object values, py::object
     rule = optim::FactoredRule::adagrad;
   else if (rule_name == "adamax")
     rule = optim::FactoredRule::adamax;
+  else if (rule_name == "lion")
+    rule = optim::FactoredRule::lion;
+  else if (rule_name == "adadelta")
+    rule = optim::FactoredRule::adadelta;
   else
-    fail(fn, ": argument 'rule' must be 'nadam', 'adagrad' or 'adamax'. Received: rule='", rule_name, "'");
+    fail(fn, ": argument 'rule' must be 'nadam', 'adagrad', 'adamax', 'lion' or 'adadelta'. Received: rule='",
+         rule_name, "'");
   const int count = optim::factor_count(rule), nslots = optim::slot_count(rule);
   PyObject* seq = sequence(fn, "factors", factors, false);
   if (PySequence_Fast_GET_SIZE(seq) != count)
@@ -291,11 +296,14 @@ void bind_optim(py::module_& mod) {
   mod.def("factored_update", &factored_update, py::arg("rule"), py::arg("values"), py::arg("grads"),
           py::arg("slots"), py::arg("factors"), py::kw_only(), py::arg("weight_decay") = py::none(),
           py::arg("decay") = py::none(), py::arg("grad_scales") = py::none(), py::arg("clipvalue") = py::none(),
-          (std::string("Keras 3 Nadam, Adagrad or Adamax step for every variable (rule 'nadam', 'adagrad', "
-                       "'adamax'), from this step's float32 factors as the optimizer's numpy code computes them: "
-                       "nadam (1 - beta_1, 1 - beta_2, u_next, 1 - u_product * u_next, 1 - u_t, 1 - u_product, "
-                       "1 - beta_2**t, lr, epsilon), slots [m, v]; adagrad (lr, epsilon), slots [accumulators]; "
-                       "adamax (1 - beta_1, beta_2, epsilon, 1 - beta_1**t, lr), slots [m, u].") + transforms)
+          (std::string("Keras 3 Nadam, Adagrad, Adamax, Lion or Adadelta step for every variable (rule 'nadam', "
+                       "'adagrad', 'adamax', 'lion', 'adadelta'), from this step's float32 factors as the "
+                       "optimizer's numpy code computes them: nadam (1 - beta_1, 1 - beta_2, u_next, "
+                       "1 - u_product * u_next, 1 - u_t, 1 - u_product, 1 - beta_2**t, lr, epsilon), slots [m, v]; "
+                       "adagrad (lr, epsilon), slots [accumulators]; adamax (1 - beta_1, beta_2, epsilon, "
+                       "1 - beta_1**t, lr), slots [m, u]; lion (beta_1, 1 - beta_1, beta_2, 1 - beta_2, lr), "
+                       "slots [m]; adadelta (rho, 1 - rho, epsilon, lr), slots [average squared gradients, "
+                       "average squared updates].") + transforms)
               .c_str());
   mod.def("rmsprop_update", &rmsprop_update, py::arg("values"), py::arg("grads"), py::arg("velocities"),
           py::arg("momentums"), py::arg("averages"), py::arg("lr"), py::arg("rho"), py::arg("momentum"),

@@ -133,31 +133,56 @@ int factor_count(FactoredRule rule) {
       return sizeof(NadamScalars) / sizeof(float);
     case FactoredRule::adagrad:
       return sizeof(AdagradScalars) / sizeof(float);
-    default:
+    case FactoredRule::adamax:
       return sizeof(AdamaxScalars) / sizeof(float);
+    case FactoredRule::lion:
+      return sizeof(LionScalars) / sizeof(float);
+    default:
+      return sizeof(AdadeltaScalars) / sizeof(float);
   }
 }
 
-int slot_count(FactoredRule rule) { return rule == FactoredRule::adagrad ? 1 : 2; }
+int slot_count(FactoredRule rule) { return rule == FactoredRule::adagrad || rule == FactoredRule::lion ? 1 : 2; }
 
 void factored_update(FactoredRule rule, std::vector<Variable>& vars, const Transforms& tf, const float* f) {
   check_variables("factored_update", vars, tf, slot_count(rule));
   const RuleTable& rt = active_rules();
-  if (rule == FactoredRule::nadam) {
-    const NadamScalars s{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]};
-    run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
-      rt.nadam(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
-    });
-  } else if (rule == FactoredRule::adagrad) {
-    const AdagradScalars s{f[0], f[1]};
-    run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
-      rt.adagrad(n, x.value + i, g, x.slot[0] + i, s);
-    });
-  } else {
-    const AdamaxScalars s{f[0], f[1], f[2], f[3], f[4]};
-    run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
-      rt.adamax(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
-    });
+  switch (rule) {
+    case FactoredRule::nadam: {
+      const NadamScalars s{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]};
+      run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+        rt.nadam(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
+      });
+      break;
+    }
+    case FactoredRule::adagrad: {
+      const AdagradScalars s{f[0], f[1]};
+      run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+        rt.adagrad(n, x.value + i, g, x.slot[0] + i, s);
+      });
+      break;
+    }
+    case FactoredRule::adamax: {
+      const AdamaxScalars s{f[0], f[1], f[2], f[3], f[4]};
+      run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+        rt.adamax(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
+      });
+      break;
+    }
+    case FactoredRule::lion: {
+      const LionScalars s{f[0], f[1], f[2], f[3], f[4]};
+      run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+        rt.lion(n, x.value + i, g, x.slot[0] + i, s);
+      });
+      break;
+    }
+    case FactoredRule::adadelta: {
+      const AdadeltaScalars s{f[0], f[1], f[2], f[3]};
+      run(rt, vars, tf, [&](const Variable& x, int64_t i, int64_t n, const float* g) {
+        rt.adadelta(n, x.value + i, g, x.slot[0] + i, x.slot[1] + i, s);
+      });
+      break;
+    }
   }
 }
 

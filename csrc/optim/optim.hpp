@@ -1,4 +1,4 @@
-// Fused optimizer updates (Keras 3's SGD, Adam, Nadam, Adagrad, Adamax and RMSprop), multi-tensor: one call updates every
+// Fused optimizer updates (Keras 3's SGD, Adam, Nadam, Adagrad, Adamax, Lion, Adadelta and RMSprop), multi-tensor: one call updates every
 // variable of a model in one pass over each variable's memory.
 //
 // The base optimizer's gradient transforms ride along in the same pass, in the order
@@ -45,8 +45,9 @@ void adam_update(std::vector<Variable>& vars, const Transforms& tf, double lr, d
 // The rules whose scalars the caller computes, as its numpy code does (Nadam keeps a momentum
 // schedule; Adamax a bias correction): `factors` holds the float32 values of the rule's scalars
 // struct (rules.hpp) in order. Nadam: slot[0] = m, slot[1] = v. Adagrad: slot[0] = the accumulator.
-// Adamax: slot[0] = m, slot[1] = u.
-enum class FactoredRule { nadam, adagrad, adamax };
+// Adamax: slot[0] = m, slot[1] = u. Lion: slot[0] = m. Adadelta: slot[0] = the average squared
+// gradient, slot[1] = the average squared update.
+enum class FactoredRule { nadam, adagrad, adamax, lion, adadelta };
 // The number of factors and of slots of each rule.
 int factor_count(FactoredRule rule);
 int slot_count(FactoredRule rule);

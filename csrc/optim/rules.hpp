@@ -53,6 +53,23 @@ struct AdamaxScalars {
   float lr;
 };
 
+// Lion's scalars, as lion.py rounds them (1 - beta is a float32 subtraction there).
+struct LionScalars {
+  float b1;
+  float one_minus_b1;
+  float b2;
+  float one_minus_b2;
+  float lr;
+};
+
+// Adadelta's scalars, as adadelta.py rounds them (1 - rho is formed in double there).
+struct AdadeltaScalars {
+  float rho;
+  float one_minus_rho;
+  float epsilon;
+  float lr;
+};
+
 struct RmspropScalars {
   float rho;
   float one_minus_rho;  // float32(1 - rho)
@@ -80,6 +97,11 @@ struct RuleTable {
   void (*adagrad)(int64_t n, float* w, const float* g, float* acc, const AdagradScalars& s);
   // Adamax: m and u (the exponentially weighted infinity norm).
   void (*adamax)(int64_t n, float* w, const float* g, float* m, float* u, const AdamaxScalars& s);
+  // Lion: m (the momentum).
+  void (*lion)(int64_t n, float* w, const float* g, float* m, const LionScalars& s);
+  // Adadelta: the running averages of squared gradients and of squared updates.
+  void (*adadelta)(int64_t n, float* w, const float* g, float* grad_avg, float* delta_avg,
+                   const AdadeltaScalars& s);
   // RMSprop: [centered * 2 + with_momentum]. v always, mom if with_momentum, avg if centered.
   void (*rmsprop[4])(int64_t n, float* w, const float* g, float* v, float* mom, float* avg,
                      const RmspropScalars& s);

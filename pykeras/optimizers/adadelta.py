@@ -1,13 +1,14 @@
 """Adadelta: steps scaled by the ratio of running RMS of updates and of gradients, Keras 3's rule."""
 import numpy as np
 
+from pykeras import _core
 from pykeras.optimizers.optimizer import Optimizer
 
 _F = np.float32
 
 
 class Adadelta(Optimizer):
-    """Keras 3's Adadelta, in numpy::
+    """Keras 3's Adadelta, in numpy and in one native multi-tensor pass with the same bits::
 
         a_g = rho a_g + (1 - rho) g^2
         d = -sqrt(a_d + epsilon) g / sqrt(a_g + epsilon)
@@ -55,6 +56,10 @@ class Adadelta(Optimizer):
         delta_average += np.multiply(np.square(delta, out=tmp), one_minus_rho, out=tmp)
         delta *= _F(lr)
         value += delta
+
+    def _update_native(self, values, grads, slot_lists, lr, step, options):
+        factors = [_F(self.rho), _F(1 - self.rho), _F(self.epsilon), _F(lr)]
+        _core.factored_update("adadelta", values, grads, slot_lists, [float(f) for f in factors], **options)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -1,6 +1,7 @@
 """Lion: the sign of an interpolated momentum as the step, Keras 3's rule."""
 import numpy as np
 
+from pykeras import _core
 from pykeras.optimizers.optimizer import Optimizer
 
 _F = np.float32
@@ -8,7 +9,7 @@ _F = np.float32
 
 class Lion(Optimizer):
     """``w -= lr * sign(beta_1 m + (1 - beta_1) g);  m = beta_2 m + (1 - beta_2) g``
-    (Keras 3), in numpy.
+    (Keras 3); numpy, and one native multi-tensor pass with the same bits.
 
     Every element moves by exactly ``lr`` (or not at all), so a good Lion
     learning rate is typically 3-10x smaller than Adam's.
@@ -54,6 +55,11 @@ class Lion(Optimizer):
         value -= direction
         m *= beta_2
         m += np.multiply(grad, _F(1) - beta_2, out=tmp)
+
+    def _update_native(self, values, grads, slot_lists, lr, step, options):
+        beta_1, beta_2 = _F(self.beta_1), _F(self.beta_2)
+        factors = [beta_1, _F(1) - beta_1, beta_2, _F(1) - beta_2, _F(lr)]
+        _core.factored_update("lion", values, grads, slot_lists, [float(f) for f in factors], **options)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}
