@@ -629,7 +629,8 @@ def test_regression_trains_on_the_fused_step_with_the_generic_steps_bits(loss, o
     assert results[0][0]["loss"][-1] < results[0][0]["loss"][0]
 
 
-RULE_ACTIVATIONS = ["sigmoid", "elu", "leaky_relu", "selu", "silu", "softplus", "gelu"]
+RULE_ACTIVATIONS = ["sigmoid", "elu", "leaky_relu", "selu", "silu", "softplus", "gelu", "relu6", "softsign",
+                    "hard_sigmoid", "hard_silu", "mish", "log_sigmoid"]
 
 
 @pytest.mark.parametrize("activation", RULE_ACTIVATIONS)

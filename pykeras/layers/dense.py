@@ -8,7 +8,8 @@ FUSED_ACTIVATION_NAMES = {activations.linear: "linear", activations.relu: "relu"
 # The elementwise activations a dense chain applies between its native layers, by their rule's
 # name (ops.nn.ACTIVATION_RULES: keras.activations' functions with their default arguments).
 RULE_ACTIVATION_NAMES = {getattr(activations, name): name
-                         for name in ("sigmoid", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu")}
+                         for name in ("sigmoid", "softplus", "silu", "leaky_relu", "elu", "selu", "gelu",
+                                      "relu6", "softsign", "hard_sigmoid", "hard_silu", "mish", "log_sigmoid")}
 
 
 class Dense(Layer):

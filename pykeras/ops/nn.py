@@ -277,47 +277,74 @@ def _gelu_rule(approximate):
     return forward, backward
 
 
-# The rules of keras.activations' elementwise functions with their default arguments, by name.
-ACTIVATION_RULES = {
-    "sigmoid": _sigmoid_rule, "softplus": _softplus_rule, "silu": _silu_rule,
-    "leaky_relu": _leaky_relu_rule, "elu": _elu_rule, "selu": _selu_rule, "gelu": lambda: _gelu_rule(False),
-}
+def _relu6_rule():
+    return (lambda v: np.clip(v, 0, 6),
+            lambda g, x, y: np.where((x > 0) & (x < 6), g, 0 * g))
 
 
-def relu6(x):
-    return _unary(x, lambda v: np.clip(v, 0, 6), lambda g, x, y: np.where((x > 0) & (x < 6), g, 0 * g))
+def _softsign_rule():
+    return lambda v: v / (1 + np.abs(v)), lambda g, x, y: g / np.square(1 + np.abs(x))
 
 
-def softsign(x):
-    return _unary(x, lambda v: v / (1 + np.abs(v)), lambda g, x, y: g / np.square(1 + np.abs(x)))
+def _hard_sigmoid_rule():
+    return (lambda v: np.clip(v / 6 + 0.5, 0, 1),
+            lambda g, x, y: np.where((x > -3) & (x < 3), g / 6, 0 * g))
 
 
-def hard_sigmoid(x):
-    """``relu6(x + 3) / 6``, as Keras 3 defines it."""
-    return _unary(x, lambda v: np.clip(v / 6 + 0.5, 0, 1),
-                  lambda g, x, y: np.where((x > -3) & (x < 3), g / 6, 0 * g))
-
-
-def hard_silu(x):
-    """``x * hard_sigmoid(x)``."""
+def _hard_silu_rule():
     def backward(g, x, y):
         return np.where(x <= -3, 0 * g, np.where(x >= 3, g, g * (x / 3 + 0.5)))
 
-    return _unary(x, lambda v: v * np.clip(v / 6 + 0.5, 0, 1), backward)
+    return lambda v: v * np.clip(v / 6 + 0.5, 0, 1), backward
 
 
-def mish(x):
-    """``x * tanh(softplus(x))``."""
+def _mish_rule():
     def backward(g, x, y):
         t = np.tanh(np.logaddexp(0, x))
         return g * (t + x * (1 - t * t) * _sigmoid(x))
 
-    return _unary(x, lambda v: v * np.tanh(np.logaddexp(0, v)), backward)
+    return lambda v: v * np.tanh(np.logaddexp(0, v)), backward
+
+
+def _log_sigmoid_rule():
+    return lambda v: -np.logaddexp(0, -v), lambda g, x, y: g * _sigmoid(-x)
+
+
+# The rules of keras.activations' elementwise functions with their default arguments, by name.
+ACTIVATION_RULES = {
+    "sigmoid": _sigmoid_rule, "softplus": _softplus_rule, "silu": _silu_rule,
+    "leaky_relu": _leaky_relu_rule, "elu": _elu_rule, "selu": _selu_rule, "gelu": lambda: _gelu_rule(False),
+    "relu6": _relu6_rule, "softsign": _softsign_rule, "hard_sigmoid": _hard_sigmoid_rule,
+    "hard_silu": _hard_silu_rule, "mish": _mish_rule, "log_sigmoid": _log_sigmoid_rule,
+}
+
+
+def relu6(x):
+    return _unary(x, *_relu6_rule())
+
+
+def softsign(x):
+    return _unary(x, *_softsign_rule())
+
+
+def hard_sigmoid(x):
+    """``relu6(x + 3) / 6``, as Keras 3 defines it."""
+    return _unary(x, *_hard_sigmoid_rule())
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)``."""
+    return _unary(x, *_hard_silu_rule())
+
+
+def mish(x):
+    """``x * tanh(softplus(x))``."""
+    return _unary(x, *_mish_rule())
 
 
 def log_sigmoid(x):
     """``-softplus(-x)``, computed without overflow."""
-    return _unary(x, lambda v: -np.logaddexp(0, -v), lambda g, x, y: g * _sigmoid(-x))
+    return _unary(x, *_log_sigmoid_rule())
 
 
 def softmax(x, axis=-1):
