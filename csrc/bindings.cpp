@@ -144,6 +144,15 @@ void elementwise_grad(const char* fn, const char* v_name, py::object dy_obj, py:
   f(size, dyp, vp, op);
 }
 
+pykeras::RationalActivation rational_kind(const char* fn, const std::string& kind) {
+  static const char* const kNames[pykeras::kRationalActivations] = {"relu6", "hard_sigmoid", "hard_silu",
+                                                                     "softsign"};
+  for (int k = 0; k < pykeras::kRationalActivations; ++k)
+    if (kind == kNames[k]) return static_cast<pykeras::RationalActivation>(k);
+  fail(fn, ": argument 'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu' or 'softsign'. Received: kind='", kind,
+       "'");
+}
+
 void bias_grad(py::object dy_obj, py::object out_obj) {
   const char* fn = "bias_grad";
   py::array dy = f32(fn, "dy", dy_obj), out = f32(fn, "out", out_obj, true);
@@ -342,6 +351,28 @@ PYBIND11_MODULE(_core, mod) {
       },
       py::arg("dy"), py::arg("x"), py::arg("out"),
       "out = dy (Phi(x) + x phi(x)), the exact GELU's gradient from its input x. out may be dy or x.");
+  mod.def(
+      "rational_activation",
+      [](const std::string& kind, py::object x, py::object out) {
+        const pykeras::RationalActivation k = rational_kind("rational_activation", kind);
+        elementwise("rational_activation", x, out,
+                    [&](int64_t n, const float* in, float* o) { pykeras::rational_activation(k, n, in, o); });
+      },
+      py::arg("kind"), py::arg("x"), py::arg("out"),
+      "out = the activation 'kind' ('relu6', 'hard_sigmoid', 'hard_silu' or 'softsign') of x elementwise, with "
+      "numpy's bits for Keras's formula. out may be x.");
+  mod.def(
+      "rational_activation_backward",
+      [](const std::string& kind, py::object dy, py::object x, py::object out) {
+        const pykeras::RationalActivation k = rational_kind("rational_activation_backward", kind);
+        elementwise_grad("rational_activation_backward", "x", dy, x, out,
+                         [&](int64_t n, const float* d, const float* v, float* o) {
+                           pykeras::rational_activation_backward(k, n, d, v, o);
+                         });
+      },
+      py::arg("kind"), py::arg("dy"), py::arg("x"), py::arg("out"),
+      "out = the gradient of the activation 'kind' from its input x and the upstream dy, with numpy's bits for "
+      "Keras's formula. out may be dy or x.");
   mod.def("bias_grad", &bias_grad, py::arg("dy"), py::arg("out"),
           "out (n,) = column sums of dy (m, n), in a fixed order.");
   pykeras::bind::bind_dense(mod);

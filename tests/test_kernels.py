@@ -790,6 +790,12 @@ ERROR_CASES = {
     "squared_error targets dtype": (lambda: _core.squared_error(np.zeros((2, 3), F32), np.zeros((2, 3), np.int64),
                                                                 None, 1.0),
                                     r"squared_error: argument 'labels' must be float32 targets of shape \(2, 3\)"),
+    "rational_activation kind": (lambda: _core.rational_activation("mish", np.zeros(4, F32), np.zeros(4, F32)),
+                                 r"'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu' or 'softsign'. "
+                                 r"Received: kind='mish'"),
+    "rational_activation_backward x size": (lambda: _core.rational_activation_backward(
+        "relu6", np.zeros(4, F32), np.zeros(5, F32), np.zeros(4, F32)),
+        r"'dy', 'x' and 'out' must have the same number of elements"),
     "sigmoid out size": (lambda: _core.sigmoid(np.zeros(4, F32), np.zeros(3, F32)),
                          r"sigmoid: argument 'out' must have as many elements as x \(4\)"),
     "elu_backward y size": (lambda: _core.elu_backward(np.zeros(4, F32), np.zeros(4, F32), np.zeros(3, F32),

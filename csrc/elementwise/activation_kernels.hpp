@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "elementwise/rational_kind.hpp"
+
 namespace pykeras {
 
 struct ActivationKernels {
@@ -18,6 +20,10 @@ struct ActivationKernels {
   void (*leaky_relu_backward)(int64_t n, const float* dy, const float* x, float slope, float* out);  // out: dy, x
   void (*gelu_values)(int64_t n, const float* x, float* out);                      // out may be x
   void (*gelu_backward)(int64_t n, const float* dy, const float* x, float* out);  // out may be dy or x
+  // By RationalActivation.
+  void (*rational_values[kRationalActivations])(int64_t n, const float* x, float* out);  // out may be x
+  void (*rational_backward[kRationalActivations])(int64_t n, const float* dy, const float* x,
+                                                  float* out);  // out may be dy or x
 };
 
 extern const ActivationKernels kActivationsPortable;

@@ -88,4 +88,15 @@ void gelu_backward(int64_t size, const float* dy, const float* x, float* out) {
   in_parts("gelu_backward", size, 8, [&](int64_t i, int64_t n) { k.gelu_backward(n, dy + i, x + i, out + i); });
 }
 
+void rational_activation(RationalActivation kind, int64_t size, const float* x, float* out) {
+  const auto f = active_kernels().rational_values[static_cast<int>(kind)];
+  in_parts("rational_activation", size, 1, [&](int64_t i, int64_t n) { f(n, x + i, out + i); });
+}
+
+void rational_activation_backward(RationalActivation kind, int64_t size, const float* dy, const float* x,
+                                  float* out) {
+  const auto f = active_kernels().rational_backward[static_cast<int>(kind)];
+  in_parts("rational_activation_backward", size, 1, [&](int64_t i, int64_t n) { f(n, dy + i, x + i, out + i); });
+}
+
 }  // namespace pykeras

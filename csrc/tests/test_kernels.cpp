@@ -394,11 +394,60 @@ void check_gelu() {
   });
 }
 
+// The rational activations at hand-derived points, and the same bits on every ISA (the Python tests
+// compare them with numpy's formulas bit for bit).
+void check_rational() {
+  using pykeras::RationalActivation;
+  struct Case {
+    RationalActivation kind;
+    float x, y, grad_of_one;  // y = f(x); grad_of_one = f'(x) for dy = 1
+  };
+  const Case cases[] = {
+      {RationalActivation::relu6, 7.0f, 6.0f, 0.0f},         {RationalActivation::relu6, 2.5f, 2.5f, 1.0f},
+      {RationalActivation::relu6, -1.0f, 0.0f, 0.0f},        {RationalActivation::hard_sigmoid, 0.0f, 0.5f, 1.0f / 6},
+      {RationalActivation::hard_sigmoid, 3.0f, 1.0f, 0.0f},  {RationalActivation::hard_sigmoid, -4.0f, 0.0f, 0.0f},
+      {RationalActivation::hard_silu, 0.0f, 0.0f, 0.5f},     {RationalActivation::hard_silu, 3.0f, 3.0f, 1.0f},
+      {RationalActivation::hard_silu, 1.5f, 1.125f, 1.0f},   {RationalActivation::softsign, 1.0f, 0.5f, 0.25f},
+      {RationalActivation::softsign, -3.0f, -0.75f, 0.0625f}};
+  for (const Case& c : cases) {
+    float y, grad;
+    const float one = 1.0f;
+    pykeras::rational_activation(c.kind, 1, &c.x, &y);
+    pykeras::rational_activation_backward(c.kind, 1, &one, &c.x, &grad);
+    if (y != c.y || grad != c.grad_of_one) {
+      std::printf("FAIL rational activation %d at x=%g: %g, gradient %g\n", static_cast<int>(c.kind), c.x, y, grad);
+      ++failures;
+    }
+  }
+  const float minus_zero = -0.0f;
+  float y;
+  pykeras::rational_activation(RationalActivation::relu6, 1, &minus_zero, &y);
+  if (!std::signbit(y)) {
+    std::printf("FAIL relu6(-0) lost its sign\n");
+    ++failures;
+  }
+  std::mt19937 rng(8);
+  std::vector<float> x = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 3.0f, -3.0f, 6.0f, 1e-45f};
+  for (int i = 0; i < 100000; ++i) x.push_back(std::uniform_real_distribution<float>(-8.0f, 8.0f)(rng));
+  std::vector<float> dy(x.size());
+  for (float& d : dy) d = std::uniform_real_distribution<float>(-2.0f, 2.0f)(rng);
+  for (int k = 0; k < pykeras::kRationalActivations; ++k) {
+    const auto kind = static_cast<RationalActivation>(k);
+    expect_every_isa_matches_portable("rational_activation", x, [&](int64_t n, const float* in, float* o) {
+      pykeras::rational_activation(kind, n, in, o);
+    });
+    expect_every_isa_matches_portable("rational_activation_backward", x, [&](int64_t n, const float* in, float* o) {
+      pykeras::rational_activation_backward(kind, n, dy.data(), in, o);
+    });
+  }
+}
+
 int main() {
   check_tanh();
   check_sigmoid();
   check_elu();
   check_gelu();
+  check_rational();
   check_contention_guard();
   check_awake_team();
   std::mt19937 rng(1234);

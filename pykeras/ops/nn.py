@@ -277,25 +277,39 @@ def _gelu_rule(approximate):
     return forward, backward
 
 
+def _rational_rule(kind, forward, backward):
+    """The rule of a rational activation (``_core.rational_activation``: relu6, hard_sigmoid,
+    hard_silu, softsign): float32 in one native pass with the numpy formulas' bits, the formulas
+    themselves otherwise."""
+    def native_forward(v):
+        return _native_or(v, lambda a, out: _core.rational_activation(kind, a, out), forward)
+
+    def native_backward(g, x, y):
+        return _native_grad_or((g, x), lambda d, a, out: _core.rational_activation_backward(kind, d, a, out),
+                               lambda: backward(g, x, y))
+
+    return native_forward, native_backward
+
+
 def _relu6_rule():
-    return (lambda v: np.clip(v, 0, 6),
-            lambda g, x, y: np.where((x > 0) & (x < 6), g, 0 * g))
+    return _rational_rule("relu6", lambda v: np.clip(v, 0, 6),
+                          lambda g, x, y: np.where((x > 0) & (x < 6), g, 0 * g))
 
 
 def _softsign_rule():
-    return lambda v: v / (1 + np.abs(v)), lambda g, x, y: g / np.square(1 + np.abs(x))
+    return _rational_rule("softsign", lambda v: v / (1 + np.abs(v)), lambda g, x, y: g / np.square(1 + np.abs(x)))
 
 
 def _hard_sigmoid_rule():
-    return (lambda v: np.clip(v / 6 + 0.5, 0, 1),
-            lambda g, x, y: np.where((x > -3) & (x < 3), g / 6, 0 * g))
+    return _rational_rule("hard_sigmoid", lambda v: np.clip(v / 6 + 0.5, 0, 1),
+                          lambda g, x, y: np.where((x > -3) & (x < 3), g / 6, 0 * g))
 
 
 def _hard_silu_rule():
     def backward(g, x, y):
         return np.where(x <= -3, 0 * g, np.where(x >= 3, g, g * (x / 3 + 0.5)))
 
-    return lambda v: v * np.clip(v / 6 + 0.5, 0, 1), backward
+    return _rational_rule("hard_silu", lambda v: v * np.clip(v / 6 + 0.5, 0, 1), backward)
 
 
 def _mish_rule():
