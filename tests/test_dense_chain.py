@@ -137,7 +137,8 @@ def test_chain_rejects_a_wrong_input_width():
         ([], "at least one"),
         ([np.ones((2, 2), np.float32)], "must be a tuple"),
         ([(np.ones((2, 2), np.float32), None, 3)], "activation must be a str"),
-        ([(np.ones((2, 2), np.float32), None, "gelu")], "must be one of 'linear', 'relu'"),
+        ([(np.ones((2, 2), np.float32), None, "mish")],
+         "must be one of 'linear', 'relu', 'tanh', 'sigmoid', 'silu'"),
         ([(np.ones((2, 2), np.float64), None, "relu")], "dtype float32"),
         ([(np.ones((2, 3), np.float32), np.ones(2, np.float32), "relu")], r"b must have shape \(3,\)"),
     ],
@@ -698,6 +699,35 @@ def test_activation_rules_train_on_the_fused_step_with_the_generic_steps_bits(ac
     for got, want in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(results[0][3], results[1][3])
+
+
+@pytest.mark.parametrize("activation, one_call", [("gelu", True), ("hard_silu", True), ("selu", True),
+                                                  ("softplus", False), ("mish", False)])
+def test_native_activation_rules_keep_fit_and_predict_in_one_native_call(activation, one_call, monkeypatch):
+    layer_calls = []
+    by_layer = ops.DenseChain._forward_layers
+    monkeypatch.setattr(ops.DenseChain, "_forward_layers", lambda *args: layer_calls.append(1) or by_layer(*args))
+    model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(5, activation=activation),
+                              keras.layers.Dense(3, activation=activation)])
+    model.compile(optimizer="adam", loss="mse")
+    x, y = RNG.normal(size=(16, 6)).astype(np.float32), RNG.normal(size=(16, 3)).astype(np.float32)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    layer_calls.clear()  # the first step builds the compiled loss on the generic path
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    model(x)
+    assert (len(layer_calls) == 0) == one_call
+
+
+def test_the_native_chain_backward_needs_fused_activations():
+    # A gradient through an activation applied after the GEMM reads its pre-activation, which only
+    # the training call keeps: the chain's backward rejects such layers instead of guessing.
+    w, x = _array(RNG, (4, 3)), RNG.normal(size=(2, 4)).astype(np.float32)
+    layers = _core.DenseLayers([(w, None, "gelu")])
+    out = _core.dense_chain_forward(x, layers)
+    with pytest.raises(ValueError, match=r"dense_chain_backward: layer 0's activation is applied after the GEMM"):
+        _core.dense_chain_backward(x, layers, [out], np.ones_like(out), None, [(np.empty_like(w), None)])
+    with pytest.raises(ValueError, match=r"argument 'activation' must be one of 'linear', 'relu', 'tanh'\. "):
+        _core.dense_forward(x, w, None, "gelu", np.empty((2, 3), np.float32))
 
 
 def test_a_hidden_sigmoid_is_an_activation_rule_and_a_last_one_the_output():

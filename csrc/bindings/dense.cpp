@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,11 +19,19 @@
 namespace pykeras::bind {
 namespace {
 
-pykeras::Activation parse_activation(const char* fn, const std::string& name) {
-  if (name == "linear") return pykeras::Activation::linear;
-  if (name == "relu") return pykeras::Activation::relu;
-  if (name == "tanh") return pykeras::Activation::tanh;
-  fail(fn, ": argument 'activation' must be one of 'linear', 'relu', 'tanh'. Received: activation='", name, "'");
+// The fused activations, then those a chain applies after the GEMM (dense/activation.hpp), in enum order.
+constexpr const char* kActivationNames[] = {"linear", "relu", "tanh", "sigmoid", "silu", "elu", "selu", "leaky_relu",
+                                            "gelu", "relu6", "hard_sigmoid", "hard_silu", "softsign"};
+constexpr int kFusedActivations = 3;
+
+// A single layer takes the fused activations; a chain (`in_chain`) every one.
+pykeras::Activation parse_activation(const char* fn, const std::string& name, bool in_chain = false) {
+  const int count = in_chain ? static_cast<int>(std::size(kActivationNames)) : kFusedActivations;
+  for (int a = 0; a < count; ++a)
+    if (name == kActivationNames[a]) return static_cast<pykeras::Activation>(a);
+  std::string names;
+  for (int a = 0; a < count; ++a) names += str_cat(a ? ", '" : "'", kActivationNames[a], "'");
+  fail(fn, ": argument 'activation' must be one of ", names, ". Received: activation='", name, "'");
 }
 
 // The sizes of a dense layer's product: x (m, k) and w (k, n), checked against each other.
@@ -93,7 +102,7 @@ Chain parse_chain(const char* fn, const py::handle& layers_obj, int64_t k) {
     py::tuple t = item.cast<py::tuple>();
     if (!py::isinstance<py::str>(t[2]))
       fail(fn, ": layers[", i, "] activation must be a str. Received: an object of type ", type_name(t[2]));
-    const pykeras::Activation act = parse_activation(fn, t[2].cast<std::string>());
+    const pykeras::Activation act = parse_activation(fn, t[2].cast<std::string>(), true);
     py::array w = f32(fn, "w", t[0]);
     if (i == 0 && k < 0 && w.ndim() == 2) chain.width = w.shape(0);
     if (i == 0) chain.in_width = chain.width;

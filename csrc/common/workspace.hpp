@@ -7,6 +7,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace pykeras {
 
@@ -31,6 +34,13 @@ struct Workspace {
   AlignedBuffer hidden[2];  // dense_chain_forward: the hidden activations, alternately
   AlignedBuffer partial;  // sgemm_split_k: the second half's product
   AlignedBuffer activation_grad;  // dense_backward: the gradient through a tanh activation
+
+  // dense_chain_loss_gradients: layer i's pre-activation, `count` floats (an activation applied after
+  // the GEMM reads it in the backward pass).
+  float* pre_activation(size_t i, int64_t count);
+
+ private:
+  std::vector<std::unique_ptr<AlignedBuffer>> pre_activations_;
 };
 
 // The calling thread's workspace.

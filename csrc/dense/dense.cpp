@@ -43,6 +43,7 @@ void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float*
   else
     gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep);
   if (act == Activation::tanh) tanh_values(m * n, out, out);  // a pass over the output, still in cache
+  if (applied_after_gemm(act)) activation_forward(act, m * n, out, out);
 }
 
 namespace {
@@ -53,8 +54,10 @@ const float* layer_input(int64_t i, const float* x, const float* const* outputs,
   return outputs[i - 1];
 }
 
+// pre[i], where given, keeps layer i's pre-activation (an activation applied after the GEMM) for the
+// backward pass; without pre the activation is applied in place.
 void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                   float* const* hidden, float* out, const ChainDropout* dropout) {
+                   float* const* hidden, float* out, const ChainDropout* dropout, float* const* pre) {
   check_nonnegative("dense_chain_forward", "m", m);
   check(count >= 1, "dense_chain_forward: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
@@ -66,7 +69,12 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
     float* dst = i + 1 == count         ? out
                  : hidden != nullptr    ? hidden[i]
                                         : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
-    dense_forward(m, width, s.n, h, s.w, s.b, s.act, dst);
+    if (pre != nullptr && pre[i] != nullptr) {
+      dense_forward(m, width, s.n, h, s.w, s.b, Activation::linear, pre[i]);
+      activation_forward(s.act, m * s.n, pre[i], dst);
+    } else {
+      dense_forward(m, width, s.n, h, s.w, s.b, s.act, dst);
+    }
     h = dst;
     if (i + 1 < count && dropout != nullptr && dropout->keep[i] != nullptr) {
       multiply(m * s.n, dst, dropout->keep[i], dropout->dropped[i]);
@@ -76,19 +84,31 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
   }
 }
 
+// pre as chain_forward's: every layer whose activation is applied after the GEMM has one.
 void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                     const float* const* outputs, const float* dy, float* dx, float* const* dws, float* const* dbs,
-                    const ChainDropout* dropout) {
+                    const ChainDropout* dropout, const float* const* pre) {
   check_nonnegative("dense_chain_backward", "m", m);
   check(count >= 1, "dense_chain_backward: at least one layer is needed. Received: count=", count);
+  for (int64_t i = 0; i < count; ++i)
+    check(!applied_after_gemm(steps[i].act) || (pre != nullptr && pre[i] != nullptr), "dense_chain_backward: layer ",
+          i, "'s activation is applied after the GEMM and its gradient needs the pre-activation, which only "
+          "dense_chain_loss_gradients keeps. Received: none");
   Workspace& ws = thread_workspace();
   const float* g = dy;
   for (int64_t i = count - 1; i >= 0; --i) {
     const int64_t width = i == 0 ? k : steps[i - 1].n;
+    Activation act = steps[i].act;
+    if (applied_after_gemm(act)) {
+      float* dz = ws.activation_grad.get(static_cast<size_t>(m * steps[i].n));
+      activation_backward(act, m * steps[i].n, g, pre[i], outputs[i], dz);
+      g = dz;
+      act = Activation::linear;
+    }
     // Layer i's input gradient goes where layer i + 2's went: layer i + 1's is being read.
     float* d_in = i == 0 ? dx : ws.hidden[i % 2].get(static_cast<size_t>(m * width));
-    dense_backward(m, width, steps[i].n, layer_input(i, x, outputs, dropout), steps[i].w, outputs[i], g,
-                   steps[i].act, d_in, dws[i], dbs[i]);
+    dense_backward(m, width, steps[i].n, layer_input(i, x, outputs, dropout), steps[i].w, outputs[i], g, act, d_in,
+                   dws[i], dbs[i]);
     if (i > 0 && dropout != nullptr && dropout->keep[i - 1] != nullptr)
       multiply(m * width, d_in, dropout->keep[i - 1], d_in);
     g = d_in;
@@ -98,13 +118,13 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
 
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                          float* const* hidden, float* out) {
-  chain_forward(m, k, x, steps, count, hidden, out, nullptr);
+  chain_forward(m, k, x, steps, count, hidden, out, nullptr, nullptr);
 }
 
 void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                           const float* const* outputs, const float* dy, float* dx, float* const* dws,
                           float* const* dbs) {
-  chain_backward(m, k, x, steps, count, outputs, dy, dx, dws, dbs, nullptr);
+  chain_backward(m, k, x, steps, count, outputs, dy, dx, dws, dbs, nullptr, nullptr);
 }
 
 template <typename Targets>
@@ -113,11 +133,15 @@ double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const De
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout,
                                  const float* row_weights) {
   check(count >= 1, "dense_chain_loss_gradients: at least one layer is needed. Received: count=", count);
-  chain_forward(m, k, x, steps, count, hidden, logits, dropout);
+  Workspace& ws = thread_workspace();
+  std::vector<float*> pre(static_cast<size_t>(count), nullptr);
+  for (int64_t i = 0; i < count; ++i)
+    if (applied_after_gemm(steps[i].act)) pre[i] = ws.pre_activation(static_cast<size_t>(i), m * steps[i].n);
+  chain_forward(m, k, x, steps, count, hidden, logits, dropout, pre.data());
   const double loss = output_loss(m, steps[count - 1].n, logits, targets, dlogits, 1.0f, row_weights);
   std::vector<const float*> outputs(hidden, hidden + (count - 1));
   outputs.push_back(logits);
-  chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout);
+  chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout, pre.data());
   return loss;
 }
 
@@ -138,6 +162,8 @@ void dense_backward(int64_t m, int64_t k, int64_t n, const float* x, const float
   check_nonnegative("dense_backward", "m", m);
   check_nonnegative("dense_backward", "k", k);
   check_nonnegative("dense_backward", "n", n);
+  check(!applied_after_gemm(act), "dense_backward: the activation must be linear, relu or tanh (the others' "
+        "gradients read the pre-activation). Received: ", static_cast<int>(act));
   // dz = dy * (y > 0) is never written out: every reader of dz applies the mask as it reads dy (the
   // GEMMs while packing it, the bias gradient while summing), so dy is read where it lies. tanh's
   // dz = dy * (1 - y^2) is written to scratch memory first.

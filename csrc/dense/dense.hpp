@@ -4,11 +4,12 @@
 
 #include <cstdint>
 
+#include "dense/activation.hpp"
+
 namespace pykeras {
 
-enum class Activation { linear, relu, tanh };
-
-// out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null. For a batch (m <= 512) and a deep w
+// out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null. An activation applied after the GEMM
+// (activation.hpp) is applied in place. For a batch (m <= 512) and a deep w
 // (k >= 512, n >= 32), w is read in two halves of k, one per core, and the two products added
 // (gemm::sgemm_split_k).
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
@@ -30,7 +31,8 @@ void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* 
                          float* const* hidden, float* out);
 
 // The backward pass of dense_chain_forward: outputs[i] is layer i's output (hidden..., out), dy the
-// gradient of out. Writes dws[i], dbs[i] (if non-null) and dx (if non-null); the gradients between
+// gradient of out. Only for layers whose activations are fused (linear, relu, tanh): the others' gradients
+// read the pre-activations, which only dense_chain_loss_gradients keeps. Writes dws[i], dbs[i] (if non-null) and dx (if non-null); the gradients between
 // layers live in the workspace. Each layer is dense_backward, so results equal the layers' own.
 void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                           const float* const* outputs, const float* dy, float* dx, float* const* dws,
@@ -49,6 +51,7 @@ struct ChainDropout {
 // One training pass of a dense chain under a mean loss of its last layer's outputs (a classifier's
 // logits, a regression's predictions): the chain forward (hidden outputs kept, the outputs written to
 // `logits`), the loss (dlogits, scale 1), the chain backward (no dx), in turn; with dropout if given.
+// Activations applied after the GEMM keep their layers' pre-activations in the workspace meanwhile.
 // Returns the loss. Targets (loss/output_loss.hpp): integer labels (const int32_t* or const int64_t*,
 // one per row) or ClassProbabilities for softmax_cross_entropy, BinaryTargets for
 // sigmoid_cross_entropy, SquaredErrorTargets or AbsoluteErrorTargets for the regression errors. A
@@ -60,7 +63,8 @@ double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const De
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout = nullptr,
                                  const float* row_weights = nullptr);
 
-// Given the forward output y (m x n, for the ReLU mask and tanh's gradient) and upstream dy (m x n):
+// For a fused activation (linear, relu, tanh), given the forward output y (m x n, for the ReLU mask
+// and tanh's gradient) and upstream dy (m x n):
 //   dz = act == relu ? dy * (y > 0) : act == tanh ? dy * (1 - y^2) : dy
 //   dw (k x n) = x^T dz;  db (n) = column sums of dz (if db);  dx (m x k) = dz w^T (if dx).
 // dy is not modified and dz is never materialised: the mask is applied as dy is read.

@@ -21,6 +21,15 @@ void tanh_backward(int64_t size, const float* dy, const float* y, float* out);
 // x = -104 it rounds to 0); NaN stays NaN. out may be x.
 void sigmoid_values(int64_t size, const float* x, float* out);
 
+// out = (dy * y) * (1 - y): the gradient through the sigmoid from its output y. out may be dy or y.
+void sigmoid_backward(int64_t size, const float* dy, const float* y, float* out);
+
+// out = x * sigmoid(x) elementwise (SiLU, swish), the sigmoid as sigmoid_values. out may be x.
+void silu_values(int64_t size, const float* x, float* out);
+
+// out = dy * (s + (x * s) * (1 - s)), s = sigmoid(x): SiLU's gradient from its input. out may be dy or x.
+void silu_backward(int64_t size, const float* dy, const float* x, float* out);
+
 // out = scale * (x if x > 0 else alpha * (exp(x) - 1)) elementwise in float32, within 3 ulp: ELU
 // (scale 1) and SELU. NaN stays NaN. out may be x.
 void elu_values(int64_t size, const float* x, float alpha, float scale, float* out);

@@ -9,6 +9,10 @@ from pykeras.tensor import FLOAT, Tensor
 
 _new_tensor = Tensor.__new__  # the native output is float32 and C-contiguous: nothing for wrap to do
 _ACTIVATIONS = FUSED_ACTIVATIONS + tuple(ACTIVATION_RULES)
+# The rules the native chain applies itself after a layer's GEMM, with the same kernels and float steps
+# (csrc/dense/activation.hpp): a chain with only these and the fused activations is one native call.
+_NATIVE_RULES = ("sigmoid", "silu", "elu", "selu", "leaky_relu", "gelu", "relu6", "hard_sigmoid", "hard_silu",
+                 "softsign")
 # The native loss of each name loss_gradients takes, for the chains it runs layer by layer.
 _NATIVE_LOSSES = {"softmax": _core.softmax_cross_entropy, "sigmoid": _core.sigmoid_cross_entropy,
                   "squared": _core.squared_error, "absolute": _core.absolute_error}
@@ -34,16 +38,17 @@ class DenseChain:
     that of ``dense`` layer by layer: values and gradients are bitwise equal.
 
     An activation may also be one of ``keras.activations``' elementwise functions by name
-    (``ops.nn.ACTIVATION_RULES``: "sigmoid", "elu", "gelu", ...): such a chain runs layer by
-    layer, one native call per layer and the activation's own numpy functions between them, with
-    no Tensor, op or tape entry per layer; the bits are still those of ``dense`` followed by the
-    activation op.
+    (``ops.nn.ACTIVATION_RULES``: "sigmoid", "elu", "gelu", ...), with the bits of ``dense``
+    followed by the activation op. The native chain applies those with native kernels itself
+    (all but softplus, mish and log_sigmoid), in inference and in ``loss_gradients``; otherwise,
+    and under a GradientTape, the chain runs layer by layer: one native call per layer and the
+    activation's functions between them, with no Tensor, op or tape entry per layer.
 
     Kernels and biases are read in place: later updates to the Variables (``assign``, an
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
     """
 
-    __slots__ = ("_layers", "_steps", "_rules", "_native", "input_width", "output_width", "_buffers")
+    __slots__ = ("_layers", "_steps", "_rules", "_native", "_one_call", "input_width", "output_width", "_buffers")
 
     def __init__(self, layers):
         self._layers = [tuple(layer) for layer in layers]
@@ -68,8 +73,12 @@ class DenseChain:
             rules.append(ACTIVATION_RULES.get(activation))
             width = k.shape[1]
         self._steps = steps
-        self._rules = rules if any(rules) else None  # None: the whole chain is native
-        self._native = _core.DenseLayers(steps)  # checked once, not on every call
+        self._rules = rules if any(rules) else None  # None: the whole chain is fused
+        names = [activation for _, _, activation in self._layers]
+        # Inference and loss_gradients in one native call: every activation fused or native.
+        self._one_call = all(name in FUSED_ACTIVATIONS or name in _NATIVE_RULES for name in names)
+        native_steps = [(k, b, name) for (k, b, _), name in zip(steps, names)] if self._one_call else steps
+        self._native = _core.DenseLayers(native_steps)  # checked once, not on every call
         self.input_width = self._steps[0][0].shape[0]
         self.output_width = self._steps[-1][0].shape[1]
         self._buffers = None  # loss_gradients' arrays, for one batch size
@@ -91,7 +100,7 @@ class DenseChain:
             return x
         if state.tapes:
             return self._recorded(tx, array)
-        if self._rules is not None:
+        if not self._one_call:
             return wrap(self._forward_layers(array)[-1][2])
         return wrap(_core.dense_chain_forward(array, self._native))
 
@@ -130,7 +139,7 @@ class DenseChain:
         if state.tapes:
             return self._recorded(None if rows is x else x, rows)
         out = _new_tensor(Tensor)
-        out._value = (_core.dense_chain_forward(rows, self._native) if self._rules is None
+        out._value = (_core.dense_chain_forward(rows, self._native) if self._one_call
                       else self._forward_layers(rows)[-1][2])
         return out
 
@@ -157,7 +166,7 @@ class DenseChain:
         """
         if sample_weight is not None:
             sample_weight = np.ascontiguousarray(sample_weight, dtype=FLOAT)
-        if self._rules is not None:
+        if not self._one_call:
             return self._loss_gradients_layers(rows, labels, keep, loss, sample_weight)
         batch = rows.shape[0]
         buffers = self._buffers
