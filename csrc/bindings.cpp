@@ -144,13 +144,14 @@ void elementwise_grad(const char* fn, const char* v_name, py::object dy_obj, py:
   f(size, dyp, vp, op);
 }
 
-pykeras::RationalActivation rational_kind(const char* fn, const std::string& kind) {
-  static const char* const kNames[pykeras::kRationalActivations] = {"relu6", "hard_sigmoid", "hard_silu",
-                                                                     "softsign"};
-  for (int k = 0; k < pykeras::kRationalActivations; ++k)
-    if (kind == kNames[k]) return static_cast<pykeras::RationalActivation>(k);
-  fail(fn, ": argument 'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu' or 'softsign'. Received: kind='", kind,
-       "'");
+pykeras::UnaryActivation unary_kind(const char* fn, const std::string& kind) {
+  static const char* const kNames[pykeras::kUnaryActivations] = {"relu6",    "hard_sigmoid", "hard_silu",
+                                                                   "softsign", "softplus",     "mish",
+                                                                   "log_sigmoid"};
+  for (int k = 0; k < pykeras::kUnaryActivations; ++k)
+    if (kind == kNames[k]) return static_cast<pykeras::UnaryActivation>(k);
+  fail(fn, ": argument 'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu', 'softsign', 'softplus', 'mish' or "
+       "'log_sigmoid'. Received: kind='", kind, "'");
 }
 
 void bias_grad(py::object dy_obj, py::object out_obj) {
@@ -352,27 +353,28 @@ PYBIND11_MODULE(_core, mod) {
       py::arg("dy"), py::arg("x"), py::arg("out"),
       "out = dy (Phi(x) + x phi(x)), the exact GELU's gradient from its input x. out may be dy or x.");
   mod.def(
-      "rational_activation",
+      "unary_activation",
       [](const std::string& kind, py::object x, py::object out) {
-        const pykeras::RationalActivation k = rational_kind("rational_activation", kind);
-        elementwise("rational_activation", x, out,
-                    [&](int64_t n, const float* in, float* o) { pykeras::rational_activation(k, n, in, o); });
+        const pykeras::UnaryActivation k = unary_kind("unary_activation", kind);
+        elementwise("unary_activation", x, out,
+                    [&](int64_t n, const float* in, float* o) { pykeras::unary_activation(k, n, in, o); });
       },
       py::arg("kind"), py::arg("x"), py::arg("out"),
-      "out = the activation 'kind' ('relu6', 'hard_sigmoid', 'hard_silu' or 'softsign') of x elementwise, with "
-      "numpy's bits for Keras's formula. out may be x.");
+      "out = the activation 'kind' of x elementwise: 'relu6', 'hard_sigmoid', 'hard_silu' and 'softsign' with "
+      "numpy's bits for Keras's formulas; 'softplus' within 1 ulp, 'mish' and 'log_sigmoid' through it. out may "
+      "be x.");
   mod.def(
-      "rational_activation_backward",
+      "unary_activation_backward",
       [](const std::string& kind, py::object dy, py::object x, py::object out) {
-        const pykeras::RationalActivation k = rational_kind("rational_activation_backward", kind);
-        elementwise_grad("rational_activation_backward", "x", dy, x, out,
+        const pykeras::UnaryActivation k = unary_kind("unary_activation_backward", kind);
+        elementwise_grad("unary_activation_backward", "x", dy, x, out,
                          [&](int64_t n, const float* d, const float* v, float* o) {
-                           pykeras::rational_activation_backward(k, n, d, v, o);
+                           pykeras::unary_activation_backward(k, n, d, v, o);
                          });
       },
       py::arg("kind"), py::arg("dy"), py::arg("x"), py::arg("out"),
-      "out = the gradient of the activation 'kind' from its input x and the upstream dy, with numpy's bits for "
-      "Keras's formula. out may be dy or x.");
+      "out = the gradient of the activation 'kind' (as unary_activation's) from its input x and the upstream dy. "
+      "out may be dy or x.");
   mod.def("bias_grad", &bias_grad, py::arg("dy"), py::arg("out"),
           "out (n,) = column sums of dy (m, n), in a fixed order.");
   pykeras::bind::bind_dense(mod);

@@ -790,10 +790,10 @@ ERROR_CASES = {
     "squared_error targets dtype": (lambda: _core.squared_error(np.zeros((2, 3), F32), np.zeros((2, 3), np.int64),
                                                                 None, 1.0),
                                     r"squared_error: argument 'labels' must be float32 targets of shape \(2, 3\)"),
-    "rational_activation kind": (lambda: _core.rational_activation("mish", np.zeros(4, F32), np.zeros(4, F32)),
-                                 r"'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu' or 'softsign'. "
-                                 r"Received: kind='mish'"),
-    "rational_activation_backward x size": (lambda: _core.rational_activation_backward(
+    "unary_activation kind": (lambda: _core.unary_activation("swish", np.zeros(4, F32), np.zeros(4, F32)),
+                              r"'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu', 'softsign', 'softplus', 'mish' "
+                              r"or 'log_sigmoid'. Received: kind='swish'"),
+    "unary_activation_backward x size": (lambda: _core.unary_activation_backward(
         "relu6", np.zeros(4, F32), np.zeros(5, F32), np.zeros(4, F32)),
         r"'dy', 'x' and 'out' must have the same number of elements"),
     "sigmoid out size": (lambda: _core.sigmoid(np.zeros(4, F32), np.zeros(3, F32)),

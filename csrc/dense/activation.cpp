@@ -9,16 +9,22 @@ namespace {
 constexpr double kSeluAlpha = 1.6732632423543772, kSeluScale = 1.0507009873554805;
 constexpr float kLeakySlope = 0.2f;
 
-RationalActivation rational(Activation act) {
+UnaryActivation unary_kind_of(Activation act) {
   switch (act) {
     case Activation::relu6:
-      return RationalActivation::relu6;
+      return UnaryActivation::relu6;
     case Activation::hard_sigmoid:
-      return RationalActivation::hard_sigmoid;
+      return UnaryActivation::hard_sigmoid;
     case Activation::hard_silu:
-      return RationalActivation::hard_silu;
+      return UnaryActivation::hard_silu;
+    case Activation::softsign:
+      return UnaryActivation::softsign;
+    case Activation::softplus:
+      return UnaryActivation::softplus;
+    case Activation::mish:
+      return UnaryActivation::mish;
     default:
-      return RationalActivation::softsign;
+      return UnaryActivation::log_sigmoid;
   }
 }
 }  // namespace
@@ -41,7 +47,10 @@ void activation_forward(Activation act, int64_t size, const float* z, float* y) 
     case Activation::hard_sigmoid:
     case Activation::hard_silu:
     case Activation::softsign:
-      return rational_activation(rational(act), size, z, y);
+    case Activation::softplus:
+    case Activation::mish:
+    case Activation::log_sigmoid:
+      return unary_activation(unary_kind_of(act), size, z, y);
     default:
       fail("activation_forward: the activation must be one applied after the GEMM. Received: ",
            static_cast<int>(act));
@@ -67,7 +76,10 @@ void activation_backward(Activation act, int64_t size, const float* dy, const fl
     case Activation::hard_sigmoid:
     case Activation::hard_silu:
     case Activation::softsign:
-      return rational_activation_backward(rational(act), size, dy, z, dz);
+    case Activation::softplus:
+    case Activation::mish:
+    case Activation::log_sigmoid:
+      return unary_activation_backward(unary_kind_of(act), size, dy, z, dz);
     default:
       fail("activation_backward: the activation must be one applied after the GEMM. Received: ",
            static_cast<int>(act));

@@ -10,7 +10,7 @@ namespace pykeras {
 
 enum class Activation {
   linear, relu, tanh,  // fused
-  sigmoid, silu, elu, selu, leaky_relu, gelu, relu6, hard_sigmoid, hard_silu, softsign,
+  sigmoid, silu, elu, selu, leaky_relu, gelu, relu6, hard_sigmoid, hard_silu, softsign, softplus, mish, log_sigmoid,
 };
 
 // True for the activations applied after the GEMM, whose gradient reads the pre-activation z.

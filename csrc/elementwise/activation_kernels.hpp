@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "elementwise/rational_kind.hpp"
+#include "elementwise/unary_kind.hpp"
 
 namespace pykeras {
 
@@ -23,9 +23,9 @@ struct ActivationKernels {
   void (*leaky_relu_backward)(int64_t n, const float* dy, const float* x, float slope, float* out);  // out: dy, x
   void (*gelu_values)(int64_t n, const float* x, float* out);                      // out may be x
   void (*gelu_backward)(int64_t n, const float* dy, const float* x, float* out);  // out may be dy or x
-  // By RationalActivation.
-  void (*rational_values[kRationalActivations])(int64_t n, const float* x, float* out);  // out may be x
-  void (*rational_backward[kRationalActivations])(int64_t n, const float* dy, const float* x,
+  // By UnaryActivation.
+  void (*unary_values[kUnaryActivations])(int64_t n, const float* x, float* out);  // out may be x
+  void (*unary_backward[kUnaryActivations])(int64_t n, const float* dy, const float* x,
                                                   float* out);  // out may be dy or x
 };
 

@@ -37,6 +37,9 @@ void in_parts(const char* op, int64_t size, int64_t cost, const F& f) {
   }
 }
 
+// The elements' weight for in_parts: those through softplus take a double exp and a division.
+int64_t unary_cost(UnaryActivation kind) { return kind < UnaryActivation::softplus ? 1 : 8; }
+
 }  // namespace
 
 void tanh_values(int64_t size, const float* x, float* out) {
@@ -103,15 +106,15 @@ void gelu_backward(int64_t size, const float* dy, const float* x, float* out) {
   in_parts("gelu_backward", size, 8, [&](int64_t i, int64_t n) { k.gelu_backward(n, dy + i, x + i, out + i); });
 }
 
-void rational_activation(RationalActivation kind, int64_t size, const float* x, float* out) {
-  const auto f = active_kernels().rational_values[static_cast<int>(kind)];
-  in_parts("rational_activation", size, 1, [&](int64_t i, int64_t n) { f(n, x + i, out + i); });
+void unary_activation(UnaryActivation kind, int64_t size, const float* x, float* out) {
+  const auto f = active_kernels().unary_values[static_cast<int>(kind)];
+  in_parts("unary_activation", size, unary_cost(kind), [&](int64_t i, int64_t n) { f(n, x + i, out + i); });
 }
 
-void rational_activation_backward(RationalActivation kind, int64_t size, const float* dy, const float* x,
-                                  float* out) {
-  const auto f = active_kernels().rational_backward[static_cast<int>(kind)];
-  in_parts("rational_activation_backward", size, 1, [&](int64_t i, int64_t n) { f(n, dy + i, x + i, out + i); });
+void unary_activation_backward(UnaryActivation kind, int64_t size, const float* dy, const float* x, float* out) {
+  const auto f = active_kernels().unary_backward[static_cast<int>(kind)];
+  in_parts("unary_activation_backward", size, unary_cost(kind),
+           [&](int64_t i, int64_t n) { f(n, dy + i, x + i, out + i); });
 }
 
 }  // namespace pykeras

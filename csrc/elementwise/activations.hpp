@@ -1,12 +1,13 @@
 // The activations the native code computes itself: tanh (a dense layer's activation), the logistic
-// sigmoid, ELU / SELU, leaky ReLU, the exact GELU (keras.activations.gelu) and the rational ones
-// (relu6, hard_sigmoid, hard_silu, softsign), with the gradients the dense layers need. Arithmetic of our own, with no library call
+// sigmoid, ELU / SELU, leaky ReLU, the exact GELU (keras.activations.gelu) and the unary ones
+// (unary_kind.hpp: relu6, hard_sigmoid, hard_silu, softsign, softplus, mish, log_sigmoid), with the
+// gradients the dense layers need. Arithmetic of our own, with no library call
 // and no fused multiply-add, so every CPU and every thread count gives the same bits.
 #pragma once
 
 #include <cstdint>
 
-#include "elementwise/rational_kind.hpp"
+#include "elementwise/unary_kind.hpp"
 
 namespace pykeras {
 
@@ -53,10 +54,10 @@ void gelu_values(int64_t size, const float* x, float* out);
 // out = dy * (Phi(x) + x phi(x)), phi the standard normal density, in double. out may be dy or x.
 void gelu_backward(int64_t size, const float* dy, const float* x, float* out);
 
-// out = the rational activation `kind` (rational_kind.hpp) of x elementwise. out may be x.
-void rational_activation(RationalActivation kind, int64_t size, const float* x, float* out);
+// out = the unary activation `kind` (unary_kind.hpp) of x elementwise. out may be x.
+void unary_activation(UnaryActivation kind, int64_t size, const float* x, float* out);
 
 // out = its gradient from the input x and the upstream gradient dy. out may be dy or x.
-void rational_activation_backward(RationalActivation kind, int64_t size, const float* dy, const float* x, float* out);
+void unary_activation_backward(UnaryActivation kind, int64_t size, const float* dy, const float* x, float* out);
 
 }  // namespace pykeras

@@ -419,50 +419,69 @@ void check_gelu() {
   });
 }
 
-// The rational activations at hand-derived points, and the same bits on every ISA (the Python tests
-// compare them with numpy's formulas bit for bit).
-void check_rational() {
-  using pykeras::RationalActivation;
+// The unary activations at hand-derived points, softplus within 1 ulp of the library's log1p and exp
+// in double, and the same bits on every ISA (the Python tests compare the exact ones with numpy's
+// formulas bit for bit, the others with float64 references).
+void check_unary() {
+  using pykeras::UnaryActivation;
   struct Case {
-    RationalActivation kind;
+    UnaryActivation kind;
     float x, y, grad_of_one;  // y = f(x); grad_of_one = f'(x) for dy = 1
   };
   const Case cases[] = {
-      {RationalActivation::relu6, 7.0f, 6.0f, 0.0f},         {RationalActivation::relu6, 2.5f, 2.5f, 1.0f},
-      {RationalActivation::relu6, -1.0f, 0.0f, 0.0f},        {RationalActivation::hard_sigmoid, 0.0f, 0.5f, 1.0f / 6},
-      {RationalActivation::hard_sigmoid, 3.0f, 1.0f, 0.0f},  {RationalActivation::hard_sigmoid, -4.0f, 0.0f, 0.0f},
-      {RationalActivation::hard_silu, 0.0f, 0.0f, 0.5f},     {RationalActivation::hard_silu, 3.0f, 3.0f, 1.0f},
-      {RationalActivation::hard_silu, 1.5f, 1.125f, 1.0f},   {RationalActivation::softsign, 1.0f, 0.5f, 0.25f},
-      {RationalActivation::softsign, -3.0f, -0.75f, 0.0625f}};
+      {UnaryActivation::relu6, 7.0f, 6.0f, 0.0f},         {UnaryActivation::relu6, 2.5f, 2.5f, 1.0f},
+      {UnaryActivation::relu6, -1.0f, 0.0f, 0.0f},        {UnaryActivation::hard_sigmoid, 0.0f, 0.5f, 1.0f / 6},
+      {UnaryActivation::hard_sigmoid, 3.0f, 1.0f, 0.0f},  {UnaryActivation::hard_sigmoid, -4.0f, 0.0f, 0.0f},
+      {UnaryActivation::hard_silu, 0.0f, 0.0f, 0.5f},     {UnaryActivation::hard_silu, 3.0f, 3.0f, 1.0f},
+      {UnaryActivation::hard_silu, 1.5f, 1.125f, 1.0f},   {UnaryActivation::softsign, 1.0f, 0.5f, 0.25f},
+      {UnaryActivation::softsign, -3.0f, -0.75f, 0.0625f}, {UnaryActivation::softplus, 0.0f, 0.6931472f, 0.5f},
+      {UnaryActivation::log_sigmoid, 0.0f, -0.6931472f, 0.5f},  {UnaryActivation::mish, 0.0f, 0.0f, 0.6f}};
   for (const Case& c : cases) {
     float y, grad;
     const float one = 1.0f;
-    pykeras::rational_activation(c.kind, 1, &c.x, &y);
-    pykeras::rational_activation_backward(c.kind, 1, &one, &c.x, &grad);
+    pykeras::unary_activation(c.kind, 1, &c.x, &y);
+    pykeras::unary_activation_backward(c.kind, 1, &one, &c.x, &grad);
     if (y != c.y || grad != c.grad_of_one) {
-      std::printf("FAIL rational activation %d at x=%g: %g, gradient %g\n", static_cast<int>(c.kind), c.x, y, grad);
+      std::printf("FAIL unary activation %d at x=%g: %g, gradient %g\n", static_cast<int>(c.kind), c.x, y, grad);
       ++failures;
     }
   }
   const float minus_zero = -0.0f;
   float y;
-  pykeras::rational_activation(RationalActivation::relu6, 1, &minus_zero, &y);
+  pykeras::unary_activation(UnaryActivation::relu6, 1, &minus_zero, &y);
   if (!std::signbit(y)) {
     std::printf("FAIL relu6(-0) lost its sign\n");
     ++failures;
   }
   std::mt19937 rng(8);
-  std::vector<float> x = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 3.0f, -3.0f, 6.0f, 1e-45f};
+  std::vector<float> wide;
+  for (int i = 0; i < 300000; ++i) wide.push_back(std::uniform_real_distribution<float>(-100.0f, 100.0f)(rng));
+  std::vector<float> softplus(wide.size());
+  pykeras::unary_activation(UnaryActivation::softplus, static_cast<int64_t>(wide.size()), wide.data(),
+                            softplus.data());
+  double worst = 0;
+  float worst_x = 0;
+  for (size_t i = 0; i < wide.size(); ++i) {
+    const double v = wide[i], want = (v > 0 ? v : 0.0) + std::log1p(std::exp(-std::fabs(v)));
+    if (want < 1.1754944e-38) continue;  // float32 subnormals: fewer bits
+    const double err = ulps(softplus[i], want);
+    if (err > worst) worst = err, worst_x = wide[i];
+  }
+  if (worst > 1.0) {
+    std::printf("FAIL softplus: %.2f ulp at x=%.9g\n", worst, worst_x);
+    ++failures;
+  }
+  std::vector<float> x = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 3.0f, -3.0f, 6.0f, 1e-45f, -100.0f, 100.0f};
   for (int i = 0; i < 100000; ++i) x.push_back(std::uniform_real_distribution<float>(-8.0f, 8.0f)(rng));
   std::vector<float> dy(x.size());
   for (float& d : dy) d = std::uniform_real_distribution<float>(-2.0f, 2.0f)(rng);
-  for (int k = 0; k < pykeras::kRationalActivations; ++k) {
-    const auto kind = static_cast<RationalActivation>(k);
-    expect_every_isa_matches_portable("rational_activation", x, [&](int64_t n, const float* in, float* o) {
-      pykeras::rational_activation(kind, n, in, o);
+  for (int k = 0; k < pykeras::kUnaryActivations; ++k) {
+    const auto kind = static_cast<UnaryActivation>(k);
+    expect_every_isa_matches_portable("unary_activation", x, [&](int64_t n, const float* in, float* o) {
+      pykeras::unary_activation(kind, n, in, o);
     });
-    expect_every_isa_matches_portable("rational_activation_backward", x, [&](int64_t n, const float* in, float* o) {
-      pykeras::rational_activation_backward(kind, n, dy.data(), in, o);
+    expect_every_isa_matches_portable("unary_activation_backward", x, [&](int64_t n, const float* in, float* o) {
+      pykeras::unary_activation_backward(kind, n, dy.data(), in, o);
     });
   }
 }
@@ -472,7 +491,7 @@ int main() {
   check_sigmoid();
   check_elu();
   check_gelu();
-  check_rational();
+  check_unary();
   check_contention_guard();
   check_awake_team();
   std::mt19937 rng(1234);

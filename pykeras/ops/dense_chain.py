@@ -12,7 +12,7 @@ _ACTIVATIONS = FUSED_ACTIVATIONS + tuple(ACTIVATION_RULES)
 # The rules the native chain applies itself after a layer's GEMM, with the same kernels and float steps
 # (csrc/dense/activation.hpp): a chain with only these and the fused activations is one native call.
 _NATIVE_RULES = ("sigmoid", "silu", "elu", "selu", "leaky_relu", "gelu", "relu6", "hard_sigmoid", "hard_silu",
-                 "softsign")
+                 "softsign", "softplus", "mish", "log_sigmoid")
 # The native loss of each name loss_gradients takes, for the chains it runs layer by layer.
 _NATIVE_LOSSES = {"softmax": _core.softmax_cross_entropy, "sigmoid": _core.sigmoid_cross_entropy,
                   "squared": _core.squared_error, "absolute": _core.absolute_error}
@@ -39,9 +39,9 @@ class DenseChain:
 
     An activation may also be one of ``keras.activations``' elementwise functions by name
     (``ops.nn.ACTIVATION_RULES``: "sigmoid", "elu", "gelu", ...), with the bits of ``dense``
-    followed by the activation op. The native chain applies those with native kernels itself
-    (all but softplus, mish and log_sigmoid), in inference and in ``loss_gradients``; otherwise,
-    and under a GradientTape, the chain runs layer by layer: one native call per layer and the
+    followed by the activation op. The native chain applies those with native kernels itself,
+    in inference and in ``loss_gradients``; under a GradientTape (whose backward needs each
+    layer's pre-activation later) the chain runs layer by layer: one native call per layer and the
     activation's functions between them, with no Tensor, op or tape entry per layer.
 
     Kernels and biases are read in place: later updates to the Variables (``assign``, an

@@ -114,10 +114,6 @@ def _tanh_rule():
     return np.tanh, lambda g, x, y: g * (1 - y * y)
 
 
-def _softplus_rule():
-    return lambda v: np.logaddexp(0, v), lambda g, x, y: g * _sigmoid(x)
-
-
 def _silu_rule():
     def backward(g, x, y):
         s = _sigmoid(x)
@@ -277,39 +273,45 @@ def _gelu_rule(approximate):
     return forward, backward
 
 
-def _rational_rule(kind, forward, backward):
-    """The rule of a rational activation (``_core.rational_activation``: relu6, hard_sigmoid,
-    hard_silu, softsign): float32 in one native pass with the numpy formulas' bits, the formulas
-    themselves otherwise."""
+def _unary_kind_rule(kind, forward, backward):
+    """The rule of an activation ``_core.unary_activation`` computes: float32 in one native pass,
+    other dtypes by the numpy ``forward`` and ``backward``. The native relu6, hard_sigmoid,
+    hard_silu and softsign give those formulas' bits; softplus is within 1 ulp (numpy's float32
+    logaddexp: 1-2), and mish and log_sigmoid are computed through it."""
     def native_forward(v):
-        return _native_or(v, lambda a, out: _core.rational_activation(kind, a, out), forward)
+        return _native_or(v, lambda a, out: _core.unary_activation(kind, a, out), forward)
 
     def native_backward(g, x, y):
-        return _native_grad_or((g, x), lambda d, a, out: _core.rational_activation_backward(kind, d, a, out),
+        return _native_grad_or((g, x), lambda d, a, out: _core.unary_activation_backward(kind, d, a, out),
                                lambda: backward(g, x, y))
 
     return native_forward, native_backward
 
 
 def _relu6_rule():
-    return _rational_rule("relu6", lambda v: np.clip(v, 0, 6),
-                          lambda g, x, y: np.where((x > 0) & (x < 6), g, 0 * g))
+    return _unary_kind_rule("relu6", lambda v: np.clip(v, 0, 6),
+                            lambda g, x, y: np.where((x > 0) & (x < 6), g, 0 * g))
 
 
 def _softsign_rule():
-    return _rational_rule("softsign", lambda v: v / (1 + np.abs(v)), lambda g, x, y: g / np.square(1 + np.abs(x)))
+    return _unary_kind_rule("softsign", lambda v: v / (1 + np.abs(v)),
+                            lambda g, x, y: g / np.square(1 + np.abs(x)))
 
 
 def _hard_sigmoid_rule():
-    return _rational_rule("hard_sigmoid", lambda v: np.clip(v / 6 + 0.5, 0, 1),
-                          lambda g, x, y: np.where((x > -3) & (x < 3), g / 6, 0 * g))
+    return _unary_kind_rule("hard_sigmoid", lambda v: np.clip(v / 6 + 0.5, 0, 1),
+                            lambda g, x, y: np.where((x > -3) & (x < 3), g / 6, 0 * g))
 
 
 def _hard_silu_rule():
     def backward(g, x, y):
         return np.where(x <= -3, 0 * g, np.where(x >= 3, g, g * (x / 3 + 0.5)))
 
-    return _rational_rule("hard_silu", lambda v: v * np.clip(v / 6 + 0.5, 0, 1), backward)
+    return _unary_kind_rule("hard_silu", lambda v: v * np.clip(v / 6 + 0.5, 0, 1), backward)
+
+
+def _softplus_rule():
+    return _unary_kind_rule("softplus", lambda v: np.logaddexp(0, v), lambda g, x, y: g * _sigmoid(x))
 
 
 def _mish_rule():
@@ -317,11 +319,11 @@ def _mish_rule():
         t = np.tanh(np.logaddexp(0, x))
         return g * (t + x * (1 - t * t) * _sigmoid(x))
 
-    return lambda v: v * np.tanh(np.logaddexp(0, v)), backward
+    return _unary_kind_rule("mish", lambda v: v * np.tanh(np.logaddexp(0, v)), backward)
 
 
 def _log_sigmoid_rule():
-    return lambda v: -np.logaddexp(0, -v), lambda g, x, y: g * _sigmoid(-x)
+    return _unary_kind_rule("log_sigmoid", lambda v: -np.logaddexp(0, -v), lambda g, x, y: g * _sigmoid(-x))
 
 
 # The rules of keras.activations' elementwise functions with their default arguments, by name.
