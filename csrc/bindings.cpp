@@ -145,13 +145,12 @@ void elementwise_grad(const char* fn, const char* v_name, py::object dy_obj, py:
 }
 
 pykeras::UnaryActivation unary_kind(const char* fn, const std::string& kind) {
-  static const char* const kNames[pykeras::kUnaryActivations] = {"relu6",    "hard_sigmoid", "hard_silu",
-                                                                   "softsign", "softplus",     "mish",
-                                                                   "log_sigmoid"};
+  static const char* const kNames[pykeras::kUnaryActivations] = {
+      "relu6", "hard_sigmoid", "hard_silu", "softsign", "silu", "softplus", "mish", "log_sigmoid"};
   for (int k = 0; k < pykeras::kUnaryActivations; ++k)
     if (kind == kNames[k]) return static_cast<pykeras::UnaryActivation>(k);
-  fail(fn, ": argument 'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu', 'softsign', 'softplus', 'mish' or "
-       "'log_sigmoid'. Received: kind='", kind, "'");
+  fail(fn, ": argument 'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu', 'softsign', 'silu', 'softplus', 'mish' "
+       "or 'log_sigmoid'. Received: kind='", kind, "'");
 }
 
 void bias_grad(py::object dy_obj, py::object out_obj) {
@@ -361,8 +360,8 @@ PYBIND11_MODULE(_core, mod) {
       },
       py::arg("kind"), py::arg("x"), py::arg("out"),
       "out = the activation 'kind' of x elementwise: 'relu6', 'hard_sigmoid', 'hard_silu' and 'softsign' with "
-      "numpy's bits for Keras's formulas; 'softplus' within 1 ulp, 'mish' and 'log_sigmoid' through it. out may "
-      "be x.");
+      "numpy's bits for Keras's formulas; 'silu' through the sigmoid kernel; 'softplus' within 1 ulp, 'mish' and "
+      "'log_sigmoid' through it. out may be x.");
   mod.def(
       "unary_activation_backward",
       [](const std::string& kind, py::object dy, py::object x, py::object out) {

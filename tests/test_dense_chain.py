@@ -138,7 +138,7 @@ def test_chain_rejects_a_wrong_input_width():
         ([np.ones((2, 2), np.float32)], "must be a tuple"),
         ([(np.ones((2, 2), np.float32), None, 3)], "activation must be a str"),
         ([(np.ones((2, 2), np.float32), None, "softmax")],
-         "must be one of 'linear', 'relu', 'tanh', 'sigmoid', 'silu'"),
+         "must be one of 'linear', 'relu', 'tanh', 'sigmoid', 'elu'"),
         ([(np.ones((2, 2), np.float64), None, "relu")], "dtype float32"),
         ([(np.ones((2, 3), np.float32), np.ones(2, np.float32), "relu")], r"b must have shape \(3,\)"),
     ],

@@ -791,8 +791,8 @@ ERROR_CASES = {
                                                                 None, 1.0),
                                     r"squared_error: argument 'labels' must be float32 targets of shape \(2, 3\)"),
     "unary_activation kind": (lambda: _core.unary_activation("swish", np.zeros(4, F32), np.zeros(4, F32)),
-                              r"'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu', 'softsign', 'softplus', 'mish' "
-                              r"or 'log_sigmoid'. Received: kind='swish'"),
+                              r"'kind' must be 'relu6', 'hard_sigmoid', 'hard_silu', 'softsign', 'silu', 'softplus', "
+                              r"'mish' or 'log_sigmoid'. Received: kind='swish'"),
     "unary_activation_backward x size": (lambda: _core.unary_activation_backward(
         "relu6", np.zeros(4, F32), np.zeros(5, F32), np.zeros(4, F32)),
         r"'dy', 'x' and 'out' must have the same number of elements"),

@@ -21,8 +21,8 @@ namespace {
 
 // The fused activations, then those a chain applies after the GEMM (dense/activation.hpp), in enum order.
 constexpr const char* kActivationNames[] = {
-    "linear", "relu",  "tanh",         "sigmoid",   "silu",     "elu",      "selu", "leaky_relu",
-    "gelu",   "relu6", "hard_sigmoid", "hard_silu", "softsign", "softplus", "mish", "log_sigmoid"};
+    "linear",       "relu",      "tanh",     "sigmoid", "elu",      "selu", "leaky_relu",  "gelu", "relu6",
+    "hard_sigmoid", "hard_silu", "softsign", "silu",    "softplus", "mish", "log_sigmoid"};
 constexpr int kFusedActivations = 3;
 
 // A single layer takes the fused activations; a chain (`in_chain`) every one.

@@ -10,7 +10,9 @@ namespace pykeras {
 
 enum class Activation {
   linear, relu, tanh,  // fused
-  sigmoid, silu, elu, selu, leaky_relu, gelu, relu6, hard_sigmoid, hard_silu, softsign, softplus, mish, log_sigmoid,
+  sigmoid, elu, selu, leaky_relu, gelu,
+  // The unary activations (elementwise/unary_kind.hpp), in UnaryActivation's order.
+  relu6, hard_sigmoid, hard_silu, softsign, silu, softplus, mish, log_sigmoid,
 };
 
 // True for the activations applied after the GEMM, whose gradient reads the pre-activation z.

@@ -14,8 +14,6 @@ struct ActivationKernels {
   void (*tanh_backward)(int64_t n, const float* dy, const float* y, float* out);  // out may be dy or y
   void (*sigmoid_values)(int64_t n, const float* x, float* out);                   // out may be x
   void (*sigmoid_backward)(int64_t n, const float* dy, const float* y, float* out);  // out may be dy or y
-  void (*silu_values)(int64_t n, const float* x, float* out);                        // out may be x
-  void (*silu_backward)(int64_t n, const float* dy, const float* x, float* out);     // out may be dy or x
   void (*elu_values)(int64_t n, const float* x, float alpha, float scale, float* out);  // out may be x
   void (*elu_backward)(int64_t n, const float* dy, const float* x, const float* y, float shift, float scale,
                        float* out);  // out may be dy, x or y

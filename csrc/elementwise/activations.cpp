@@ -62,16 +62,6 @@ void sigmoid_backward(int64_t size, const float* dy, const float* y, float* out)
   in_parts("sigmoid_backward", size, 1, [&](int64_t i, int64_t n) { k.sigmoid_backward(n, dy + i, y + i, out + i); });
 }
 
-void silu_values(int64_t size, const float* x, float* out) {
-  const ActivationKernels& k = active_kernels();
-  in_parts("silu_values", size, 1, [&](int64_t i, int64_t n) { k.silu_values(n, x + i, out + i); });
-}
-
-void silu_backward(int64_t size, const float* dy, const float* x, float* out) {
-  const ActivationKernels& k = active_kernels();
-  in_parts("silu_backward", size, 1, [&](int64_t i, int64_t n) { k.silu_backward(n, dy + i, x + i, out + i); });
-}
-
 void elu_values(int64_t size, const float* x, float alpha, float scale, float* out) {
   const ActivationKernels& k = active_kernels();
   in_parts("elu_values", size, 1, [&](int64_t i, int64_t n) { k.elu_values(n, x + i, alpha, scale, out + i); });

@@ -1,6 +1,6 @@
 // The activations the native code computes itself: tanh (a dense layer's activation), the logistic
 // sigmoid, ELU / SELU, leaky ReLU, the exact GELU (keras.activations.gelu) and the unary ones
-// (unary_kind.hpp: relu6, hard_sigmoid, hard_silu, softsign, softplus, mish, log_sigmoid), with the
+// (unary_kind.hpp: relu6, hard_sigmoid, hard_silu, softsign, SiLU, softplus, mish, log_sigmoid), with the
 // gradients the dense layers need. Arithmetic of our own, with no library call
 // and no fused multiply-add, so every CPU and every thread count gives the same bits.
 #pragma once
@@ -24,12 +24,6 @@ void sigmoid_values(int64_t size, const float* x, float* out);
 
 // out = (dy * y) * (1 - y): the gradient through the sigmoid from its output y. out may be dy or y.
 void sigmoid_backward(int64_t size, const float* dy, const float* y, float* out);
-
-// out = x * sigmoid(x) elementwise (SiLU, swish), the sigmoid as sigmoid_values. out may be x.
-void silu_values(int64_t size, const float* x, float* out);
-
-// out = dy * (s + (x * s) * (1 - s)), s = sigmoid(x): SiLU's gradient from its input. out may be dy or x.
-void silu_backward(int64_t size, const float* dy, const float* x, float* out);
 
 // out = scale * (x if x > 0 else alpha * (exp(x) - 1)) elementwise in float32, within 3 ulp: ELU
 // (scale 1) and SELU. NaN stays NaN. out may be x.

@@ -7,8 +7,9 @@
 //   hard_silu     x * clip(x / 6 + 0.5, 0, 1)    grad: 0 * dy where x <= -3, dy where x >= 3,
 //                                                      else dy * (x / 3 + 0.5)
 //   softsign      x / (1 + |x|)                  grad: dy / ((1 + |x|) * (1 + |x|))
-// clip(v, lo, hi) is v < lo ? lo : (v > hi ? hi : v), as numpy.clip. The others go through softplus,
-// computed in double and rounded once (within 1 ulp), and the float32 tanh and sigmoid kernels:
+// clip(v, lo, hi) is v < lo ? lo : (v > hi ? hi : v), as numpy.clip. The others go through the
+// float32 sigmoid and tanh kernels and softplus, computed in double and rounded once (within 1 ulp):
+//   silu          x * sigmoid(x)                 grad: dy * (s + (x * s) * (1 - s)), s = sigmoid(x)
 //   softplus      log(1 + exp(x))                grad: dy * sigmoid(x)
 //   mish          x * tanh(softplus(x))          grad: dy * (t + (x * (1 - t * t)) * sigmoid(x)),
 //                                                      t = tanh(softplus(x))
@@ -17,7 +18,7 @@
 
 namespace pykeras {
 
-enum class UnaryActivation { relu6, hard_sigmoid, hard_silu, softsign, softplus, mish, log_sigmoid };
-constexpr int kUnaryActivations = 7;
+enum class UnaryActivation { relu6, hard_sigmoid, hard_silu, softsign, silu, softplus, mish, log_sigmoid };
+constexpr int kUnaryActivations = 8;
 
 }  // namespace pykeras

@@ -114,14 +114,6 @@ def _tanh_rule():
     return np.tanh, lambda g, x, y: g * (1 - y * y)
 
 
-def _silu_rule():
-    def backward(g, x, y):
-        s = _sigmoid(x)
-        return g * (s + x * s * (1 - s))
-
-    return lambda v: v * _sigmoid(v), backward
-
-
 def _leaky_relu_rule(negative_slope=0.2):
     def forward(v):
         return _native_or(v, lambda a, out: _core.leaky_relu(a, out, negative_slope),
@@ -276,8 +268,9 @@ def _gelu_rule(approximate):
 def _unary_kind_rule(kind, forward, backward):
     """The rule of an activation ``_core.unary_activation`` computes: float32 in one native pass,
     other dtypes by the numpy ``forward`` and ``backward``. The native relu6, hard_sigmoid,
-    hard_silu and softsign give those formulas' bits; softplus is within 1 ulp (numpy's float32
-    logaddexp: 1-2), and mish and log_sigmoid are computed through it."""
+    hard_silu, softsign and SiLU give those formulas' bits (SiLU's with the native sigmoid);
+    softplus is within 1 ulp (numpy's float32 logaddexp: 1.5), and mish and log_sigmoid are
+    computed through it."""
     def native_forward(v):
         return _native_or(v, lambda a, out: _core.unary_activation(kind, a, out), forward)
 
@@ -308,6 +301,14 @@ def _hard_silu_rule():
         return np.where(x <= -3, 0 * g, np.where(x >= 3, g, g * (x / 3 + 0.5)))
 
     return _unary_kind_rule("hard_silu", lambda v: v * np.clip(v / 6 + 0.5, 0, 1), backward)
+
+
+def _silu_rule():
+    def backward(g, x, y):
+        s = _sigmoid(x)
+        return g * (s + x * s * (1 - s))
+
+    return _unary_kind_rule("silu", lambda v: v * _sigmoid(v), backward)
 
 
 def _softplus_rule():
