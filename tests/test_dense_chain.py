@@ -702,34 +702,49 @@ def test_activation_rules_train_on_the_fused_step_with_the_generic_steps_bits(ac
 
 
 @pytest.mark.parametrize("activation", RULE_ACTIVATIONS)
-def test_activation_rules_keep_fit_and_predict_in_one_native_call(activation, monkeypatch):
-    layer_calls = []
-    by_layer = ops.DenseChain._forward_layers
-    monkeypatch.setattr(ops.DenseChain, "_forward_layers", lambda *args: layer_calls.append(1) or by_layer(*args))
+def test_activation_rules_keep_training_inference_and_tapes_in_the_chains_native_calls(activation, monkeypatch):
     model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(5, activation=activation),
                               keras.layers.Dense(4, activation=activation), keras.layers.Dense(3)])
     model.compile(optimizer="adam", loss="mse")
+    layer_calls = []  # counted once the model is built (shape inference runs the layers themselves)
+    for name in ("dense_forward", "dense_backward"):
+        native = getattr(_core, name)
+        monkeypatch.setattr(_core, name, lambda *args, _native=native: layer_calls.append(1) or _native(*args))
     x, y = RNG.normal(size=(16, 6)).astype(np.float32), RNG.normal(size=(16, 3)).astype(np.float32)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
-    layer_calls.clear()  # the first step builds the compiled loss on the generic path
-    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     model(x)
+    with ops.GradientTape() as tape:
+        value = ops.sum(model(x))
+    tape.gradient(value, model.trainable_weights)
     assert not layer_calls
-    with ops.GradientTape():  # a tape's backward reads each layer's pre-activation: layer by layer
-        model(x)
-    assert layer_calls
 
 
-def test_the_native_chain_backward_needs_fused_activations():
-    # A gradient through an activation applied after the GEMM reads its pre-activation, which only
-    # the training call keeps: the chain's backward rejects such layers instead of guessing.
+def test_the_native_chain_backward_needs_the_pre_activations_it_reads():
+    # A gradient through an activation applied after the product reads its pre-activation: the
+    # chain's backward rejects such a layer without one instead of guessing, and a single layer
+    # takes only the fused activations.
     w, x = _array(RNG, (4, 3)), RNG.normal(size=(2, 4)).astype(np.float32)
     layers = _core.DenseLayers([(w, None, "gelu")])
-    out = _core.dense_chain_forward(x, layers)
+    pre = [np.empty((2, 3), np.float32)]
+    out = _core.dense_chain_forward(x, layers, [], pre)
+    np.testing.assert_allclose(pre[0], x.astype(np.float64) @ w, rtol=1e-5, atol=1e-6)  # the product, kept
+    grads = [(np.empty_like(w), None)]
     with pytest.raises(ValueError, match=r"dense_chain_backward: layer 0's activation is applied after the GEMM"):
-        _core.dense_chain_backward(x, layers, [out], np.ones_like(out), None, [(np.empty_like(w), None)])
+        _core.dense_chain_backward(x, layers, [out], np.ones_like(out), None, grads)
+    with pytest.raises(ValueError, match=r"dense_chain_backward: pre\[0\] must have shape \(2, 3\)"):
+        _core.dense_chain_backward(x, layers, [out], np.ones_like(out), None, grads, [np.empty((3, 3), np.float32)])
+    _core.dense_chain_backward(x, layers, [out], np.ones_like(out), None, grads, pre)
+    np.testing.assert_allclose(grads[0][0], x.T @ _gelu_grad(pre[0].astype(np.float64)), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"argument 'activation' must be one of 'linear', 'relu', 'tanh'\. "):
         _core.dense_forward(x, w, None, "gelu", np.empty((2, 3), np.float32))
+
+
+def _gelu_grad(z):
+    """d/dz of z Phi(z), in float64."""
+    from math import erf, pi, sqrt
+
+    phi = np.exp(-z * z / 2) / sqrt(2 * pi)
+    return 0.5 * (1 + np.vectorize(erf)(z / sqrt(2))) + z * phi
 
 
 def test_a_hidden_sigmoid_is_an_activation_rule_and_a_last_one_the_output():

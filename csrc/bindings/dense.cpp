@@ -178,6 +178,31 @@ std::vector<float*> layer_outputs(const char* fn, const char* name, const py::ha
   return ptrs;
 }
 
+// pre: None, or a list of one entry per layer, None or its (m, n_i) pre-activations; appended to
+// `arrays` (written by the forward pass, read by the backward). Empty for None.
+std::vector<float*> pre_activations(const char* fn, const py::handle& obj, int64_t m, const Chain& chain,
+                                    bool writable, std::vector<py::array>& arrays) {
+  const size_t count = chain.steps.size();
+  std::vector<float*> ptrs;
+  if (obj.is_none()) return ptrs;
+  if (!py::isinstance<py::list>(obj) || py::len(obj) != count)
+    fail(fn, ": argument 'pre' must be None or a list of ", count, " entries (None or an array). Received: ",
+         type_name(obj), py::isinstance<py::list>(obj) ? str_cat(" of length ", py::len(obj)) : std::string());
+  py::list items = py::reinterpret_borrow<py::list>(obj);
+  for (size_t i = 0; i < count; ++i) {
+    if (items[i].is_none()) {
+      ptrs.push_back(nullptr);
+      continue;
+    }
+    py::array a = f32(fn, "pre", items[i], writable);
+    if (a.ndim() != 2 || a.shape(0) != m || a.shape(1) != chain.steps[i].n)
+      fail(fn, ": pre[", i, "] must have shape (", m, ", ", chain.steps[i].n, "). Received: ", shape_str(a));
+    arrays.push_back(a);
+    ptrs.push_back(mptr(a));
+  }
+  return ptrs;
+}
+
 // grads: a list of one (dw, db) tuple per layer (db None where the layer has no bias), checked and
 // appended to `written`.
 void parse_grads(const char* fn, const py::handle& grads_obj, const Chain& chain, int64_t k,
@@ -217,30 +242,32 @@ void expect_disjoint(const char* fn, const std::vector<py::array>& written, cons
   }
 }
 
-py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hidden_obj) {
+py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hidden_obj, py::object pre_obj) {
   const char* fn = "dense_chain_forward";
   py::array x;
   Chain parsed;
   const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
   const int64_t m = x.shape(0), k = x.shape(1);
   std::vector<float*> hidden;
-  if (!hidden_obj.is_none()) {
-    std::vector<py::array> inputs = chain_inputs(chain, x);
-    hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, inputs);
-  }
+  std::vector<py::array> inputs = chain_inputs(chain, x);
+  if (!hidden_obj.is_none()) hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, inputs);
+  std::vector<py::array> written;
+  std::vector<float*> pre = pre_activations(fn, pre_obj, m, chain, true, written);
+  expect_disjoint(fn, written, inputs);
   py::array_t<float> out({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(chain.width)});
   float* op = out.mutable_data();
   const float* xp = cptr(x);
   {
     py::gil_scoped_release release;
     pykeras::dense_chain_forward(m, k, xp, chain.steps.data(), static_cast<int64_t>(chain.steps.size()),
-                                 hidden_obj.is_none() ? nullptr : hidden.data(), op);
+                                 hidden_obj.is_none() ? nullptr : hidden.data(), op,
+                                 pre.empty() ? nullptr : pre.data());
   }
   return out;
 }
 
 void dense_chain_backward(py::object x_obj, py::object layers, py::object outputs_obj, py::object dy_obj,
-                          py::object dx_obj, py::object grads_obj) {
+                          py::object dx_obj, py::object grads_obj, py::object pre_obj) {
   const char* fn = "dense_chain_backward";
   py::array x;
   Chain parsed;
@@ -254,6 +281,7 @@ void dense_chain_backward(py::object x_obj, py::object layers, py::object output
   py::array dy = f32(fn, "dy", dy_obj);
   if (dy.ndim() != 2 || dy.shape(0) != m || dy.shape(1) != chain.width)
     fail(fn, ": argument 'dy' must have shape (", m, ", ", chain.width, "). Received: dy.shape=", shape_str(dy));
+  const std::vector<float*> pre = pre_activations(fn, pre_obj, m, chain, false, read);
   inputs.insert(inputs.end(), read.begin(), read.end());
   inputs.push_back(dy);
   std::vector<py::array> written;
@@ -270,10 +298,10 @@ void dense_chain_backward(py::object x_obj, py::object layers, py::object output
   expect_disjoint(fn, written, inputs);
   const float* xp = cptr(x);
   const float* dyp = cptr(dy);
-  std::vector<const float*> couts(outs.begin(), outs.end());
+  std::vector<const float*> couts(outs.begin(), outs.end()), cpre(pre.begin(), pre.end());
   py::gil_scoped_release release;
   pykeras::dense_chain_backward(m, k, xp, chain.steps.data(), static_cast<int64_t>(count), couts.data(), dyp,
-                                dxp, dws.data(), dbs.data());
+                                dxp, dws.data(), dbs.data(), cpre.empty() ? nullptr : cpre.data());
 }
 
 // dropout: None, or a list of one entry per hidden layer, None or a tuple (keep, dropped) of (m, n_i)
@@ -417,13 +445,15 @@ void bind_dense(py::module_& mod) {
       .def_property_readonly("output_width", [](const DenseLayers& d) { return d.chain.width; })
       .def("__len__", [](const DenseLayers& d) { return d.chain.steps.size(); });
   mod.def("dense_chain_forward", &dense_chain_forward, py::arg("x"), py::arg("layers"),
-          py::arg("hidden") = py::none(),
+          py::arg("hidden") = py::none(), py::arg("pre") = py::none(),
           "Dense layers [(w, b, activation), ...] applied in order; returns a new array. Layer i's output "
-          "goes to hidden[i] if given (all but the last layer), else to native scratch memory.");
+          "goes to hidden[i] if given (all but the last layer), else to native scratch memory; its "
+          "pre-activation to pre[i] where pre is a list and pre[i] an array (the backward pass of an "
+          "activation other than linear, relu and tanh needs it).");
   mod.def("dense_chain_backward", &dense_chain_backward, py::arg("x"), py::arg("layers"), py::arg("outputs"),
-          py::arg("dy"), py::arg("dx"), py::arg("grads"),
-          "Backward of dense_chain_forward: outputs = hidden + [out]; writes grads[i] = (dw, db) and dx if "
-          "not None.");
+          py::arg("dy"), py::arg("dx"), py::arg("grads"), py::arg("pre") = py::none(),
+          "Backward of dense_chain_forward: outputs = hidden + [out], pre the forward's pre-activations; writes "
+          "grads[i] = (dw, db) and dx if not None.");
   mod.def("dense_chain_loss_gradients", &dense_chain_loss_gradients, py::arg("x"), py::arg("layers"),
           py::arg("labels"), py::arg("hidden"), py::arg("logits"), py::arg("dlogits"), py::arg("grads"),
           py::arg("dropout") = py::none(), py::arg("loss") = "softmax", py::arg("row_weights") = py::none(),

@@ -92,8 +92,8 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
   check(count >= 1, "dense_chain_backward: at least one layer is needed. Received: count=", count);
   for (int64_t i = 0; i < count; ++i)
     check(!applied_after_gemm(steps[i].act) || (pre != nullptr && pre[i] != nullptr), "dense_chain_backward: layer ",
-          i, "'s activation is applied after the GEMM and its gradient needs the pre-activation, which only "
-          "dense_chain_loss_gradients keeps. Received: none");
+          i, "'s activation is applied after the GEMM: its gradient needs the pre-activation the forward pass "
+          "kept. Received: none");
   Workspace& ws = thread_workspace();
   const float* g = dy;
   for (int64_t i = count - 1; i >= 0; --i) {
@@ -117,14 +117,14 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
 }  // namespace
 
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out) {
-  chain_forward(m, k, x, steps, count, hidden, out, nullptr, nullptr);
+                         float* const* hidden, float* out, float* const* pre) {
+  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre);
 }
 
 void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                           const float* const* outputs, const float* dy, float* dx, float* const* dws,
-                          float* const* dbs) {
-  chain_backward(m, k, x, steps, count, outputs, dy, dx, dws, dbs, nullptr, nullptr);
+                          float* const* dbs, const float* const* pre) {
+  chain_backward(m, k, x, steps, count, outputs, dy, dx, dws, dbs, nullptr, pre);
 }
 
 template <typename Targets>

@@ -8,10 +8,9 @@
 
 namespace pykeras {
 
-// out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null. An activation applied after the GEMM
-// (activation.hpp) is applied in place. For a batch (m <= 512) and a deep w
-// (k >= 512, n >= 32), w is read in two halves of k, one per core, and the two products added
-// (gemm::sgemm_split_k).
+// out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null. An activation applied after the
+// GEMM (activation.hpp) is applied in place. For a batch (m <= 512) and a deep w (k >= 512, n >= 32),
+// w is read in two halves of k, one per core, and the two products added (gemm::sgemm_split_k).
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
                    Activation act, float* out);
 
@@ -26,17 +25,20 @@ struct DenseStep {
 // out (m x steps[count-1].n) = the layers applied in order to x (m x k). Layer i < count - 1 writes
 // its output to hidden[i] when hidden is given (training keeps them for the backward pass), else to
 // the calling thread's workspace (inference: a whole model is one call that allocates nothing once
-// warm). Each layer is dense_forward, so results equal calling the layers one by one.
+// warm). Where pre[i] is given (pre itself may be null), layer i's pre-activation is kept there, as
+// the backward pass of an activation applied after the GEMM needs it. Each layer is dense_forward, so
+// results equal calling the layers one by one.
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out);
+                         float* const* hidden, float* out, float* const* pre = nullptr);
 
 // The backward pass of dense_chain_forward: outputs[i] is layer i's output (hidden..., out), dy the
-// gradient of out. Only for layers whose activations are fused (linear, relu, tanh): the others' gradients
-// read the pre-activations, which only dense_chain_loss_gradients keeps. Writes dws[i], dbs[i] (if non-null) and dx (if non-null); the gradients between
-// layers live in the workspace. Each layer is dense_backward, so results equal the layers' own.
+// gradient of out, pre the forward's pre-activations (needed, and checked, for every layer whose
+// activation is applied after the GEMM). Writes dws[i], dbs[i] (if non-null) and dx (if non-null);
+// the gradients between layers live in the workspace. Each layer is dense_backward with the
+// activation's gradient before it, so results equal the layers' own.
 void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                           const float* const* outputs, const float* dy, float* dx, float* const* dws,
-                          float* const* dbs);
+                          float* const* dbs, const float* const* pre = nullptr);
 
 // Dropout after the hidden layers of a chain in training: where keep[i] is non-null, layer i's
 // output hidden[i] (m x n_i) is multiplied elementwise by keep[i] (0 or 1 / (1 - rate)) into

@@ -1,5 +1,5 @@
-// Fused optimizer updates (Keras 3's SGD, Adam, Nadam, Adagrad, Adamax, Lion, Adadelta and RMSprop), multi-tensor: one call updates every
-// variable of a model in one pass over each variable's memory.
+// Fused optimizer updates (Keras 3's SGD, Adam, Nadam, Adagrad, Adamax, Lion, Adadelta and RMSprop),
+// multi-tensor: one call updates every variable of a model in one pass over each variable's memory.
 //
 // The base optimizer's gradient transforms ride along in the same pass, in the order
 // pykeras/optimizers/optimizer.py applies them: the gradient is scaled (clip by norm; the norm itself

@@ -7,12 +7,11 @@ inference; in training, fused_step.py applies it inside its one call) needs none
 one native call forward, one backward (ReLU and tanh are fused into the layers). The other
 elementwise activations (the sigmoid, SiLU, ELU, SELU, leaky ReLU, the exact GELU, softplus, mish,
 log_sigmoid, relu6, hard_sigmoid, hard_silu, softsign) the native chain applies after each layer's
-product, in inference and in the fused training step alike (64-128-64-10 at batch 32, interleaved
-with the chain run layer by layer: sigmoid 200,000-227,000 -> 283,000-313,000 samples/s, ELU
-204,000-292,000 -> 295,000-398,000, relu6 209,000-318,000 -> 301,000-450,000; with the former numpy
-functions of softplus 98,000 -> 240,000 and mish 59,000-70,000 -> 175,000-186,000; ReLU
-340,000-440,000). Under a GradientTape the chain runs one native call per layer and the activation's
-functions between them, still without Layer calls, Tensors or tape entries per layer.
+product, in inference, in the fused training step and under a GradientTape alike (64-128-64-10 at
+batch 32, interleaved with the chain run layer by layer: sigmoid 200,000-227,000 -> 283,000-313,000
+samples/s, ELU 204,000-292,000 -> 295,000-398,000, relu6 209,000-318,000 -> 301,000-450,000; with the
+former numpy functions of softplus 98,000 -> 240,000 and mish 59,000-70,000 -> 175,000-186,000; ReLU
+340,000-440,000).
 The last layer may have a softmax or a sigmoid: the chain then computes its logits, and the
 activation is applied after, as the layer itself applies it.
 Leading Flatten layers (Keras's MNIST quickstart starts with one) are a reshape of the input's

@@ -101,9 +101,9 @@ def logits_behind(y_pred, activation):
 
 
 # Elementwise activations as rules: a function giving a (forward(v), backward(g, x, y)) pair of
-# numpy functions, fresh for each use (GELU's pair keeps its forward's intermediate for the
-# backward). The ops apply them through _unary; the dense chains apply the same functions between
-# their native layers (ops/dense_chain.py), so both give the same bits.
+# functions, fresh for each use (the approximate GELU's pair keeps its forward's intermediate for the
+# backward), native for float32. The ops apply them through _unary; the dense chains call the same
+# kernels from their native code (csrc/dense/activation.cpp), so both give the same bits.
 
 
 def _sigmoid_rule():
