@@ -142,3 +142,18 @@ def test_ops_and_gradients_follow_the_formulas(kind):
         want, want_grad = FORWARD[kind](x), BACKWARD[kind](g, x)
     np.testing.assert_array_equal(_bits(y.numpy()), _bits(want))
     np.testing.assert_array_equal(_bits(tape.gradient(value, variable).numpy()), _bits(want_grad))
+
+
+@pytest.mark.parametrize("kind", sorted(FORWARD) + sorted(ACCURATE))
+def test_gradients_reaching_a_rule_strided_take_the_kernels_bits(kind):
+    # A transpose after the activation hands its backward a transposed (strided) gradient.
+    x, g = (a[:4000].reshape(40, 100) for a in _inputs(5))
+    x[np.isnan(x)] = 1.0
+    results = []
+    for transposed in (False, True):
+        variable = keras.Variable(x)
+        with ops.GradientTape() as tape:
+            y = getattr(ops, kind)(variable)
+            value = ops.sum(ops.multiply(ops.transpose(y), g.T) if transposed else ops.multiply(y, g))
+        results.append(_bits(tape.gradient(value, variable).numpy()))
+    np.testing.assert_array_equal(results[1], results[0])

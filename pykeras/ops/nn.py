@@ -275,8 +275,13 @@ def _unary_kind_rule(kind, forward, backward):
         return _native_or(v, lambda a, out: _core.unary_activation(kind, a, out), forward)
 
     def native_backward(g, x, y):
-        return _native_grad_or((g, x), lambda d, a, out: _core.unary_activation_backward(kind, d, a, out),
-                               lambda: backward(g, x, y))
+        if getattr(g, "dtype", None) != FLOAT or getattr(x, "dtype", None) != FLOAT:
+            return backward(g, x, y)
+        # Any layout: the kernel's bits, which mish's numpy form would not give.
+        x = np.asarray(x, order="C")  # ascontiguousarray would make 0-d (1,)
+        out = np.empty_like(x)
+        _core.unary_activation_backward(kind, np.asarray(np.broadcast_to(g, x.shape), order="C"), x, out)
+        return out
 
     return native_forward, native_backward
 
