@@ -1,8 +1,8 @@
 // The activations the native code computes itself: tanh (a dense layer's activation), the logistic
 // sigmoid, ELU / SELU, leaky ReLU, the exact GELU (keras.activations.gelu) and the unary ones
-// (unary_kind.hpp: relu6, hard_sigmoid, hard_silu, softsign, SiLU, softplus, mish, log_sigmoid), with the
-// gradients the dense layers need. Arithmetic of our own, with no library call
-// and no fused multiply-add, so every CPU and every thread count gives the same bits.
+// (unary_kind.hpp: relu6, hard_sigmoid, hard_silu, softsign, SiLU, softplus, mish, log_sigmoid),
+// with the gradients the dense layers need. Arithmetic of our own, with no library call and no fused
+// multiply-add, so every CPU and every thread count gives the same bits.
 #pragma once
 
 #include <cstdint>
