@@ -575,6 +575,46 @@ def test_weight_regularizers_train_on_the_fused_step_with_the_generic_steps_bits
         np.testing.assert_array_equal(got, want)
 
 
+def test_plain_l2_penalties_train_on_the_fused_step_without_a_tape_with_the_generic_steps_bits(monkeypatch):
+    x = RNG.normal(size=(48, 20)).astype(np.float32)
+    y = RNG.integers(0, 4, 48)
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        keras.utils.set_random_seed(4)
+        model = kind([keras.Input(shape=(20,)),
+                      keras.layers.Dense(12, activation="relu", kernel_regularizer=keras.regularizers.L2(0.05),
+                                         bias_regularizer=keras.regularizers.L1L2(l2=0.02)),
+                      keras.layers.Dense(8, activation="tanh", kernel_regularizer="l2"),
+                      keras.layers.Dense(4, kernel_regularizer=keras.regularizers.L2(1e-4))])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        steps = _count_fused_steps(monkeypatch)
+        native_adds = []
+        add_scaled = _core.add_scaled
+        monkeypatch.setattr(_core, "add_scaled", lambda *args: native_adds.append(1) or add_scaled(*args))
+        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+        results.append((history.history, model.get_weights(), len(steps), len(native_adds)))
+    # 17 fused steps, each adding four penalty gradients natively; none on the generic path.
+    assert [(steps, adds) for _, _, steps, adds in results] == [(17, 68), (0, 0)]
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_add_scaled_rounds_the_product_before_the_sum():
+    # y + x * s with x * s rounded first, as numpy computes it: (1 + 2^-23)(1 - 2^-23) = 1 - 2^-46
+    # rounds to 1, so -1 + it is 0; a fused multiply-add would give -2^-46.
+    y = np.array([-1.0, -3.0, 0.5], np.float32)
+    x = np.array([1 + 2.0 ** -23, 1e-30, np.inf], np.float32)
+    s = np.float32(1 - 2.0 ** -23)
+    want = y + x * s
+    assert want[0] == 0
+    _core.add_scaled(y, x, s)
+    np.testing.assert_array_equal(y.view(np.int32), want.view(np.int32))
+    with pytest.raises(ValueError, match=r"add_scaled: arguments 'y' and 'x' must have the same number of elements"):
+        _core.add_scaled(y, np.ones(2, np.float32), 1.0)
+
+
 @pytest.mark.parametrize("weighting", ["sample_weight", "column of weights", "class_weight", "binary class_weight"])
 def test_sample_weights_train_on_the_fused_step_with_the_generic_steps_bits(weighting, monkeypatch):
     binary = weighting.startswith("binary")

@@ -13,7 +13,11 @@ order, and applied inside the native call. The arithmetic is the same, so the we
 metrics are bitwise those of the generic step (tests compare them).
 
 Weight regularizers add their penalties to the loss and their gradients to the chain's, taken
-on a tape of their own ops: the same ops, so the same bits, as the generic step's tape.
+on a tape of their own ops: the same ops, so the same bits, as the generic step's tape. The
+common case, one L2 penalty per weight, skips the tape: its gradient ``w * (2 * l2)`` is added
+into the chain's in one native pass per weight, rounded as the tape's ``grad + w * (2 * g)`` is
+(W6's L2 model, 784-256-128-10: 58,000 -> 81,000 samples/s at batch 32, 103,000-119,000 ->
+143,000-146,000 at 128).
 
 Sample weights, one per row (``class_weight`` gives those), weigh the rows' losses inside the call,
 as the loss op weighs them on the generic path.
@@ -24,11 +28,13 @@ generic path.
 """
 import numpy as np
 
+from pykeras import _core
 from pykeras.layers import tracking
 from pykeras.losses import (BinaryCrossentropy, CategoricalCrossentropy, MeanAbsoluteError, MeanSquaredError,
                             SparseCategoricalCrossentropy)
 from pykeras.losses.fused import FUSED_REDUCTIONS, fused_row_weights, output_targets
 from pykeras.models.dense_stack import apply_output_activation, flat_rows
+from pykeras.regularizers import L1L2
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import FLOAT, Tensor, Variable
 
@@ -94,12 +100,39 @@ class FusedStep:
     def _add_penalties(self, model, loss, grads):
         """The loss with the weight penalties added as the generic step adds them; their
         gradients added into ``grads`` (the chain's, which are this step's own buffers)."""
+        l2_terms = _l2_terms(model, self._variables)
+        if l2_terms is not None:
+            total = model._add_regularization(Tensor(loss))  # no tape: the values only
+            for index, l2 in l2_terms:
+                # The tape's gradient: the penalty's upstream g = float32(l2), then w * (2 * g).
+                _core.add_scaled(grads[index], self._variables[index]._value, np.float32(2) * np.float32(l2))
+            return total._value[()]
         with GradientTape() as tape:
             total = model._add_regularization(Tensor(loss))
         for grad, extra in zip(grads, tape._backward(total, self._variables)):
             if extra is not None:
                 np.add(grad, extra, out=grad)
         return total._value[()]
+
+
+def _l2_terms(model, variables):
+    """``[(index in variables, l2), ...]`` when every penalty of ``model`` is one plain L2 (an
+    ``L1L2`` with no L1 term, the class itself or Keras's ``L2``) on a distinct float32 weight of
+    ``variables``, else None (the tape then takes the gradients)."""
+    position = {id(variable): index for index, variable in enumerate(variables)}
+    terms, seen = [], set()
+    for layer in model._flatten_layers():
+        if layer._call_losses:
+            return None
+        for variable, regularizer in layer._losses:
+            index = position.get(id(variable))
+            if (index is None or id(variable) in seen or type(regularizer).__call__ is not L1L2.__call__
+                    or regularizer.l1 or variable._value.dtype != FLOAT):
+                return None
+            seen.add(id(variable))
+            if regularizer.l2:
+                terms.append((index, regularizer.l2))
+    return terms
 
 
 def _labels(y, batch):
