@@ -549,53 +549,42 @@ class _Sparsity(keras.regularizers.Regularizer):
         return 1e-3 * keras.ops.sum(keras.ops.abs(x))
 
 
-@pytest.mark.parametrize("activity", [False, True])
-def test_weight_regularizers_train_on_the_fused_step_with_the_generic_steps_bits(activity, monkeypatch):
+def _regularized_layers(plain_l2, activity):
+    """Three Dense layers with weight penalties: every one a plain L2 (the fused step adds their
+    gradients natively), or a mix with L1 terms and one of the user's own (it takes a tape)."""
+    if plain_l2:
+        return [keras.layers.Dense(12, activation="relu", kernel_regularizer=keras.regularizers.L2(0.05),
+                                   bias_regularizer=keras.regularizers.L1L2(l2=0.02)),
+                keras.layers.Dense(8, activation="tanh", kernel_regularizer="l2"),
+                keras.layers.Dense(4, kernel_regularizer=keras.regularizers.L2(1e-4))]
+    return [keras.layers.Dense(12, activation="relu", kernel_regularizer=keras.regularizers.L2(0.05),
+                               bias_regularizer=keras.regularizers.L1L2(0.01, 0.02)),
+            keras.layers.Dense(8, activation="relu", kernel_regularizer=_Sparsity(),
+                               activity_regularizer="l2" if activity else None),
+            keras.layers.Dense(4, kernel_regularizer="l1")]
+
+
+@pytest.mark.parametrize("plain_l2, activity", [(False, False), (False, True), (True, False)])
+def test_weight_regularizers_train_on_the_fused_step_with_the_generic_steps_bits(plain_l2, activity, monkeypatch):
     x = RNG.normal(size=(48, 20)).astype(np.float32)
     y = RNG.integers(0, 4, 48)
     results = []
     for kind in (keras.Sequential, _GenericSequential):
         keras.utils.set_random_seed(4)
-        model = kind([keras.Input(shape=(20,)),
-                      keras.layers.Dense(12, activation="relu", kernel_regularizer=keras.regularizers.L2(0.05),
-                                         bias_regularizer=keras.regularizers.L1L2(0.01, 0.02)),
-                      keras.layers.Dense(8, activation="relu", kernel_regularizer=_Sparsity(),
-                                         activity_regularizer="l2" if activity else None),
-                      keras.layers.Dense(4, kernel_regularizer="l1")])
+        model = kind([keras.Input(shape=(20,))] + _regularized_layers(plain_l2, activity))
         model.compile(optimizer=keras.optimizers.Adam(1e-2),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        steps = _count_fused_steps(monkeypatch)
-        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
-        results.append((history.history, model.get_weights(), len(steps)))
-    # 18 steps: the first builds the compiled loss on the generic path, the rest are fused unless
-    # a layer adds a loss when called (an activity regularizer).
-    assert [count for _, _, count in results] == [0 if activity else 17, 0]
-    assert results[0][0] == results[1][0]
-    for got, want in zip(results[0][1], results[1][1]):
-        np.testing.assert_array_equal(got, want)
-
-
-def test_plain_l2_penalties_train_on_the_fused_step_without_a_tape_with_the_generic_steps_bits(monkeypatch):
-    x = RNG.normal(size=(48, 20)).astype(np.float32)
-    y = RNG.integers(0, 4, 48)
-    results = []
-    for kind in (keras.Sequential, _GenericSequential):
-        keras.utils.set_random_seed(4)
-        model = kind([keras.Input(shape=(20,)),
-                      keras.layers.Dense(12, activation="relu", kernel_regularizer=keras.regularizers.L2(0.05),
-                                         bias_regularizer=keras.regularizers.L1L2(l2=0.02)),
-                      keras.layers.Dense(8, activation="tanh", kernel_regularizer="l2"),
-                      keras.layers.Dense(4, kernel_regularizer=keras.regularizers.L2(1e-4))])
-        model.compile(optimizer=keras.optimizers.Adam(1e-2),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         steps = _count_fused_steps(monkeypatch)
         native_adds = []
         add_scaled = _core.add_scaled
         monkeypatch.setattr(_core, "add_scaled", lambda *args: native_adds.append(1) or add_scaled(*args))
         history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
         results.append((history.history, model.get_weights(), len(steps), len(native_adds)))
-    # 17 fused steps, each adding four penalty gradients natively; none on the generic path.
-    assert [(steps, adds) for _, _, steps, adds in results] == [(17, 68), (0, 0)]
+    # 18 steps: the first builds the compiled loss on the generic path, the rest are fused unless
+    # a layer adds a loss when called (an activity regularizer). Plain L2 penalties add their four
+    # gradients natively on each fused step.
+    fused = 0 if activity else 17
+    assert [result[2:] for result in results] == [(fused, 4 * fused if plain_l2 else 0), (0, 0)]
     assert results[0][0] == results[1][0]
     for got, want in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(got, want)
