@@ -29,10 +29,10 @@ def _sum_of_abs(x):
 
 
 def _sum_of_squares(x):
-    return _unary(x, _squares_total, lambda g, x, y: x * (2 * g))
+    return _unary(x, squares_total, lambda g, x, y: x * (2 * g))
 
 
-def _squares_total(v):
+def squares_total(v):
     """sum(square(v)); for float32 one native pass in double (each square exact, a fixed order),
     rounded once, where numpy's float32 sum would take two passes and round as it goes."""
     if isinstance(v, np.ndarray) and v.dtype == np.float32:

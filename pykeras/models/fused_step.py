@@ -15,9 +15,10 @@ metrics are bitwise those of the generic step (tests compare them).
 Weight regularizers add their penalties to the loss and their gradients to the chain's, taken
 on a tape of their own ops: the same ops, so the same bits, as the generic step's tape. The
 common case, one L2 penalty per weight, skips the tape: its gradient ``w * (2 * l2)`` is added
-into the chain's in one native pass per weight, rounded as the tape's ``grad + w * (2 * g)`` is
-(W6's L2 model, 784-256-128-10: 58,000 -> 81,000 samples/s at batch 32, 103,000-119,000 ->
-143,000-146,000 at 128).
+into the chain's in one native pass per weight, rounded as the tape's ``grad + w * (2 * g)`` is,
+and the penalties' values are summed with the ops' float32 steps without the ops (W6's L2 model,
+784-256-128-10, at batch 32: 58,000 -> 88,000-94,000 samples/s, the same model without L2
+109,000-116,000; at 128 as fast as without it).
 
 Sample weights, one per row (``class_weight`` gives those), weigh the rows' losses inside the call,
 as the loss op weighs them on the generic path.
@@ -34,7 +35,7 @@ from pykeras.losses import (BinaryCrossentropy, CategoricalCrossentropy, MeanAbs
                             SparseCategoricalCrossentropy)
 from pykeras.losses.fused import FUSED_REDUCTIONS, fused_row_weights, output_targets
 from pykeras.models.dense_stack import apply_output_activation, flat_rows
-from pykeras.regularizers import L1L2
+from pykeras.regularizers import L1L2, squares_total
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import FLOAT, Tensor, Variable
 
@@ -102,11 +103,14 @@ class FusedStep:
         gradients added into ``grads`` (the chain's, which are this step's own buffers)."""
         l2_terms = _l2_terms(model, self._variables)
         if l2_terms is not None:
-            total = model._add_regularization(Tensor(loss))  # no tape: the values only
+            # The ops' float32 steps in their order: loss + float32(l2) * sum of squares, penalty by
+            # penalty; the tape's gradient, from the penalty's upstream g = float32(l2): w * (2 * g).
+            total = FLOAT.type(loss)
             for index, l2 in l2_terms:
-                # The tape's gradient: the penalty's upstream g = float32(l2), then w * (2 * g).
-                _core.add_scaled(grads[index], self._variables[index]._value, np.float32(2) * np.float32(l2))
-            return total._value[()]
+                weight = self._variables[index]._value
+                total = total + FLOAT.type(l2) * squares_total(weight)
+                _core.add_scaled(grads[index], weight, FLOAT.type(2) * FLOAT.type(l2))
+            return total
         with GradientTape() as tape:
             total = model._add_regularization(Tensor(loss))
         for grad, extra in zip(grads, tape._backward(total, self._variables)):
