@@ -63,14 +63,15 @@ def _native_or(v, native, fallback):
 
 def _native_grad_or(arrays, native, fallback):
     """``native(*arrays, out)`` into a new array when ``arrays`` (the upstream gradient first) are
-    float32 C-contiguous arrays of one shape, else ``fallback()`` in numpy."""
+    float32 arrays of one shape, in any layout (a strided one, a transpose's gradient, is copied to
+    C order: the kernel's bits, not the fallback's), else ``fallback()`` in numpy."""
     first = arrays[0]
-    if all(type(a) is np.ndarray and a.dtype == FLOAT and a.shape == first.shape and a.flags.c_contiguous
-           for a in arrays):
-        out = np.empty_like(first)
-        native(*arrays, out)
-        return out
-    return fallback()
+    if not all(type(a) is np.ndarray and a.dtype == FLOAT and a.shape == first.shape for a in arrays):
+        return fallback()
+    arrays = [np.asarray(a, order="C") for a in arrays]  # ascontiguousarray would make 0-d (1,)
+    out = np.empty_like(arrays[0])
+    native(*arrays, out)
+    return out
 
 
 def _sigmoid(v):
@@ -275,13 +276,8 @@ def _unary_kind_rule(kind, forward, backward):
         return _native_or(v, lambda a, out: _core.unary_activation(kind, a, out), forward)
 
     def native_backward(g, x, y):
-        if getattr(g, "dtype", None) != FLOAT or getattr(x, "dtype", None) != FLOAT:
-            return backward(g, x, y)
-        # Any layout: the kernel's bits, which mish's numpy form would not give.
-        x = np.asarray(x, order="C")  # ascontiguousarray would make 0-d (1,)
-        out = np.empty_like(x)
-        _core.unary_activation_backward(kind, np.asarray(np.broadcast_to(g, x.shape), order="C"), x, out)
-        return out
+        return _native_grad_or((g, x), lambda d, a, out: _core.unary_activation_backward(kind, d, a, out),
+                               lambda: backward(g, x, y))
 
     return native_forward, native_backward
 
