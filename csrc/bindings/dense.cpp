@@ -85,6 +85,33 @@ struct Chain {
   int64_t width = 0;     // of the last layer's output
 };
 
+// A layer's norm entry: (gamma, beta, epsilon), gamma and beta None or float32 (n,); kept alive in `keep`.
+pykeras::BatchNormParams parse_norm(const char* fn, py::ssize_t i, const py::handle& obj, int64_t n,
+                                    std::vector<py::array>& keep) {
+  if (!py::isinstance<py::tuple>(obj) || py::len(obj) != 3)
+    fail(fn, ": layers[", i, "] norm must be None or a tuple (gamma, beta, epsilon). Received: an object of type ",
+         type_name(obj));
+  py::tuple t = obj.cast<py::tuple>();
+  pykeras::BatchNormParams norm{nullptr, nullptr, 0.0f};
+  const float** params[] = {&norm.gamma, &norm.beta};
+  const char* names[] = {"gamma", "beta"};
+  for (int p = 0; p < 2; ++p) {
+    if (t[p].is_none()) continue;
+    py::array a = f32(fn, names[p], t[p]);
+    if (a.ndim() != 1 || a.shape(0) != n)
+      fail(fn, ": layers[", i, "] ", names[p], " must have shape (", n, ",). Received: ", names[p],
+           ".shape=", shape_str(a));
+    *params[p] = cptr(a);
+    keep.push_back(a);
+  }
+  if (!py::isinstance<py::float_>(t[2]) && !py::isinstance<py::int_>(t[2]))
+    fail(fn, ": layers[", i, "] epsilon must be a number. Received: an object of type ", type_name(t[2]));
+  norm.eps = t[2].cast<float>();
+  if (!(norm.eps > 0.0f))
+    fail(fn, ": layers[", i, "] epsilon must be > 0. Received: epsilon=", t[2].cast<double>());
+  return norm;
+}
+
 // k < 0: the first layer's w sets the input width.
 Chain parse_chain(const char* fn, const py::handle& layers_obj, int64_t k) {
   if (!py::isinstance<py::sequence>(layers_obj) || py::isinstance<py::str>(layers_obj))
@@ -97,9 +124,10 @@ Chain parse_chain(const char* fn, const py::handle& layers_obj, int64_t k) {
   chain.width = k;
   for (py::ssize_t i = 0; i < count; ++i) {
     py::object item = layers[i];
-    if (!py::isinstance<py::tuple>(item) || py::len(item) != 3)
-      fail(fn, ": layers[", i, "] must be a tuple (w, b, activation). Received: an object of type ",
-           type_name(item));
+    if (!py::isinstance<py::tuple>(item) || (py::len(item) != 3 && py::len(item) != 4))
+      fail(fn, ": layers[", i, "] must be a tuple (w, b, activation) or (w, b, activation, norm). Received: ",
+           py::isinstance<py::tuple>(item) ? str_cat("a tuple of length ", py::len(item))
+                                           : str_cat("an object of type ", type_name(item)));
     py::tuple t = item.cast<py::tuple>();
     if (!py::isinstance<py::str>(t[2]))
       fail(fn, ": layers[", i, "] activation must be a str. Received: an object of type ", type_name(t[2]));
@@ -119,7 +147,12 @@ Chain parse_chain(const char* fn, const py::handle& layers_obj, int64_t k) {
       bp = cptr(b);
       chain.keep.push_back(b);
     }
-    chain.steps.push_back({n, cptr(w), bp, act});
+    pykeras::DenseStep step{n, cptr(w), bp, act};
+    if (py::len(t) == 4 && !t[3].is_none()) {
+      step.batch_norm = true;
+      step.norm = parse_norm(fn, i, t[3], n, chain.keep);
+    }
+    chain.steps.push_back(step);
     chain.keep.push_back(w);
     chain.width = n;
   }
@@ -203,17 +236,34 @@ std::vector<float*> pre_activations(const char* fn, const py::handle& obj, int64
   return ptrs;
 }
 
-// grads: a list of one (dw, db) tuple per layer (db None where the layer has no bias), checked and
-// appended to `written`.
+// A float32 (n,) gradient written into, or null for None; appended to `written`.
+float* vector_grad(const char* fn, const char* name, size_t i, const py::handle& obj, int64_t n,
+                   std::vector<py::array>& written) {
+  if (obj.is_none()) return nullptr;
+  py::array a = f32(fn, name, obj, true);
+  if (a.ndim() != 1 || a.shape(0) != n)
+    fail(fn, ": grads[", i, "] ", name, " must have shape (", n, ",). Received: ", shape_str(a));
+  written.push_back(a);
+  return mptr(a);
+}
+
+// grads: a list of one (dw, db) tuple per layer (db None where the layer has no bias), or for a
+// batch-normalized layer (dw, db, dgamma, dbeta) (each of the last two None exactly where gamma or
+// beta is), checked and appended to `written`. dgammas and dbetas get an entry per layer.
 void parse_grads(const char* fn, const py::handle& grads_obj, const Chain& chain, int64_t k,
-                 std::vector<py::array>& written, std::vector<float*>& dws, std::vector<float*>& dbs) {
+                 std::vector<py::array>& written, std::vector<float*>& dws, std::vector<float*>& dbs,
+                 std::vector<float*>* dgammas = nullptr, std::vector<float*>* dbetas = nullptr) {
   const size_t count = chain.steps.size();
   if (!py::isinstance<py::list>(grads_obj) || py::len(grads_obj) != count)
     fail(fn, ": argument 'grads' must be a list of ", count, " (dw, db) tuples. Received: ", type_name(grads_obj));
   py::list grads = py::reinterpret_borrow<py::list>(grads_obj);
   for (size_t i = 0; i < count; ++i) {
-    if (!py::isinstance<py::tuple>(grads[i]) || py::len(grads[i]) != 2)
-      fail(fn, ": grads[", i, "] must be a tuple (dw, db). Received: an object of type ", type_name(grads[i]));
+    const pykeras::DenseStep& step = chain.steps[i];
+    const bool normalized = step.batch_norm && dgammas != nullptr;
+    if (!py::isinstance<py::tuple>(grads[i]) || py::len(grads[i]) != (normalized ? 4 : 2))
+      fail(fn, ": grads[", i, "] must be a tuple ", normalized ? "(dw, db, dgamma, dbeta)" : "(dw, db)",
+           ". Received: ", py::isinstance<py::tuple>(grads[i]) ? str_cat("a tuple of length ", py::len(grads[i]))
+                                                                : str_cat("an object of type ", type_name(grads[i])));
     py::tuple pair = grads[i].cast<py::tuple>();
     const int64_t width = i == 0 ? k : chain.steps[i - 1].n;
     py::array dw = f32(fn, "dw", pair[0], true);
@@ -222,15 +272,17 @@ void parse_grads(const char* fn, const py::handle& grads_obj, const Chain& chain
            shape_str(dw));
     written.push_back(dw);
     dws.push_back(mptr(dw));
-    float* dbp = nullptr;
-    if (!pair[1].is_none()) {
-      py::array db = f32(fn, "db", pair[1], true);
-      if (db.ndim() != 1 || db.shape(0) != chain.steps[i].n)
-        fail(fn, ": grads[", i, "] db must have shape (", chain.steps[i].n, ",). Received: ", shape_str(db));
-      written.push_back(db);
-      dbp = mptr(db);
+    dbs.push_back(vector_grad(fn, "db", i, pair[1], step.n, written));
+    if (dgammas != nullptr) {
+      float* dg = normalized ? vector_grad(fn, "dgamma", i, pair[2], step.n, written) : nullptr;
+      float* dbt = normalized ? vector_grad(fn, "dbeta", i, pair[3], step.n, written) : nullptr;
+      if (normalized && ((dg == nullptr) != (step.norm.gamma == nullptr) ||
+                         (dbt == nullptr) != (step.norm.beta == nullptr)))
+        fail(fn, ": grads[", i, "] dgamma and dbeta must be arrays exactly where the layer has gamma and beta. "
+             "Received: dgamma ", dg == nullptr ? "None" : "an array", ", dbeta ", dbt == nullptr ? "None" : "an array");
+      dgammas->push_back(dg);
+      dbetas->push_back(dbt);
     }
-    dbs.push_back(dbp);
   }
 }
 
@@ -336,12 +388,41 @@ void parse_dropout(const char* fn, const py::handle& obj, int64_t m, const Chain
   }
 }
 
+// norm_stats: None, or a list of one entry per layer: a float32 (3, n_i) array (the batch mean,
+// variance and 1 / sqrt(variance + epsilon), written) exactly for the batch-normalized layers, else
+// None. Appended to `written`; `stats` gets an entry per layer.
+void parse_norm_stats(const char* fn, const py::handle& obj, const Chain& chain, std::vector<py::array>& written,
+                      std::vector<float*>& stats) {
+  const size_t count = chain.steps.size();
+  bool normalized = false;
+  for (const pykeras::DenseStep& step : chain.steps) normalized = normalized || step.batch_norm;
+  stats.assign(count, nullptr);
+  if (obj.is_none() && !normalized) return;
+  if (!py::isinstance<py::list>(obj) || py::len(obj) != count)
+    fail(fn, ": argument 'norm_stats' must be a list of ", count, " entries (a (3, n) array for each batch-normalized "
+         "layer, else None). Received: ", type_name(obj),
+         py::isinstance<py::list>(obj) ? str_cat(" of length ", py::len(obj)) : std::string());
+  py::list items = py::reinterpret_borrow<py::list>(obj);
+  for (size_t i = 0; i < count; ++i) {
+    const pykeras::DenseStep& step = chain.steps[i];
+    if (items[i].is_none() != !step.batch_norm)
+      fail(fn, ": norm_stats[", i, "] must be ", step.batch_norm ? "a (3, n) array: the layer is batch-normalized"
+           : "None: the layer is not batch-normalized", ". Received: ", type_name(items[i]));
+    if (!step.batch_norm) continue;
+    py::array a = f32(fn, "norm_stats", items[i], true);
+    if (a.ndim() != 2 || a.shape(0) != 3 || a.shape(1) != step.n)
+      fail(fn, ": norm_stats[", i, "] must have shape (3, ", step.n, "). Received: ", shape_str(a));
+    written.push_back(a);
+    stats[i] = mptr(a);
+  }
+}
+
 // One training pass under a mean cross-entropy of the logits (dense_chain_loss_gradients):
 // all buffers are the caller's, so a training loop allocates nothing per step.
 double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::object labels_obj,
                                   py::object hidden_obj, py::object logits_obj, py::object dlogits_obj,
                                   py::object grads_obj, py::object dropout_obj, const std::string& loss,
-                                  py::object weights_obj) {
+                                  py::object weights_obj, py::object norm_stats_obj) {
   const char* fn = "dense_chain_loss_gradients";
   const LossKind kind = loss_kind(fn, loss);
   py::array x;
@@ -363,13 +444,15 @@ double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::objec
       fail(fn, ": arguments 'logits' and 'dlogits' must have shape (", m, ", ", c, "). Received: ", shape_str(*a));
   written.push_back(logits);
   written.push_back(dlogits);
-  std::vector<float*> dws, dbs;
-  parse_grads(fn, grads_obj, chain, k, written, dws, dbs);
+  std::vector<float*> dws, dbs, dgammas, dbetas, stats;
+  parse_grads(fn, grads_obj, chain, k, written, dws, dbs, &dgammas, &dbetas);
+  parse_norm_stats(fn, norm_stats_obj, chain, written, stats);
   std::vector<const float*> keep;
   std::vector<float*> dropped;
   parse_dropout(fn, dropout_obj, m, chain, inputs, written, keep, dropped);
   expect_disjoint(fn, written, inputs);
   const pykeras::ChainDropout dropout{keep.data(), dropped.data()};
+  const pykeras::ChainNorm norm{stats.data(), dgammas.data(), dbetas.data()};
   const float* xp = cptr(x);
   float* lp = mptr(logits);
   float* gp = mptr(dlogits);
@@ -378,7 +461,7 @@ double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::objec
   py::gil_scoped_release release;
   return with_targets(targets, [&](auto typed) {
     return pykeras::dense_chain_loss_gradients(m, k, xp, steps, count, hidden.data(), lp, typed, gp, dws.data(),
-                                              dbs.data(), &dropout, wp);
+                                              dbs.data(), &dropout, wp, &norm);
   });
 }
 
@@ -436,7 +519,7 @@ void bind_dense(py::module_& mod) {
   mod.def("dense_forward", &dense_forward, py::arg("x"), py::arg("w"), py::arg("b"), py::arg("activation"),
           py::arg("out"), "out = act(x @ w + b), activation in {'linear', 'relu'}; b may be None.");
   py::class_<DenseLayers>(mod, "DenseLayers",
-                          "Dense layers [(w, b, activation), ...] checked once; pass it as `layers` to the "
+                          "Dense layers [(w, b, activation[, norm]), ...] checked once; pass it as `layers` to the "
                           "dense_chain_* functions to skip their per-layer checks. The arrays are held, not "
                           "copied: later writes into them are seen.")
       .def(py::init([](py::object layers) { return DenseLayers{parse_chain("DenseLayers", layers, -1)}; }),
@@ -457,12 +540,16 @@ void bind_dense(py::module_& mod) {
   mod.def("dense_chain_loss_gradients", &dense_chain_loss_gradients, py::arg("x"), py::arg("layers"),
           py::arg("labels"), py::arg("hidden"), py::arg("logits"), py::arg("dlogits"), py::arg("grads"),
           py::arg("dropout") = py::none(), py::arg("loss") = "softmax", py::arg("row_weights") = py::none(),
+          py::arg("norm_stats") = py::none(),
           "One training pass: forward (hidden outputs and the last layer's outputs written to logits), the mean "
           "loss of those outputs (returned): loss='softmax' against labels or class probabilities (as "
           "softmax_cross_entropy), 'sigmoid' against binary targets (as sigmoid_cross_entropy), 'squared' or "
           "'absolute' against float32 targets (as squared_error, absolute_error); its gradient, backward into "
           "grads[i] = (dw, db). dropout[i] = (keep, dropped) multiplies hidden layer i's output by keep into "
-          "dropped, which the next layer reads. row_weights (float32, (batch,)) weigh the rows' losses.");
+          "dropped, which the next layer reads. row_weights (float32, (batch,)) weigh the rows' losses. A layer "
+          "(w, b, activation, (gamma, beta, epsilon)) is batch-normalized between its product and its activation, "
+          "with the batch statistics: its grads entry is (dw, db, dgamma, dbeta) and norm_stats[i], a (3, n) "
+          "array, receives the batch mean, variance and 1 / sqrt(variance + epsilon).");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

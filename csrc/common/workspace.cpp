@@ -27,9 +27,9 @@ float* AlignedBuffer::get(size_t count) {
   return data_;
 }
 
-float* Workspace::pre_activation(size_t i, int64_t count) {
-  while (pre_activations_.size() <= i) pre_activations_.push_back(std::make_unique<AlignedBuffer>());
-  return pre_activations_[i]->get(static_cast<size_t>(count));
+float* LayerBuffers::get(size_t i, int64_t count) {
+  while (buffers_.size() <= i) buffers_.push_back(std::make_unique<AlignedBuffer>());
+  return buffers_[i]->get(static_cast<size_t>(count));
 }
 
 Workspace& thread_workspace() {

@@ -28,19 +28,30 @@ class AlignedBuffer {
   size_t capacity_ = 0;
 };
 
+// One buffer per layer of a chain, each kept until the chain's backward pass has read it.
+class LayerBuffers {
+ public:
+  // Layer i's buffer of at least `count` floats.
+  float* get(size_t i, int64_t count);
+
+ private:
+  std::vector<std::unique_ptr<AlignedBuffer>> buffers_;
+};
+
 struct Workspace {
   AlignedBuffer pack_a;  // GEMM: packed MC x KC block of op(A)
   AlignedBuffer pack_b;  // GEMM: packed KC x NC block of op(B)
   AlignedBuffer hidden[2];  // dense_chain_forward: the hidden activations, alternately
   AlignedBuffer partial;  // sgemm_split_k: the second half's product
   AlignedBuffer activation_grad;  // dense_backward: the gradient through a tanh activation
+  AlignedBuffer norm_input;       // a batch-normalized chain layer's product, read once by the normalization
+  AlignedBuffer norm_grad;        // the gradient of that product
 
-  // dense_chain_loss_gradients: layer i's pre-activation, `count` floats (an activation applied after
-  // the GEMM reads it in the backward pass).
-  float* pre_activation(size_t i, int64_t count);
-
- private:
-  std::vector<std::unique_ptr<AlignedBuffer>> pre_activations_;
+  // dense_chain_loss_gradients: the layers' pre-activations (an activation applied after the GEMM or
+  // after batch normalization reads it in the backward pass) and the normalized values of its
+  // batch-normalized layers.
+  LayerBuffers pre_activations;
+  LayerBuffers normalized;
 };
 
 // The calling thread's workspace.

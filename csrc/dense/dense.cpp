@@ -8,6 +8,7 @@
 #include "elementwise/activations.hpp"
 #include "loss/output_loss.hpp"
 #include "gemm/sgemm.hpp"
+#include "norm/batch_norm.hpp"
 
 namespace pykeras {
 namespace {
@@ -54,10 +55,56 @@ const float* layer_input(int64_t i, const float* x, const float* const* outputs,
   return outputs[i - 1];
 }
 
-// pre[i], where given, keeps layer i's pre-activation (an activation applied after the GEMM) for the
-// backward pass; without pre the activation is applied in place.
+// y = act(a) for an activation applied after batch normalization, with the kernels the chain uses
+// elsewhere: the ReLU op's (its gradient masked by the output), Dense's fused tanh, the rules'. y != a.
+void activation_after_norm(Activation act, int64_t size, const float* a, float* y) {
+  if (act == Activation::relu)
+    relu(size, a, y);
+  else if (act == Activation::tanh)
+    tanh_values(size, a, y);
+  else
+    activation_forward(act, size, a, y);
+}
+
+// Its gradient: da from dy, the activation's input a and its output y.
+void activation_after_norm_backward(Activation act, int64_t size, const float* dy, const float* a, const float* y,
+                                    float* da) {
+  if (act == Activation::relu)
+    relu_backward(size, dy, y, da);
+  else if (act == Activation::tanh)
+    tanh_backward(size, dy, y, da);
+  else
+    activation_backward(act, size, dy, a, y, da);
+}
+
+// A batch-normalized layer i in training: its product into scratch memory, normalized with the batch
+// statistics (into pre[i], or straight into dst without an activation), the normalized values kept
+// in the workspace for the backward pass, then the activation.
+void normalized_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, const ChainNorm* norm,
+                      float* const* pre, float* dst) {
+  check(norm != nullptr && norm->stats[i] != nullptr, "dense_chain: layer ", i, " is batch-normalized: only a "
+        "training pass (dense_chain_loss_gradients) computes its batch statistics");
+  Workspace& ws = thread_workspace();
+  const int64_t n = s.n, size = m * n;
+  float* z = ws.norm_input.get(static_cast<size_t>(size));
+  dense_forward(m, width, n, h, s.w, s.b, Activation::linear, z);
+  float* a = s.act == Activation::linear ? dst : pre[i];
+  float* stats = norm->stats[i];
+  batch_norm_forward(m, n, z, s.norm.gamma, s.norm.beta, s.norm.eps, a, ws.normalized.get(static_cast<size_t>(i), size),
+                     stats, stats + n, stats + 2 * n);
+  if (s.act != Activation::linear) activation_after_norm(s.act, size, a, dst);
+}
+
+// Whether layer i keeps a pre-activation for its backward pass.
+bool keeps_pre_activation(const DenseStep& s) {
+  return s.batch_norm ? s.act != Activation::linear : applied_after_gemm(s.act);
+}
+
+// pre[i], where given, keeps layer i's pre-activation (an activation applied after the GEMM or after
+// batch normalization) for the backward pass; without pre the activation is applied in place.
 void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                   float* const* hidden, float* out, const ChainDropout* dropout, float* const* pre) {
+                   float* const* hidden, float* out, const ChainDropout* dropout, float* const* pre,
+                   const ChainNorm* norm) {
   check_nonnegative("dense_chain_forward", "m", m);
   check(count >= 1, "dense_chain_forward: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
@@ -69,7 +116,9 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
     float* dst = i + 1 == count         ? out
                  : hidden != nullptr    ? hidden[i]
                                         : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
-    if (pre != nullptr && pre[i] != nullptr) {
+    if (s.batch_norm) {
+      normalized_layer(m, width, h, s, i, norm, pre, dst);
+    } else if (pre != nullptr && pre[i] != nullptr) {
       dense_forward(m, width, s.n, h, s.w, s.b, Activation::linear, pre[i]);
       activation_forward(s.act, m * s.n, pre[i], dst);
     } else {
@@ -84,22 +133,37 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
   }
 }
 
-// pre as chain_forward's: every layer whose activation is applied after the GEMM has one.
+// pre as chain_forward's: every layer that keeps a pre-activation has one; norm as the forward pass's.
 void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                     const float* const* outputs, const float* dy, float* dx, float* const* dws, float* const* dbs,
-                    const ChainDropout* dropout, const float* const* pre) {
+                    const ChainDropout* dropout, const float* const* pre, const ChainNorm* norm) {
   check_nonnegative("dense_chain_backward", "m", m);
   check(count >= 1, "dense_chain_backward: at least one layer is needed. Received: count=", count);
-  for (int64_t i = 0; i < count; ++i)
-    check(!applied_after_gemm(steps[i].act) || (pre != nullptr && pre[i] != nullptr), "dense_chain_backward: layer ",
+  for (int64_t i = 0; i < count; ++i) {
+    check(!keeps_pre_activation(steps[i]) || (pre != nullptr && pre[i] != nullptr), "dense_chain_backward: layer ",
           i, "'s activation is applied after the GEMM: its gradient needs the pre-activation the forward pass "
           "kept. Received: none");
+    check(!steps[i].batch_norm || (norm != nullptr && norm->stats[i] != nullptr), "dense_chain_backward: layer ", i,
+          " is batch-normalized: only a training pass (dense_chain_loss_gradients) computes its gradient");
+  }
   Workspace& ws = thread_workspace();
   const float* g = dy;
   for (int64_t i = count - 1; i >= 0; --i) {
     const int64_t width = i == 0 ? k : steps[i - 1].n;
     Activation act = steps[i].act;
-    if (applied_after_gemm(act)) {
+    if (steps[i].batch_norm) {
+      const int64_t n = steps[i].n, size = m * n;
+      if (act != Activation::linear) {
+        float* da = ws.activation_grad.get(static_cast<size_t>(size));
+        activation_after_norm_backward(act, size, g, pre[i], outputs[i], da);
+        g = da;
+      }
+      float* dz = ws.norm_grad.get(static_cast<size_t>(size));
+      batch_norm_backward(m, n, g, ws.normalized.get(static_cast<size_t>(i), size), steps[i].norm.gamma,
+                          norm->stats[i] + 2 * n, dz, norm->dgammas[i], norm->dbetas[i]);
+      g = dz;
+      act = Activation::linear;
+    } else if (applied_after_gemm(act)) {
       float* dz = ws.activation_grad.get(static_cast<size_t>(m * steps[i].n));
       activation_backward(act, m * steps[i].n, g, pre[i], outputs[i], dz);
       g = dz;
@@ -118,37 +182,38 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
 
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                          float* const* hidden, float* out, float* const* pre) {
-  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre);
+  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre, nullptr);
 }
 
 void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                           const float* const* outputs, const float* dy, float* dx, float* const* dws,
                           float* const* dbs, const float* const* pre) {
-  chain_backward(m, k, x, steps, count, outputs, dy, dx, dws, dbs, nullptr, pre);
+  chain_backward(m, k, x, steps, count, outputs, dy, dx, dws, dbs, nullptr, pre, nullptr);
 }
 
 template <typename Targets>
 double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, Targets targets, float* dlogits,
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout,
-                                 const float* row_weights) {
+                                 const float* row_weights, const ChainNorm* norm) {
   check(count >= 1, "dense_chain_loss_gradients: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
   std::vector<float*> pre(static_cast<size_t>(count), nullptr);
   for (int64_t i = 0; i < count; ++i)
-    if (applied_after_gemm(steps[i].act)) pre[i] = ws.pre_activation(static_cast<size_t>(i), m * steps[i].n);
-  chain_forward(m, k, x, steps, count, hidden, logits, dropout, pre.data());
+    if (keeps_pre_activation(steps[i])) pre[i] = ws.pre_activations.get(static_cast<size_t>(i), m * steps[i].n);
+  chain_forward(m, k, x, steps, count, hidden, logits, dropout, pre.data(), norm);
   const double loss = output_loss(m, steps[count - 1].n, logits, targets, dlogits, 1.0f, row_weights);
   std::vector<const float*> outputs(hidden, hidden + (count - 1));
   outputs.push_back(logits);
-  chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout, pre.data());
+  chain_backward(m, k, x, steps, count, outputs.data(), dlogits, nullptr, dws, dbs, dropout, pre.data(), norm);
   return loss;
 }
 
 #define PYKERAS_INSTANTIATE_LOSS(Targets)                                                                   \
   template double dense_chain_loss_gradients<Targets>(int64_t, int64_t, const float*, const DenseStep*, int64_t, \
                                                      float* const*, float*, Targets, float*, float* const*,    \
-                                                     float* const*, const ChainDropout*, const float*);
+                                                     float* const*, const ChainDropout*, const float*,     \
+                                                     const ChainNorm*);
 PYKERAS_INSTANTIATE_LOSS(const int32_t*)
 PYKERAS_INSTANTIATE_LOSS(const int64_t*)
 PYKERAS_INSTANTIATE_LOSS(ClassProbabilities)

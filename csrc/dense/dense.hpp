@@ -14,12 +14,34 @@ namespace pykeras {
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
                    Activation act, float* out);
 
-// One layer of a dense chain: act(h @ w + b), w of shape (width of h) x n.
+// Batch normalization in training (norm/batch_norm.hpp) between a chain layer's product and its
+// activation, as a BatchNormalization between a Dense without activation and an activation layer
+// computes it. gamma and beta may be null (1 and 0).
+struct BatchNormParams {
+  const float* gamma;
+  const float* beta;
+  float eps;
+};
+
+// One layer of a dense chain: act(h @ w + b), w of shape (width of h) x n; with batch_norm,
+// act(batch_norm(h @ w + b)).
 struct DenseStep {
   int64_t n;
   const float* w;
   const float* b;  // may be null
   Activation act;
+  bool batch_norm = false;
+  BatchNormParams norm{};
+};
+
+// The training state of a chain's batch-normalized layers, one entry per layer (null for a layer
+// without batch normalization): stats[i] (3 x n floats, written by the forward pass) the batch mean,
+// the biased variance and 1 / sqrt(variance + eps); dgammas[i] and dbetas[i] (n floats, null where
+// gamma or beta is) the gradients the backward pass writes.
+struct ChainNorm {
+  float* const* stats;
+  float* const* dgammas;
+  float* const* dbetas;
 };
 
 // out (m x steps[count-1].n) = the layers applied in order to x (m x k). Layer i < count - 1 writes
@@ -27,7 +49,8 @@ struct DenseStep {
 // the calling thread's workspace (inference: a whole model is one call that allocates nothing once
 // warm). Where pre[i] is given (pre itself may be null), layer i's pre-activation is kept there, as
 // the backward pass of an activation applied after the GEMM needs it. Each layer is dense_forward, so
-// results equal calling the layers one by one.
+// results equal calling the layers one by one. A batch-normalized layer is refused: its batch
+// statistics belong to a training pass (dense_chain_loss_gradients).
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                          float* const* hidden, float* out, float* const* pre = nullptr);
 
@@ -58,12 +81,13 @@ struct ChainDropout {
 // one per row) or ClassProbabilities for softmax_cross_entropy, BinaryTargets for
 // sigmoid_cross_entropy, SquaredErrorTargets or AbsoluteErrorTargets for the regression errors. A
 // label out of [0, classes) raises before any gradient is written. row_weights, if not null, weigh
-// the rows' losses as the losses' own row weights do.
+// the rows' losses as the losses' own row weights do. norm is needed when a layer is batch-normalized
+// (each such layer then has its entries), and may be null otherwise.
 template <typename Targets>
 double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                                  float* const* hidden, float* logits, Targets targets, float* dlogits,
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout = nullptr,
-                                 const float* row_weights = nullptr);
+                                 const float* row_weights = nullptr, const ChainNorm* norm = nullptr);
 
 // For a fused activation (linear, relu, tanh), given the forward output y (m x n, for the ReLU mask
 // and tanh's gradient) and upstream dy (m x n):

@@ -14,6 +14,10 @@ former numpy functions of softplus 98,000 -> 240,000 and mish 59,000-70,000 -> 1
 340,000-440,000).
 The last layer may have a softmax or a sigmoid: the chain then computes its logits, and the
 activation is applied after, as the layer itself applies it.
+A Dense without activation followed by BatchNormalization (over the features, trainable) and
+optionally a ReLU or Activation layer is one batch-normalized layer of the chain in training
+(fused_step.py): the batch statistics between the product and the activation. Inference normalizes
+with the moving statistics, which the chain does not do: such a model is called layer by layer.
 Leading Flatten layers (Keras's MNIST quickstart starts with one) are a reshape of the input's
 rows, free on a C-contiguous array. Sequential models and functional models whose graph is a
 single chain from one input to one output qualify.
@@ -22,6 +26,8 @@ import numpy as np
 
 from pykeras import activations
 from pykeras.layers import tracking
+from pykeras.layers.activation import Activation, ReLU
+from pykeras.layers.batch_normalization import BatchNormalization
 from pykeras.layers.dense import FUSED_ACTIVATION_NAMES, RULE_ACTIVATION_NAMES, Dense
 from pykeras.layers.dropout import Dropout
 from pykeras.layers.flatten import Flatten
@@ -37,7 +43,8 @@ class DenseStack:
     """The DenseChain of a list of layers, rebuilt whenever any layer structure or attribute
     changes (tracking's structure version); None when the layers are not all plain."""
 
-    __slots__ = ("_version", "chain", "output_activation", "has_dropout", "dropouts", "flattens", "input_rank")
+    __slots__ = ("_version", "chain", "training_chain", "norm_layers", "output_activation", "has_dropout", "dropouts",
+                 "flattens", "input_rank")
 
     def __init__(self):
         self._version = -1
@@ -50,22 +57,28 @@ class DenseStack:
         self.dropouts = None
         self.flattens = False  # the chain's layers start with Flatten: the input is reshaped to rows
         self.input_rank = None  # the rank of the model's declared input, if it has one
+        # The chain of the training step: `chain`, or one with batch-normalized layers (which only
+        # trains: inference normalizes with the moving statistics), whose BatchNormalization layers
+        # are `norm_layers`.
+        self.training_chain = None
+        self.norm_layers = []
 
-    def get(self, model, layers):
-        """The chain of ``model``'s ``layers``, or None."""
+    def get(self, model, layers, training=False):
+        """The chain of ``model``'s ``layers`` (``training``: for the fused training step), or None."""
         version = tracking.structure_version()
         if version != self._version:
             # Built aside and then published: a concurrent caller sees the old chain or the new one.
             flattens = _leading_flattens(layers)
-            chain, output_activation, has_dropout, dropouts = _chain_of(layers[flattens:])
+            chain, output_activation, has_dropout, dropouts, norm_layers = _chain_of(layers[flattens:])
             rank = model._declared_input_rank()
             if not flattens and rank not in (None, 2):
                 chain = None  # Dense on the last axis of a 3-D input: not rows
-            self.chain, self.output_activation, self.has_dropout, self.dropouts = (chain, output_activation,
-                                                                                   has_dropout, dropouts)
+            self.training_chain, self.norm_layers = chain, norm_layers
+            self.chain = None if chain is not None and chain.normalized else chain
+            self.output_activation, self.has_dropout, self.dropouts = output_activation, has_dropout, dropouts
             self.flattens, self.input_rank = flattens > 0, rank
             self._version = version
-        return self.chain
+        return self.training_chain if training else self.chain
 
 
 def _leading_flattens(layers):
@@ -85,14 +98,31 @@ def flat_rows(x, rank):
 
 def _chain_of(layers):
     """(DenseChain or None, the last layer's activation left out (or None), whether a Dropout was
-    left out, the Dropouts after hidden layers)."""
-    steps, output_activation, has_dropout, after = [], None, False, []
+    left out, the Dropouts after hidden layers, the BatchNormalization layers in it)."""
+    steps, output_activation, has_dropout, after, norms = [], None, False, [], []
     fusable = True  # each Dropout right after a hidden Dense, one at most, over the whole input
+    previous = None  # the last layer taken into the chain
     for layer in layers:
         kind = type(layer)
         if "call" in layer.__dict__:  # an instance with its own call
-            return None, None, False, None
+            return None, None, False, None, []
+        if kind is BatchNormalization or (type(previous) is BatchNormalization and kind in (ReLU, Activation)):
+            # Dense (no activation) -> BatchNormalization [-> activation layer]: one batch-normalized step.
+            if kind is BatchNormalization:
+                if not (type(previous) is Dense and steps[-1][2] == "linear" and output_activation is None
+                    and _normalizes_rows(layer)):
+                    return None, None, False, None, []
+                steps[-1] += ((layer.gamma, layer.beta, layer.epsilon),)
+                norms.append(layer)
+            else:
+                activation = _activation_layer_name(layer)
+                if activation is None:
+                    return None, None, False, None, []
+                steps[-1] = steps[-1][:2] + (activation,) + steps[-1][3:]
+            previous = layer
+            continue
         if kind is Dropout:
+            previous = layer
             if layer.rate > 0:
                 has_dropout = True
                 fusable = fusable and bool(after) and after[-1] is None and layer.noise_shape is None
@@ -102,18 +132,36 @@ def _chain_of(layers):
         if output_activation == "sigmoid":  # not the last layer after all: a hidden sigmoid
             steps[-1], output_activation = steps[-1][:2] + ("sigmoid",), None
         if kind is not Dense or not layer.built or output_activation or layer.activity_regularizer is not None:
-            return None, None, False, None
+            return None, None, False, None, []
         activation = FUSED_ACTIVATION_NAMES.get(layer.activation) or RULE_ACTIVATION_NAMES.get(layer.activation)
         if layer.activation in _OUTPUT_ACTIVATIONS:
             activation, output_activation = "linear", _OUTPUT_ACTIVATIONS[layer.activation]
         if activation is None:
-            return None, None, False, None
+            return None, None, False, None, []
         steps.append((layer.kernel, layer.bias, activation))
         after.append(None)
-    if not steps:
-        return None, None, has_dropout, None
+        previous = layer
+    if not steps or len(steps[-1]) == 4:  # the logits are the last Dense's
+        return None, None, has_dropout, None, []
     fusable = fusable and after[-1] is None  # none on the logits
-    return DenseChain(steps), output_activation, has_dropout, (after[:-1] if fusable else None)
+    return DenseChain(steps), output_activation, has_dropout, (after[:-1] if fusable else None), norms
+
+
+def _normalizes_rows(layer):
+    """Whether a BatchNormalization normalizes the features of (batch, features) rows with the
+    batch's statistics in training, as the chain does."""
+    return layer.built and layer.trainable and layer.axis in (-1, 1) and layer.activity_regularizer is None
+
+
+def _activation_layer_name(layer):
+    """The chain activation a ReLU or Activation layer applies with the chain's bits, or None. Not
+    tanh: the tanh op is numpy's, the chain's (Dense's fused tanh) a native kernel."""
+    if type(layer) is ReLU:
+        plain = layer.max_value is None and layer.negative_slope == 0 and layer.threshold == 0
+        return "relu" if plain else None
+    function = layer.activation
+    return "linear" if function is activations.linear else "relu" if function is activations.relu else \
+        RULE_ACTIVATION_NAMES.get(function)
 
 
 def call_on_chain(model, layers, args, kwargs):

@@ -35,18 +35,31 @@ class DenseChain:
     after the layer's product with the kernels of the activation op, keeping the pre-activation
     for the backward pass, so the bits are those of ``dense`` followed by the op.
 
+    A layer may be ``(kernel, bias, activation, norm)`` with ``norm`` a tuple ``(gamma, beta,
+    epsilon)`` (gamma and beta may be None): batch normalization between the product and the
+    activation, as ``BatchNormalization`` in training computes it between a ``Dense`` without
+    activation and an activation layer. Its statistics are the batch's, so such a chain runs only
+    training passes (``loss_gradients``); calling it raises.
+
     Kernels and biases are read in place: later updates to the Variables (``assign``, an
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
     """
 
-    __slots__ = ("_layers", "_steps", "_rules", "_native", "input_width", "output_width", "_buffers")
+    __slots__ = ("_layers", "_steps", "_rules", "_native", "input_width", "output_width", "_buffers",
+                 "normalized", "batch_statistics")
 
     def __init__(self, layers):
         self._layers = [tuple(layer) for layer in layers]
         if not self._layers:
             raise ValueError("DenseChain: at least one (kernel, bias, activation) is needed. Received: []")
         steps, rules, width = [], [], None
-        for index, (kernel, bias, activation) in enumerate(self._layers):
+        norms = []
+        for index, entry in enumerate(self._layers):
+            if len(entry) not in (3, 4):
+                raise ValueError(f"DenseChain: layer {index} must be (kernel, bias, activation) or (kernel, bias, "
+                                 f"activation, norm). Received: a tuple of length {len(entry)}")
+            kernel, bias, activation = entry[:3]
+            norm = entry[3] if len(entry) == 4 else None
             if activation not in _ACTIVATIONS:
                 raise ValueError(
                     f"DenseChain: layer {index}'s activation must be one of {_ACTIVATIONS}. "
@@ -61,13 +74,19 @@ class DenseChain:
                 )
             steps.append((k, b, activation))
             rules.append(ACTIVATION_RULES.get(activation))  # None for the fused ones
+            norms.append(None if norm is None else _norm_arrays(norm, index))
             width = k.shape[1]
         self._steps = steps
         self._rules = rules
-        self._native = _core.DenseLayers(steps)  # checked once, not on every call
+        self.normalized = any(norm is not None for norm in norms)
+        # Checked once, not on every call.
+        self._native = _core.DenseLayers([step + (norm,) for step, norm in zip(steps, norms)] if self.normalized
+                                         else steps)
         self.input_width = self._steps[0][0].shape[0]
         self.output_width = self._steps[-1][0].shape[1]
         self._buffers = None  # loss_gradients' arrays, for one batch size
+        # After loss_gradients: (mean, variance) of each batch-normalized layer's batch, in layer order.
+        self.batch_statistics = []
 
     @property
     def layers(self):
@@ -75,6 +94,9 @@ class DenseChain:
         return list(self._layers)
 
     def __call__(self, x):
+        if self.normalized:
+            raise ValueError("DenseChain: a chain with batch-normalized layers runs only training passes "
+                             "(loss_gradients): its statistics are the batch's")
         tx = x if isinstance(x, Tensor) else None
         array = x._value if tx is not None else np.asarray(x)
         if array.ndim != 2 or array.dtype != FLOAT or not array.flags.c_contiguous:
@@ -118,7 +140,7 @@ class DenseChain:
         than that."""
         kind = type(x)
         rows = x if kind is np.ndarray else x._value if kind is Tensor else None
-        if (rows is None or rows.dtype != FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
+        if (rows is None or self.normalized or rows.dtype != FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
                 or not rows.flags.c_contiguous):
             return None
         if state.tapes:
@@ -136,7 +158,8 @@ class DenseChain:
         ``loss="sigmoid"`` (the binary cross-entropy), ``"squared"`` or ``"absolute"`` (the mean
         squared or absolute error), float32 (batch, output_width) targets. Returns
         ``(loss, outputs, grads)``: the loss as a float32 scalar, the last layer's output, and one
-        gradient per kernel and bias in layer order (biases that are None are left out). The
+        gradient per kernel, bias, gamma and beta in layer order (those that are None are left out);
+        ``batch_statistics`` then holds the batch-normalized layers' batch mean and variance. The
         arithmetic is that of this chain under a GradientTape followed by the loss's op
         (``sparse_softmax_cross_entropy``, ``softmax_cross_entropy``, ``sigmoid_cross_entropy``,
         ``squared_error``, ``absolute_error``), so the numbers are bitwise the same. The arrays
@@ -152,16 +175,39 @@ class DenseChain:
         batch = rows.shape[0]
         buffers = self._buffers
         if buffers is None or buffers[0] != batch:
-            hidden = [np.empty((batch, kernel.shape[1]), FLOAT) for kernel, _, _ in self._steps[:-1]]
-            classes = self._steps[-1][0].shape[1]
-            logits, dlogits = np.empty((batch, classes), FLOAT), np.empty((batch, classes), FLOAT)
-            grads = [(np.empty_like(kernel), None if bias is None else np.empty_like(bias))
-                     for kernel, bias, _ in self._steps]
-            flat = [grad for pair in grads for grad in pair if grad is not None]
-            dropped = [np.empty_like(h) for h in hidden]
-            buffers = self._buffers = (batch, hidden, logits, dlogits, grads, flat, dropped)
-        _, hidden, logits, dlogits, grads, flat, dropped = buffers
+            buffers = self._buffers = self._training_buffers(batch)
+        _, hidden, logits, dlogits, grads, flat, dropped, stats = buffers
         dropout = None if keep is None else [None if k is None else (k, d) for k, d in zip(keep, dropped)]
         value = _core.dense_chain_loss_gradients(rows, self._native, labels, hidden, logits, dlogits, grads, dropout,
-                                                 loss, sample_weight)
+                                                 loss, sample_weight, stats)
         return loss_scalar(value), logits, flat
+
+    def _training_buffers(self, batch):
+        """loss_gradients' arrays for ``batch`` rows, reused from call to call."""
+        hidden = [np.empty((batch, kernel.shape[1]), FLOAT) for kernel, _, _ in self._steps[:-1]]
+        classes = self._steps[-1][0].shape[1]
+        logits, dlogits = np.empty((batch, classes), FLOAT), np.empty((batch, classes), FLOAT)
+        grads, stats = [], None
+        norms = [entry[3] if len(entry) == 4 else None for entry in self._layers]
+        if self.normalized:
+            stats = [None if norm is None else np.empty((3, kernel.shape[1]), FLOAT)
+                     for norm, (kernel, _, _) in zip(norms, self._steps)]
+            self.batch_statistics = [(s[0], s[1]) for s in stats if s is not None]
+        for (kernel, bias, _), norm in zip(self._steps, norms):
+            entry = (np.empty_like(kernel), None if bias is None else np.empty_like(bias))
+            if norm is not None:
+                entry += tuple(None if v is None else np.empty(kernel.shape[1], FLOAT) for v in norm[:2])
+            grads.append(entry)
+        flat = [grad for entry in grads for grad in entry if grad is not None]
+        dropped = [np.empty_like(h) for h in hidden]
+        return batch, hidden, logits, dlogits, grads, flat, dropped, stats
+
+
+def _norm_arrays(norm, index):
+    """A layer's ``(gamma, beta, epsilon)`` with gamma and beta as float32 arrays (or None)."""
+    if not isinstance(norm, tuple) or len(norm) != 3:
+        raise ValueError(f"DenseChain: layer {index}'s norm must be None or (gamma, beta, epsilon). "
+                         f"Received: {norm!r}")
+    gamma, beta, epsilon = norm
+    return (None if gamma is None else _array_of(gamma, f"layer {index}'s gamma"),
+            None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon))

@@ -1,0 +1,289 @@
+"""BatchNormalization inside the dense chain's training step.
+
+Dense (no activation) -> BatchNormalization -> an activation layer trains as one batch-normalized
+layer of the native chain. The native pass is checked against the formulas in float64 numpy, the
+fused step against the generic step (bitwise: the same kernels in the same order), and the models
+the chain must leave alone are checked to stay on the generic path.
+"""
+import numpy as np
+import pytest
+
+import pykeras as keras
+from kernel_paths import supported_isas
+from pykeras import _core, ops
+
+RNG = np.random.default_rng(11)
+
+
+class _GenericSequential(keras.Sequential):
+    """The same model on the generic path: a call of its own turns the dense chain off."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=training)
+
+
+def _count_fused_steps(monkeypatch):
+    steps = []
+    native = _core.dense_chain_loss_gradients
+    monkeypatch.setattr(_core, "dense_chain_loss_gradients", lambda *args: steps.append(1) or native(*args))
+    return steps
+
+
+def _activation_layer(name):
+    return {"ReLU": lambda: keras.layers.ReLU(), "none": lambda: None}.get(
+        name, lambda: keras.layers.Activation(name))()
+
+
+def _normalized_model(kind, activation, dropout=False, center=True, scale=True, use_bias=True):
+    keras.utils.set_random_seed(4)
+    layers = [keras.Input(shape=(20,)), keras.layers.Dense(16, use_bias=use_bias),
+              keras.layers.BatchNormalization(momentum=0.9, center=center, scale=scale)]
+    layers.append(_activation_layer(activation))
+    if dropout:
+        layers.append(keras.layers.Dropout(0.25, seed=2))
+    layers += [keras.layers.Dense(12), keras.layers.BatchNormalization(epsilon=1e-2), keras.layers.ReLU(),
+               keras.layers.Dense(4)]
+    model = kind([layer for layer in layers if layer is not None])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("activation", ["ReLU", "relu", "gelu", "elu", "sigmoid", "linear", "none"])
+@pytest.mark.parametrize("dropout", [False, True])
+def test_batch_normalized_layers_train_on_the_fused_step_with_the_generic_steps_bits(activation, dropout,
+                                                                                     monkeypatch):
+    x = RNG.normal(size=(60, 20)).astype(np.float32)
+    y = RNG.integers(0, 4, 60)
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        model = _normalized_model(kind, activation, dropout)
+        steps = _count_fused_steps(monkeypatch)
+        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, validation_split=0.2, verbose=0)
+        results.append((history.history, model.get_weights(), len(steps), model(x).numpy()))
+    # 6 steps an epoch: the first builds the compiled loss on the generic path, the rest are fused.
+    assert [result[2] for result in results] == [17, 0]
+    assert results[0][0] == results[1][0]
+    # get_weights holds the moving statistics too: moved by the fused step as by the layer.
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(results[0][3], results[1][3])
+
+
+@pytest.mark.parametrize("center, scale, use_bias", [(False, True, True), (True, False, False), (False, False, True)])
+def test_batch_normalization_without_gamma_or_beta_trains_fused_with_the_generic_bits(center, scale, use_bias,
+                                                                                     monkeypatch):
+    x = RNG.normal(size=(40, 20)).astype(np.float32)
+    y = RNG.integers(0, 4, 40)
+    results = []
+    for kind in (keras.Sequential, _GenericSequential):
+        model = _normalized_model(kind, "ReLU", center=center, scale=scale, use_bias=use_bias)
+        steps = _count_fused_steps(monkeypatch)
+        model.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
+        results.append((model.get_weights(), len(steps)))
+    assert [result[1] for result in results] == [7, 0]
+    for got, want in zip(results[0][0], results[1][0]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_functional_chain_with_batch_normalization_trains_fused_with_the_generic_bits(monkeypatch):
+    x = RNG.normal(size=(40, 20)).astype(np.float32)
+    y = RNG.integers(0, 4, 40)
+    generic = _normalized_model(_GenericSequential, "gelu")
+    generic.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
+    inputs = keras.Input(shape=(20,))
+    outputs = inputs
+    for layer in _normalized_model(keras.Sequential, "gelu").layers:
+        outputs = layer(outputs)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    steps = _count_fused_steps(monkeypatch)
+    model.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
+    assert len(steps) == 7
+    for got, want in zip(model.get_weights(), generic.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def _batch_norm(z, gamma, beta, eps):
+    mean, var = z.mean(0), z.var(0)
+    xhat = (z - mean) / np.sqrt(var + eps)
+    return xhat * gamma + beta, xhat, mean, var
+
+
+def _batch_norm_grad(g, xhat, gamma, var, eps):
+    d = g * gamma
+    dz = (d - d.mean(0) - xhat * (d * xhat).mean(0)) / np.sqrt(var + eps)
+    return dz, (g * xhat).sum(0), g.sum(0)
+
+
+@pytest.mark.parametrize("isa", supported_isas())
+@pytest.mark.parametrize("threads", [1, 2])
+def test_native_batch_normalized_pass_equals_the_numpy_formulas(isa, threads):
+    # 32 rows, 9 -> 40 (BatchNormalization, ReLU) -> 24 (BatchNormalization, no activation) -> 3 classes,
+    # derived by hand in float64.
+    rows, eps1, eps2 = 32, 1e-3, 0.5
+    x = RNG.normal(size=(rows, 9)).astype(np.float32)
+    w1, b1 = RNG.normal(size=(9, 40)).astype(np.float32), RNG.normal(size=40).astype(np.float32)
+    g1, be1 = RNG.uniform(0.5, 2, 40).astype(np.float32), RNG.normal(size=40).astype(np.float32)
+    w2, g2 = RNG.normal(size=(40, 24)).astype(np.float32), RNG.uniform(0.5, 2, 24).astype(np.float32)
+    w3, b3 = RNG.normal(size=(24, 3)).astype(np.float32), RNG.normal(size=3).astype(np.float32)
+    labels = RNG.integers(0, 3, rows)
+    f = [a.astype(np.float64) for a in (x, w1, b1, g1, be1, w2, g2, w3, b3)]
+    x64, w1d, b1d, g1d, be1d, w2d, g2d, w3d, b3d = f
+    z1 = x64 @ w1d + b1d
+    a1, xhat1, mean1, var1 = _batch_norm(z1, g1d, be1d, eps1)
+    h1 = np.maximum(a1, 0)
+    z2 = h1 @ w2d
+    h2, xhat2, mean2, var2 = _batch_norm(z2, g2d, 0.0, eps2)
+    logits = h2 @ w3d + b3d
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    loss = -np.log(p[np.arange(rows), labels]).mean()
+    dlogits = (p - np.eye(3)[labels]) / rows
+    dz2, dg2, _ = _batch_norm_grad(dlogits @ w3d.T, xhat2, g2d, var2, eps2)
+    dz1, dg1, dbe1 = _batch_norm_grad((dz2 @ w2d.T) * (a1 > 0), xhat1, g1d, var1, eps1)
+    expected = [x64.T @ dz1, dz1.sum(0), dg1, dbe1, h1.T @ dz2, dg2, h2.T @ dlogits, dlogits.sum(0)]
+
+    layers = [(w1, b1, "relu", (g1, be1, eps1)), (w2, None, "linear", (g2, None, eps2)), (w3, b3, "linear")]
+    hidden = [np.empty((rows, 40), np.float32), np.empty((rows, 24), np.float32)]
+    out, dout = np.empty((rows, 3), np.float32), np.empty((rows, 3), np.float32)
+    grads = [(np.empty_like(w1), np.empty_like(b1), np.empty_like(g1), np.empty_like(be1)),
+             (np.empty_like(w2), None, np.empty_like(g2), None), (np.empty_like(w3), np.empty_like(b3))]
+    stats = [np.empty((3, 40), np.float32), np.empty((3, 24), np.float32), None]
+    previous_isa, previous_threads = _core.selected_isa(), _core.get_num_threads()
+    try:
+        _core.set_isa(isa)
+        _core.set_num_threads(threads)
+        got = _core.dense_chain_loss_gradients(x, layers, labels, hidden, out, dout, grads, None, "softmax", None,
+                                              stats)
+    finally:
+        _core.set_isa(previous_isa)
+        _core.set_num_threads(previous_threads)
+    assert got == pytest.approx(loss, rel=1e-5)
+    np.testing.assert_allclose(hidden[0], h1, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(hidden[1], h2, rtol=1e-4, atol=1e-5)
+    for stat, (mean, var, eps) in zip(stats, [(mean1, var1, eps1), (mean2, var2, eps2)]):
+        np.testing.assert_allclose(stat, [mean, var, 1 / np.sqrt(var + eps)], rtol=1e-5, atol=1e-6)
+    flat = [g for entry in grads for g in entry if g is not None]
+    for grad, want in zip(flat, expected):
+        np.testing.assert_allclose(grad, want, rtol=2e-4, atol=1e-5)
+
+
+def _fused_chain(model):
+    step = model.__dict__.get("_fused_step")
+    return None if step is None else step._chain
+
+
+@pytest.mark.parametrize("layers", [
+    pytest.param(lambda: [keras.layers.Dense(8, activation="relu"), keras.layers.BatchNormalization()],
+                 id="normalization after an activation"),
+    pytest.param(lambda: [keras.layers.Dense(8), keras.layers.BatchNormalization(), keras.layers.Activation("tanh")],
+                 id="tanh op (numpy's) after the normalization"),
+    pytest.param(lambda: [keras.layers.Dense(8), keras.layers.BatchNormalization(trainable=False),
+                          keras.layers.ReLU()], id="frozen normalization"),
+    pytest.param(lambda: [keras.layers.Dense(8), keras.layers.Dropout(0.2), keras.layers.BatchNormalization()],
+                 id="dropout before the normalization"),
+    pytest.param(lambda: [keras.layers.Dense(8), keras.layers.BatchNormalization(), keras.layers.ReLU(max_value=6)],
+                 id="capped ReLU"),
+    pytest.param(lambda: [keras.layers.Dense(8), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                          keras.layers.ReLU()], id="two activation layers"),
+])
+def test_models_the_chain_cannot_compute_keep_the_generic_path(layers, monkeypatch):
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input(shape=(6,))] + layers() + [keras.layers.Dense(3)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    steps = _count_fused_steps(monkeypatch)
+    model.fit(RNG.normal(size=(16, 6)).astype(np.float32), RNG.integers(0, 3, 16), batch_size=8, epochs=2, verbose=0)
+    assert not steps and _fused_chain(model) is None
+
+
+def test_normalization_of_the_logits_keeps_the_generic_path(monkeypatch):
+    model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(8), keras.layers.BatchNormalization(),
+                              keras.layers.ReLU(), keras.layers.Dense(3), keras.layers.BatchNormalization()])
+    model.compile(optimizer="adam", loss="mse")
+    steps = _count_fused_steps(monkeypatch)
+    model.fit(RNG.normal(size=(16, 6)).astype(np.float32), RNG.normal(size=(16, 3)).astype(np.float32),
+              batch_size=8, verbose=0)
+    assert not steps
+
+
+def test_inference_of_a_normalized_model_uses_the_moving_statistics():
+    model = _normalized_model(keras.Sequential, "ReLU")
+    x = RNG.normal(size=(40, 20)).astype(np.float32)
+    model.fit(x, RNG.integers(0, 4, 40), batch_size=8, epochs=2, shuffle=False, verbose=0)
+    assert _fused_chain(model) is not None and _fused_chain(model).normalized
+    h = x
+    for layer in model.layers:  # each layer on its own, in inference: the moving statistics
+        h = layer(h, training=False)
+    np.testing.assert_array_equal(model(x).numpy(), h.numpy())
+    np.testing.assert_array_equal(model.predict(x, verbose=0), h.numpy())
+
+
+def test_a_normalized_chain_only_trains():
+    kernel, gamma = np.ones((3, 2), np.float32), np.ones(2, np.float32)
+    chain = ops.DenseChain([(kernel, None, "relu", (gamma, None, 1e-3)), (np.ones((2, 1), np.float32), None, "linear")])
+    x = np.ones((4, 3), np.float32)
+    with pytest.raises(ValueError, match="runs only training passes"):
+        chain(x)
+    assert chain.forward_or_none(x) is None
+    with pytest.raises(ValueError, match="norm must be None or \\(gamma, beta, epsilon\\)"):
+        ops.DenseChain([(kernel, None, "relu", (gamma, None))])
+    with pytest.raises(ValueError, match="is batch-normalized: only a training pass"):
+        _core.dense_chain_forward(x, [(kernel, None, "relu", (gamma, None, 1e-3))])
+
+
+def _native_args():
+    x = np.ones((4, 3), np.float32)
+    layers = [(np.ones((3, 2), np.float32), None, "relu", (np.ones(2, np.float32), np.zeros(2, np.float32), 1e-3)),
+              (np.ones((2, 2), np.float32), None, "linear")]
+    return {"x": x, "layers": layers, "labels": np.zeros(4, np.int64), "hidden": [np.empty((4, 2), np.float32)],
+            "logits": np.empty((4, 2), np.float32), "dlogits": np.empty((4, 2), np.float32),
+            "grads": [(np.empty((3, 2), np.float32), None, np.empty(2, np.float32), np.empty(2, np.float32)),
+                      (np.empty((2, 2), np.float32), None)],
+            "norm_stats": [np.empty((3, 2), np.float32), None]}
+
+
+def _set(key, value):
+    return lambda args: args.update({key: value})
+
+
+def _first_layer(norm, extra=()):
+    def change(args):
+        args["layers"][0] = args["layers"][0][:3] + (norm,) + extra
+    return change
+
+
+def _gamma_grad_in_stats(args):  # the layer's dgamma is a row of its statistics array
+    args["grads"][0] = args["grads"][0][:2] + (args["norm_stats"][0][0], args["grads"][0][3])
+
+
+_GAMMA, _BETA = np.ones(2, np.float32), np.zeros(2, np.float32)
+
+
+@pytest.mark.parametrize("change, message", [
+    (_set("norm_stats", None), "'norm_stats' must be a list of 2 entries"),
+    (_set("norm_stats", [None, None]), r"norm_stats\[0\] must be a \(3, n\) array"),
+    (_set("norm_stats", [np.empty((3, 2), np.float32)] * 2), r"norm_stats\[1\] must be None"),
+    (_set("norm_stats", [np.empty((2, 2), np.float32), None]), r"norm_stats\[0\] must have shape \(3, 2\)"),
+    (_set("grads", [(np.empty((3, 2), np.float32), None), (np.empty((2, 2), np.float32), None)]),
+     r"grads\[0\] must be a tuple \(dw, db, dgamma, dbeta\). Received: a tuple of length 2"),
+    (_set("grads", [(np.empty((3, 2), np.float32), None, None, np.empty(2, np.float32)),
+                    (np.empty((2, 2), np.float32), None)]), "exactly where the layer has gamma and beta"),
+    (_set("grads", [(np.empty((3, 2), np.float32), None, np.empty(3, np.float32), np.empty(2, np.float32)),
+                    (np.empty((2, 2), np.float32), None)]), r"grads\[0\] dgamma must have shape \(2,\)"),
+    (_first_layer((_GAMMA, _BETA, 0.0)), "epsilon must be > 0"),
+    (_first_layer((_GAMMA, _BETA, "1e-3")), "epsilon must be a number"),
+    (_first_layer((np.ones(3, np.float32), _BETA, 1e-3)), r"layers\[0\] gamma must have shape \(2,\)"),
+    (_first_layer((_GAMMA, _BETA)), r"norm must be None or a tuple \(gamma, beta, epsilon\)"),
+    (_first_layer((_GAMMA, _BETA, 1e-3), (None,)), r"or \(w, b, activation, norm\). Received: a tuple of length 5"),
+    (_gamma_grad_in_stats, "must not share memory"),
+])
+@pytest.mark.parametrize("prepared", [False, True])
+def test_native_batch_normalized_pass_checks_its_arguments(change, message, prepared):
+    args = _native_args()
+    change(args)
+    with pytest.raises(ValueError, match=message):
+        layers = _core.DenseLayers(args["layers"]) if prepared else args["layers"]
+        _core.dense_chain_loss_gradients(args["x"], layers, args["labels"], args["hidden"], args["logits"],
+                                         args["dlogits"], args["grads"], None, "softmax", None, args["norm_stats"])
