@@ -1,7 +1,7 @@
 """BatchNormalization inside the dense chain's training step.
 
-Dense (no activation) -> BatchNormalization -> an activation layer trains as one batch-normalized
-layer of the native chain. The native pass is checked against the formulas in float64 numpy, the
+Dense (with no activation, a ReLU or tanh) -> BatchNormalization [-> an activation layer] trains as
+one batch-normalized layer of the native chain. The native pass is checked against the formulas in float64 numpy, the
 fused step against the generic step (bitwise: the same kernels in the same order), and the models
 the chain must leave alone are checked to stay on the generic path.
 """
@@ -34,9 +34,9 @@ def _activation_layer(name):
         name, lambda: keras.layers.Activation(name))()
 
 
-def _normalized_model(kind, activation, dropout=False, center=True, scale=True, use_bias=True):
+def _normalized_model(kind, activation, dropout=False, center=True, scale=True, use_bias=True, before=None):
     keras.utils.set_random_seed(4)
-    layers = [keras.Input(shape=(20,)), keras.layers.Dense(16, use_bias=use_bias),
+    layers = [keras.Input(shape=(20,)), keras.layers.Dense(16, activation=before, use_bias=use_bias),
               keras.layers.BatchNormalization(momentum=0.9, center=center, scale=scale)]
     layers.append(_activation_layer(activation))
     if dropout:
@@ -49,15 +49,17 @@ def _normalized_model(kind, activation, dropout=False, center=True, scale=True, 
     return model
 
 
-@pytest.mark.parametrize("activation", ["ReLU", "relu", "gelu", "elu", "sigmoid", "linear", "none"])
+@pytest.mark.parametrize("before, activation", [
+    (None, "ReLU"), (None, "relu"), (None, "gelu"), (None, "elu"), (None, "sigmoid"), (None, "linear"), (None, "none"),
+    ("relu", "none"), ("tanh", "none"), ("relu", "ReLU")])
 @pytest.mark.parametrize("dropout", [False, True])
-def test_batch_normalized_layers_train_on_the_fused_step_with_the_generic_steps_bits(activation, dropout,
+def test_batch_normalized_layers_train_on_the_fused_step_with_the_generic_steps_bits(before, activation, dropout,
                                                                                      monkeypatch):
     x = RNG.normal(size=(60, 20)).astype(np.float32)
     y = RNG.integers(0, 4, 60)
     results = []
     for kind in (keras.Sequential, _GenericSequential):
-        model = _normalized_model(kind, activation, dropout)
+        model = _normalized_model(kind, activation, dropout, before=before)
         steps = _count_fused_steps(monkeypatch)
         history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, validation_split=0.2, verbose=0)
         results.append((history.history, model.get_weights(), len(steps), model(x).numpy()))
@@ -120,8 +122,8 @@ def _batch_norm_grad(g, xhat, gamma, var, eps):
 @pytest.mark.parametrize("isa", supported_isas())
 @pytest.mark.parametrize("threads", [1, 2])
 def test_native_batch_normalized_pass_equals_the_numpy_formulas(isa, threads):
-    # 32 rows, 9 -> 40 (BatchNormalization, ReLU) -> 24 (BatchNormalization, no activation) -> 3 classes,
-    # derived by hand in float64.
+    # 32 rows, 9 -> 40 (BatchNormalization, ReLU) -> 24 (tanh, BatchNormalization) -> 3 classes, derived by
+    # hand in float64.
     rows, eps1, eps2 = 32, 1e-3, 0.5
     x = RNG.normal(size=(rows, 9)).astype(np.float32)
     w1, b1 = RNG.normal(size=(9, 40)).astype(np.float32), RNG.normal(size=40).astype(np.float32)
@@ -134,18 +136,19 @@ def test_native_batch_normalized_pass_equals_the_numpy_formulas(isa, threads):
     z1 = x64 @ w1d + b1d
     a1, xhat1, mean1, var1 = _batch_norm(z1, g1d, be1d, eps1)
     h1 = np.maximum(a1, 0)
-    z2 = h1 @ w2d
-    h2, xhat2, mean2, var2 = _batch_norm(z2, g2d, 0.0, eps2)
+    t2 = np.tanh(h1 @ w2d)
+    h2, xhat2, mean2, var2 = _batch_norm(t2, g2d, 0.0, eps2)
     logits = h2 @ w3d + b3d
     p = np.exp(logits - logits.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     loss = -np.log(p[np.arange(rows), labels]).mean()
     dlogits = (p - np.eye(3)[labels]) / rows
-    dz2, dg2, _ = _batch_norm_grad(dlogits @ w3d.T, xhat2, g2d, var2, eps2)
+    dt2, dg2, _ = _batch_norm_grad(dlogits @ w3d.T, xhat2, g2d, var2, eps2)
+    dz2 = dt2 * (1 - t2 * t2)
     dz1, dg1, dbe1 = _batch_norm_grad((dz2 @ w2d.T) * (a1 > 0), xhat1, g1d, var1, eps1)
     expected = [x64.T @ dz1, dz1.sum(0), dg1, dbe1, h1.T @ dz2, dg2, h2.T @ dlogits, dlogits.sum(0)]
 
-    layers = [(w1, b1, "relu", (g1, be1, eps1)), (w2, None, "linear", (g2, None, eps2)), (w3, b3, "linear")]
+    layers = [(w1, b1, "relu", (g1, be1, eps1)), (w2, None, "linear", (g2, None, eps2, "tanh")), (w3, b3, "linear")]
     hidden = [np.empty((rows, 40), np.float32), np.empty((rows, 24), np.float32)]
     out, dout = np.empty((rows, 3), np.float32), np.empty((rows, 3), np.float32)
     grads = [(np.empty_like(w1), np.empty_like(b1), np.empty_like(g1), np.empty_like(be1)),
@@ -176,8 +179,8 @@ def _fused_chain(model):
 
 
 @pytest.mark.parametrize("layers", [
-    pytest.param(lambda: [keras.layers.Dense(8, activation="relu"), keras.layers.BatchNormalization()],
-                 id="normalization after an activation"),
+    pytest.param(lambda: [keras.layers.Dense(8, activation="gelu"), keras.layers.BatchNormalization()],
+                 id="normalization after an activation applied after the product"),
     pytest.param(lambda: [keras.layers.Dense(8), keras.layers.BatchNormalization(), keras.layers.Activation("tanh")],
                  id="tanh op (numpy's) after the normalization"),
     pytest.param(lambda: [keras.layers.Dense(8), keras.layers.BatchNormalization(trainable=False),
@@ -227,7 +230,7 @@ def test_a_normalized_chain_only_trains():
     with pytest.raises(ValueError, match="runs only training passes"):
         chain(x)
     assert chain.forward_or_none(x) is None
-    with pytest.raises(ValueError, match="norm must be None or \\(gamma, beta, epsilon\\)"):
+    with pytest.raises(ValueError, match="norm must be None or \\(gamma, beta, epsilon\\[, before\\]\\)"):
         ops.DenseChain([(kernel, None, "relu", (gamma, None))])
     with pytest.raises(ValueError, match="is batch-normalized: only a training pass"):
         _core.dense_chain_forward(x, [(kernel, None, "relu", (gamma, None, 1e-3))])
@@ -275,7 +278,9 @@ _GAMMA, _BETA = np.ones(2, np.float32), np.zeros(2, np.float32)
     (_first_layer((_GAMMA, _BETA, 0.0)), "epsilon must be > 0"),
     (_first_layer((_GAMMA, _BETA, "1e-3")), "epsilon must be a number"),
     (_first_layer((np.ones(3, np.float32), _BETA, 1e-3)), r"layers\[0\] gamma must have shape \(2,\)"),
-    (_first_layer((_GAMMA, _BETA)), r"norm must be None or a tuple \(gamma, beta, epsilon\)"),
+    (_first_layer((_GAMMA, _BETA)), r"norm must be None or a tuple \(gamma, beta, epsilon\[, before\]\)"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, "gelu")), "must be one of 'linear', 'relu', 'tanh'. Received: activation='gelu'"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, 1)), "activation before must be a str"),
     (_first_layer((_GAMMA, _BETA, 1e-3), (None,)), r"or \(w, b, activation, norm\). Received: a tuple of length 5"),
     (_gamma_grad_in_stats, "must not share memory"),
 ])

@@ -85,14 +85,22 @@ struct Chain {
   int64_t width = 0;     // of the last layer's output
 };
 
-// A layer's norm entry: (gamma, beta, epsilon), gamma and beta None or float32 (n,); kept alive in `keep`.
+// A layer's norm entry: (gamma, beta, epsilon[, before]), gamma and beta None or float32 (n,), before
+// the Dense's own activation ('linear', 'relu' or 'tanh'; 'linear' if left out); kept alive in `keep`.
 pykeras::BatchNormParams parse_norm(const char* fn, py::ssize_t i, const py::handle& obj, int64_t n,
                                     std::vector<py::array>& keep) {
-  if (!py::isinstance<py::tuple>(obj) || py::len(obj) != 3)
-    fail(fn, ": layers[", i, "] norm must be None or a tuple (gamma, beta, epsilon). Received: an object of type ",
-         type_name(obj));
+  if (!py::isinstance<py::tuple>(obj) || (py::len(obj) != 3 && py::len(obj) != 4))
+    fail(fn, ": layers[", i, "] norm must be None or a tuple (gamma, beta, epsilon[, before]). Received: ",
+         py::isinstance<py::tuple>(obj) ? str_cat("a tuple of length ", py::len(obj))
+                                        : str_cat("an object of type ", type_name(obj)));
   py::tuple t = obj.cast<py::tuple>();
   pykeras::BatchNormParams norm{nullptr, nullptr, 0.0f};
+  if (py::len(t) == 4) {
+    if (!py::isinstance<py::str>(t[3]))
+      fail(fn, ": layers[", i, "] norm's activation before must be a str. Received: an object of type ",
+           type_name(t[3]));
+    norm.before = parse_activation(fn, t[3].cast<std::string>());
+  }
   const float** params[] = {&norm.gamma, &norm.beta};
   const char* names[] = {"gamma", "beta"};
   for (int p = 0; p < 2; ++p) {

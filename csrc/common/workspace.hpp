@@ -44,13 +44,13 @@ struct Workspace {
   AlignedBuffer hidden[2];  // dense_chain_forward: the hidden activations, alternately
   AlignedBuffer partial;  // sgemm_split_k: the second half's product
   AlignedBuffer activation_grad;  // dense_backward: the gradient through a tanh activation
-  AlignedBuffer norm_input;       // a batch-normalized chain layer's product, read once by the normalization
-  AlignedBuffer norm_grad;        // the gradient of that product
+  AlignedBuffer norm_grad;        // the gradient of a batch-normalized chain layer's input
 
   // dense_chain_loss_gradients: the layers' pre-activations (an activation applied after the GEMM or
-  // after batch normalization reads it in the backward pass) and the normalized values of its
-  // batch-normalized layers.
+  // after batch normalization reads it in the backward pass); for its batch-normalized layers, the
+  // normalization's input (the Dense's output, whose activation's gradient reads it) and output.
   LayerBuffers pre_activations;
+  LayerBuffers norm_inputs;
   LayerBuffers normalized;
 };
 

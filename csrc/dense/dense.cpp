@@ -77,17 +77,18 @@ void activation_after_norm_backward(Activation act, int64_t size, const float* d
     activation_backward(act, size, dy, a, y, da);
 }
 
-// A batch-normalized layer i in training: its product into scratch memory, normalized with the batch
-// statistics (into pre[i], or straight into dst without an activation), the normalized values kept
-// in the workspace for the backward pass, then the activation.
+// A batch-normalized layer i in training: its product (with the activation before the normalization)
+// into the workspace, kept for that activation's gradient; normalized with the batch statistics (into
+// pre[i], or straight into dst without an activation after), the normalized values kept for the
+// backward pass; then the activation.
 void normalized_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, const ChainNorm* norm,
                       float* const* pre, float* dst) {
   check(norm != nullptr && norm->stats[i] != nullptr, "dense_chain: layer ", i, " is batch-normalized: only a "
         "training pass (dense_chain_loss_gradients) computes its batch statistics");
   Workspace& ws = thread_workspace();
   const int64_t n = s.n, size = m * n;
-  float* z = ws.norm_input.get(static_cast<size_t>(size));
-  dense_forward(m, width, n, h, s.w, s.b, Activation::linear, z);
+  float* z = ws.norm_inputs.get(static_cast<size_t>(i), size);
+  dense_forward(m, width, n, h, s.w, s.b, s.norm.before, z);
   float* a = s.act == Activation::linear ? dst : pre[i];
   float* stats = norm->stats[i];
   batch_norm_forward(m, n, z, s.norm.gamma, s.norm.beta, s.norm.eps, a, ws.normalized.get(static_cast<size_t>(i), size),
@@ -151,6 +152,7 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
   for (int64_t i = count - 1; i >= 0; --i) {
     const int64_t width = i == 0 ? k : steps[i - 1].n;
     Activation act = steps[i].act;
+    const float* layer_output = outputs[i];  // what dense_backward's activation gradient reads
     if (steps[i].batch_norm) {
       const int64_t n = steps[i].n, size = m * n;
       if (act != Activation::linear) {
@@ -162,7 +164,9 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
       batch_norm_backward(m, n, g, ws.normalized.get(static_cast<size_t>(i), size), steps[i].norm.gamma,
                           norm->stats[i] + 2 * n, dz, norm->dgammas[i], norm->dbetas[i]);
       g = dz;
-      act = Activation::linear;
+      // The Dense's own activation: dense_backward masks (relu) or scales (tanh) by its output.
+      act = steps[i].norm.before;
+      layer_output = ws.norm_inputs.get(static_cast<size_t>(i), size);
     } else if (applied_after_gemm(act)) {
       float* dz = ws.activation_grad.get(static_cast<size_t>(m * steps[i].n));
       activation_backward(act, m * steps[i].n, g, pre[i], outputs[i], dz);
@@ -171,7 +175,7 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
     }
     // Layer i's input gradient goes where layer i + 2's went: layer i + 1's is being read.
     float* d_in = i == 0 ? dx : ws.hidden[i % 2].get(static_cast<size_t>(m * width));
-    dense_backward(m, width, steps[i].n, layer_input(i, x, outputs, dropout), steps[i].w, outputs[i], g, act, d_in,
+    dense_backward(m, width, steps[i].n, layer_input(i, x, outputs, dropout), steps[i].w, layer_output, g, act, d_in,
                    dws[i], dbs[i]);
     if (i > 0 && dropout != nullptr && dropout->keep[i - 1] != nullptr)
       multiply(m * width, d_in, dropout->keep[i - 1], d_in);

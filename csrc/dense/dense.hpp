@@ -15,16 +15,18 @@ void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float*
                    Activation act, float* out);
 
 // Batch normalization in training (norm/batch_norm.hpp) between a chain layer's product and its
-// activation, as a BatchNormalization between a Dense without activation and an activation layer
-// computes it. gamma and beta may be null (1 and 0).
+// activation, as a BatchNormalization after a Dense computes it, followed by an activation layer or
+// not. gamma and beta may be null (1 and 0). `before` is the Dense's own activation (linear, relu or
+// tanh, fused into the product as dense_forward fuses it), applied before the normalization.
 struct BatchNormParams {
   const float* gamma;
   const float* beta;
   float eps;
+  Activation before = Activation::linear;
 };
 
 // One layer of a dense chain: act(h @ w + b), w of shape (width of h) x n; with batch_norm,
-// act(batch_norm(h @ w + b)).
+// act(batch_norm(before(h @ w + b))).
 struct DenseStep {
   int64_t n;
   const float* w;

@@ -14,8 +14,9 @@ former numpy functions of softplus 98,000 -> 240,000 and mish 59,000-70,000 -> 1
 340,000-440,000).
 The last layer may have a softmax or a sigmoid: the chain then computes its logits, and the
 activation is applied after, as the layer itself applies it.
-A Dense without activation followed by BatchNormalization (over the features, trainable) and
-optionally a ReLU or Activation layer is one batch-normalized layer of the chain in training
+A Dense (without activation, or with a ReLU or tanh) followed by BatchNormalization (over the
+features, trainable) and optionally a ReLU or Activation layer is one batch-normalized layer of the
+chain in training
 (fused_step.py): the batch statistics between the product and the activation. Inference normalizes
 with the moving statistics, which the chain does not do: such a model is called layer by layer.
 Leading Flatten layers (Keras's MNIST quickstart starts with one) are a reshape of the input's
@@ -107,12 +108,13 @@ def _chain_of(layers):
         if "call" in layer.__dict__:  # an instance with its own call
             return None, None, False, None, []
         if kind is BatchNormalization or (type(previous) is BatchNormalization and kind in (ReLU, Activation)):
-            # Dense (no activation) -> BatchNormalization [-> activation layer]: one batch-normalized step.
+            # Dense -> BatchNormalization [-> activation layer]: one batch-normalized step, the Dense's
+            # own activation (linear, relu or tanh) before the normalization.
             if kind is BatchNormalization:
-                if not (type(previous) is Dense and steps[-1][2] == "linear" and output_activation is None
-                    and _normalizes_rows(layer)):
+                before = steps[-1][2] if type(previous) is Dense else None
+                if before not in ("linear", "relu", "tanh") or output_activation or not _normalizes_rows(layer):
                     return None, None, False, None, []
-                steps[-1] += ((layer.gamma, layer.beta, layer.epsilon),)
+                steps[-1] = steps[-1][:2] + ("linear", (layer.gamma, layer.beta, layer.epsilon, before))
                 norms.append(layer)
             else:
                 activation = _activation_layer_name(layer)

@@ -23,10 +23,11 @@ and the penalties' values are summed with the ops' float32 steps without the ops
 Sample weights, one per row (``class_weight`` gives those), weigh the rows' losses inside the call,
 as the loss op weighs them on the generic path.
 
-BatchNormalization between a hidden Dense and its activation layer is part of the step: the chain
-normalizes with the batch's statistics, returns them, and the step moves the layer's moving mean and
-variance with them as the layer's own training call does (W6's model, 784-256-128-10 with two such
-layers, per step at batch 128: 1,010 -> 860 us; at batch 32: 450 -> 320 us).
+BatchNormalization after a hidden Dense (and before its activation layer, if any) is part of the
+step: the chain normalizes with the batch's statistics and returns them, and the step moves the
+layer's moving mean and variance with them as the layer's own training call does (W6's model,
+784-256-128-10 with two such layers, per step at batch 128: 1,010 -> 860 us; at batch 32: 450 ->
+320 us).
 
 Anything else (another loss or model, other sample weights, activity regularizers, frozen layers,
 Dropout elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes the

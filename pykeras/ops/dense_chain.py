@@ -36,10 +36,11 @@ class DenseChain:
     for the backward pass, so the bits are those of ``dense`` followed by the op.
 
     A layer may be ``(kernel, bias, activation, norm)`` with ``norm`` a tuple ``(gamma, beta,
-    epsilon)`` (gamma and beta may be None): batch normalization between the product and the
-    activation, as ``BatchNormalization`` in training computes it between a ``Dense`` without
-    activation and an activation layer. Its statistics are the batch's, so such a chain runs only
-    training passes (``loss_gradients``); calling it raises.
+    epsilon[, before])`` (gamma and beta may be None): batch normalization between the product and
+    the activation, as ``BatchNormalization`` in training computes it after a ``Dense`` and before
+    an activation layer; ``before`` ("linear", the default, "relu" or "tanh") is the Dense's own
+    activation, applied to the product before the normalization. Its statistics are the batch's, so
+    such a chain runs only training passes (``loss_gradients``); calling it raises.
 
     Kernels and biases are read in place: later updates to the Variables (``assign``, an
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
@@ -204,10 +205,10 @@ class DenseChain:
 
 
 def _norm_arrays(norm, index):
-    """A layer's ``(gamma, beta, epsilon)`` with gamma and beta as float32 arrays (or None)."""
-    if not isinstance(norm, tuple) or len(norm) != 3:
-        raise ValueError(f"DenseChain: layer {index}'s norm must be None or (gamma, beta, epsilon). "
+    """A layer's ``(gamma, beta, epsilon[, before])`` with gamma and beta as float32 arrays (or None)."""
+    if not isinstance(norm, tuple) or len(norm) not in (3, 4):
+        raise ValueError(f"DenseChain: layer {index}'s norm must be None or (gamma, beta, epsilon[, before]). "
                          f"Received: {norm!r}")
-    gamma, beta, epsilon = norm
+    gamma, beta, epsilon = norm[:3]
     return (None if gamma is None else _array_of(gamma, f"layer {index}'s gamma"),
-            None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon))
+            None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon)) + tuple(norm[3:])
