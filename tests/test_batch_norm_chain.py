@@ -211,29 +211,66 @@ def test_normalization_of_the_logits_keeps_the_generic_path(monkeypatch):
     assert not steps
 
 
-def test_inference_of_a_normalized_model_uses_the_moving_statistics():
-    model = _normalized_model(keras.Sequential, "ReLU")
+@pytest.mark.parametrize("before, activation", [(None, "ReLU"), ("relu", "none"), ("tanh", "gelu"), (None, "sigmoid")])
+def test_inference_of_a_normalized_model_folds_the_moving_statistics_in_the_chain(before, activation, monkeypatch):
+    model = _normalized_model(keras.Sequential, activation, dropout=True, before=before)
     x = RNG.normal(size=(40, 20)).astype(np.float32)
     model.fit(x, RNG.integers(0, 4, 40), batch_size=8, epochs=2, shuffle=False, verbose=0)
     assert _fused_chain(model) is not None and _fused_chain(model).normalized
     h = x
     for layer in model.layers:  # each layer on its own, in inference: the moving statistics
         h = layer(h, training=False)
-    np.testing.assert_array_equal(model(x).numpy(), h.numpy())
-    np.testing.assert_array_equal(model.predict(x, verbose=0), h.numpy())
+    calls = []
+    native = _core.dense_chain_forward
+    monkeypatch.setattr(_core, "dense_chain_forward", lambda *args: calls.append(args[-1]) or native(*args))
+    for rows in (x, x[:1]):
+        np.testing.assert_array_equal(model(rows).numpy(), h.numpy()[:len(rows)])
+    np.testing.assert_array_equal(model.predict(x, batch_size=64, verbose=0), h.numpy())
+    assert len(calls) == 3 and all(factors is not None for factors in calls)
+    # In training the layers run (Dropout, the batch statistics, the moving ones moved): not the chain.
+    model(x, training=True)
+    assert len(calls) == 3
 
 
-def test_a_normalized_chain_only_trains():
-    kernel, gamma = np.ones((3, 2), np.float32), np.ones(2, np.float32)
-    chain = ops.DenseChain([(kernel, None, "relu", (gamma, None, 1e-3)), (np.ones((2, 1), np.float32), None, "linear")])
-    x = np.ones((4, 3), np.float32)
-    with pytest.raises(ValueError, match="runs only training passes"):
+def test_a_tape_through_a_normalized_model_reaches_gamma_and_beta():
+    model = _normalized_model(keras.Sequential, "ReLU")
+    x = RNG.normal(size=(12, 20)).astype(np.float32)
+    normalization = model.layers[1]
+    with ops.GradientTape() as tape:
+        value = ops.sum(ops.square(model(x)))
+    grads = tape.gradient(value, [normalization.gamma, normalization.beta])
+    assert all(grad is not None and np.any(grad.numpy() != 0) for grad in grads)
+
+
+def test_a_normalized_chain_infers_with_the_factors_it_is_given():
+    kernel, gamma = RNG.normal(size=(3, 2)).astype(np.float32), np.ones(2, np.float32)
+    last = RNG.normal(size=(2, 1)).astype(np.float32)
+    chain = ops.DenseChain([(kernel, None, "relu", (gamma, None, 1e-3, "tanh")), (last, None, "linear")])
+    x = RNG.normal(size=(4, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match="is called through loss_gradients"):
         chain(x)
     assert chain.forward_or_none(x) is None
+    scale, shift = np.float32([0.5, 2.0]), np.float32([1.0, -0.25])
+    got = chain.forward_or_none(x, [(scale, shift), None]).numpy()
+    hidden = np.maximum(np.tanh(x.astype(np.float64) @ kernel) * scale + shift, 0)
+    np.testing.assert_allclose(got, hidden @ last, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="norm must be None or \\(gamma, beta, epsilon\\[, before\\]\\)"):
         ops.DenseChain([(kernel, None, "relu", (gamma, None))])
-    with pytest.raises(ValueError, match="is batch-normalized: only a training pass"):
+    with pytest.raises(ValueError, match="is batch-normalized: inference needs its folded scale and shift"):
         _core.dense_chain_forward(x, [(kernel, None, "relu", (gamma, None, 1e-3))])
+
+
+@pytest.mark.parametrize("factors, message", [
+    ("tuple", "'norm_factors' must be None or a list of 1 entries"),
+    ([None], r"norm_factors\[0\] must be a tuple \(scale, shift\)"),
+    ([(np.ones(2, np.float32),)], r"norm_factors\[0\] must be a tuple \(scale, shift\)"),
+    ([(np.ones(2, np.float32), np.ones(3, np.float32))], r"norm_factors\[0\] shift must have shape \(2,\)"),
+])
+def test_native_inference_checks_its_factors(factors, message):
+    layers = [(np.ones((3, 2), np.float32), None, "relu", (None, None, 1e-3))]
+    with pytest.raises(ValueError, match=message):
+        _core.dense_chain_forward(np.ones((4, 3), np.float32), layers, None, None,
+                                  (None,) if factors == "tuple" else factors)
 
 
 def _native_args():

@@ -56,7 +56,8 @@ const float* layer_input(int64_t i, const float* x, const float* const* outputs,
 }
 
 // y = act(a) for an activation applied after batch normalization, with the kernels the chain uses
-// elsewhere: the ReLU op's (its gradient masked by the output), Dense's fused tanh, the rules'. y != a.
+// elsewhere: the ReLU op's (its gradient masked by the output), Dense's fused tanh, the rules'. y may
+// be a.
 void activation_after_norm(Activation act, int64_t size, const float* a, float* y) {
   if (act == Activation::relu)
     relu(size, a, y);
@@ -83,8 +84,9 @@ void activation_after_norm_backward(Activation act, int64_t size, const float* d
 // backward pass; then the activation.
 void normalized_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, const ChainNorm* norm,
                       float* const* pre, float* dst) {
-  check(norm != nullptr && norm->stats[i] != nullptr, "dense_chain: layer ", i, " is batch-normalized: only a "
-        "training pass (dense_chain_loss_gradients) computes its batch statistics");
+  check(norm != nullptr && norm->stats[i] != nullptr, "dense_chain_forward: layer ", i, " is batch-normalized: "
+        "inference needs its folded scale and shift (norm_factors); its batch statistics are a training pass's "
+        "(dense_chain_loss_gradients)");
   Workspace& ws = thread_workspace();
   const int64_t n = s.n, size = m * n;
   float* z = ws.norm_inputs.get(static_cast<size_t>(i), size);
@@ -103,9 +105,20 @@ bool keeps_pre_activation(const DenseStep& s) {
 
 // pre[i], where given, keeps layer i's pre-activation (an activation applied after the GEMM or after
 // batch normalization) for the backward pass; without pre the activation is applied in place.
+// A batch-normalized layer i in inference: the product (with the activation before the
+// normalization), its columns scaled and shifted by the folded factors, then the activation, in dst.
+void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i,
+                  const ChainNormFactors& factors, float* dst) {
+  check(factors.scale[i] != nullptr && factors.shift[i] != nullptr, "dense_chain_forward: layer ", i,
+        " is batch-normalized: its inference needs the folded scale and shift");
+  dense_forward(m, width, s.n, h, s.w, s.b, s.norm.before, dst);
+  scale_shift_columns(m, s.n, dst, factors.scale[i], factors.shift[i], dst);
+  if (s.act != Activation::linear) activation_after_norm(s.act, m * s.n, dst, dst);
+}
+
 void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                    float* const* hidden, float* out, const ChainDropout* dropout, float* const* pre,
-                   const ChainNorm* norm) {
+                   const ChainNorm* norm, const ChainNormFactors* factors = nullptr) {
   check_nonnegative("dense_chain_forward", "m", m);
   check(count >= 1, "dense_chain_forward: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
@@ -117,7 +130,9 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
     float* dst = i + 1 == count         ? out
                  : hidden != nullptr    ? hidden[i]
                                         : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
-    if (s.batch_norm) {
+    if (s.batch_norm && factors != nullptr) {
+      folded_layer(m, width, h, s, i, *factors, dst);
+    } else if (s.batch_norm) {
       normalized_layer(m, width, h, s, i, norm, pre, dst);
     } else if (pre != nullptr && pre[i] != nullptr) {
       dense_forward(m, width, s.n, h, s.w, s.b, Activation::linear, pre[i]);
@@ -185,8 +200,8 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
 }  // namespace
 
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out, float* const* pre) {
-  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre, nullptr);
+                         float* const* hidden, float* out, float* const* pre, const ChainNormFactors* factors) {
+  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre, nullptr, factors);
 }
 
 void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,

@@ -46,15 +46,24 @@ struct ChainNorm {
   float* const* dbetas;
 };
 
+// Inference of a chain's batch-normalized layers: scale[i] and shift[i] (n floats each), layer i's
+// moving statistics folded with its gamma and beta as BatchNormalization folds them (null for a layer
+// without batch normalization); the layer computes act(before(h @ w + b) * scale + shift).
+struct ChainNormFactors {
+  const float* const* scale;
+  const float* const* shift;
+};
+
 // out (m x steps[count-1].n) = the layers applied in order to x (m x k). Layer i < count - 1 writes
 // its output to hidden[i] when hidden is given (training keeps them for the backward pass), else to
 // the calling thread's workspace (inference: a whole model is one call that allocates nothing once
 // warm). Where pre[i] is given (pre itself may be null), layer i's pre-activation is kept there, as
 // the backward pass of an activation applied after the GEMM needs it. Each layer is dense_forward, so
-// results equal calling the layers one by one. A batch-normalized layer is refused: its batch
-// statistics belong to a training pass (dense_chain_loss_gradients).
+// results equal calling the layers one by one. A batch-normalized layer needs its inference factors
+// (its batch statistics belong to a training pass: dense_chain_loss_gradients).
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out, float* const* pre = nullptr);
+                         float* const* hidden, float* out, float* const* pre = nullptr,
+                         const ChainNormFactors* factors = nullptr);
 
 // The backward pass of dense_chain_forward: outputs[i] is layer i's output (hidden..., out), dy the
 // gradient of out, pre the forward's pre-activations (needed, and checked, for every layer whose

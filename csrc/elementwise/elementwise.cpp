@@ -21,6 +21,19 @@ void bias_add(int64_t m, int64_t n, float* y, const float* b) {
   }
 }
 
+void scale_shift_columns(int64_t m, int64_t n, const float* x, const float* scale, const float* shift, float* out) {
+  check_nonnegative("scale_shift_columns", "m", m);
+  check_nonnegative("scale_shift_columns", "n", n);
+  if (m == 0 || n == 0) return;
+  const int nt = threads_for_elements(m * n);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int64_t i = 0; i < m; ++i) {
+    const float* xi = x + i * n;
+    float* oi = out + i * n;
+    for (int64_t j = 0; j < n; ++j) oi[j] = xi[j] * scale[j] + shift[j];
+  }
+}
+
 void relu(int64_t size, const float* x, float* out) {
   check_nonnegative("relu", "size", size);
   const int nt = threads_for_elements(size);

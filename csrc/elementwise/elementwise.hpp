@@ -8,6 +8,10 @@ namespace pykeras {
 // y[i*n + j] += b[j] for an m x n row-major y.
 void bias_add(int64_t m, int64_t n, float* y, const float* b);
 
+// out[i*n + j] = x[i*n + j] * scale[j] + shift[j] for m x n row-major x, rounded after the product and
+// after the sum (no fused multiply-add), as numpy's x * scale + shift. out may be x.
+void scale_shift_columns(int64_t m, int64_t n, const float* x, const float* scale, const float* shift, float* out);
+
 // out[i] = x[i] < 0 ? 0 : x[i]. NaN stays NaN (so does -0.0). out may be x.
 void relu(int64_t size, const float* x, float* out);
 

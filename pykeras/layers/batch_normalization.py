@@ -93,14 +93,24 @@ class BatchNormalization(Layer):
             return outputs
         # x * scale + shift, the per-feature factors folded first (as Keras folds them): two
         # passes over the batch.
-        scale = core.power(core.add(self.moving_variance._value, self.epsilon), -0.5)
-        if self.gamma is not None:
-            scale = core.multiply(scale, self.gamma)
-        shift = core.negative(core.multiply(self.moving_mean._value, scale))
-        if self.beta is not None:
-            shift = core.add(shift, self.beta)
+        scale, shift = self.folded_scale_and_shift()
         shape = self._broadcast_shape(len(inputs.shape))
         return core.add(core.multiply(inputs, core.reshape(scale, shape)), core.reshape(shift, shape))
+
+    def folded_scale_and_shift(self, recorded=True):
+        """``(scale, shift)``, the moving statistics folded with gamma and beta: inference computes
+        ``x * scale + shift``. As ops (recorded under a tape, for gamma's and beta's gradients), or
+        with ``recorded=False`` as float32 arrays from the same numpy functions, bit for bit (the
+        dense chain's inference takes those)."""
+        ops, value = (core, lambda v: v) if recorded else (np, lambda v: v._value)
+        with np.errstate(all="ignore"):  # as the ops: an overflow gives inf, no warning
+            scale = ops.power(ops.add(self.moving_variance._value, self.epsilon), -0.5)
+            if self.gamma is not None:
+                scale = ops.multiply(scale, value(self.gamma))
+            shift = ops.negative(ops.multiply(self.moving_mean._value, scale))
+            if self.beta is not None:
+                shift = ops.add(shift, value(self.beta))
+        return scale, shift
 
     def _update_moving(self, batch_mean, batch_variance):
         keep = np.float32(self.momentum)

@@ -17,8 +17,9 @@ activation is applied after, as the layer itself applies it.
 A Dense (without activation, or with a ReLU or tanh) followed by BatchNormalization (over the
 features, trainable) and optionally a ReLU or Activation layer is one batch-normalized layer of the
 chain in training
-(fused_step.py): the batch statistics between the product and the activation. Inference normalizes
-with the moving statistics, which the chain does not do: such a model is called layer by layer.
+(fused_step.py): the batch statistics between the product and the activation. In inference the
+layer's moving statistics, folded into a scale and a shift as the layer folds them, are applied
+after the product.
 Leading Flatten layers (Keras's MNIST quickstart starts with one) are a reshape of the input's
 rows, free on a C-contiguous array. Sequential models and functional models whose graph is a
 single chain from one input to one output qualify.
@@ -44,8 +45,8 @@ class DenseStack:
     """The DenseChain of a list of layers, rebuilt whenever any layer structure or attribute
     changes (tracking's structure version); None when the layers are not all plain."""
 
-    __slots__ = ("_version", "chain", "training_chain", "norm_layers", "output_activation", "has_dropout", "dropouts",
-                 "flattens", "input_rank")
+    __slots__ = ("_version", "chain", "step_norms", "output_activation", "has_dropout", "dropouts", "flattens",
+                 "input_rank")
 
     def __init__(self):
         self._version = -1
@@ -58,28 +59,24 @@ class DenseStack:
         self.dropouts = None
         self.flattens = False  # the chain's layers start with Flatten: the input is reshaped to rows
         self.input_rank = None  # the rank of the model's declared input, if it has one
-        # The chain of the training step: `chain`, or one with batch-normalized layers (which only
-        # trains: inference normalizes with the moving statistics), whose BatchNormalization layers
-        # are `norm_layers`.
-        self.training_chain = None
-        self.norm_layers = []
+        # For each of the chain's layers, the BatchNormalization it applies, or None.
+        self.step_norms = []
 
-    def get(self, model, layers, training=False):
-        """The chain of ``model``'s ``layers`` (``training``: for the fused training step), or None."""
+    def get(self, model, layers):
+        """The chain of ``model``'s ``layers``, or None."""
         version = tracking.structure_version()
         if version != self._version:
             # Built aside and then published: a concurrent caller sees the old chain or the new one.
             flattens = _leading_flattens(layers)
-            chain, output_activation, has_dropout, dropouts, norm_layers = _chain_of(layers[flattens:])
+            chain, output_activation, has_dropout, dropouts, step_norms = _chain_of(layers[flattens:])
             rank = model._declared_input_rank()
             if not flattens and rank not in (None, 2):
                 chain = None  # Dense on the last axis of a 3-D input: not rows
-            self.training_chain, self.norm_layers = chain, norm_layers
-            self.chain = None if chain is not None and chain.normalized else chain
+            self.chain, self.step_norms = chain, step_norms
             self.output_activation, self.has_dropout, self.dropouts = output_activation, has_dropout, dropouts
             self.flattens, self.input_rank = flattens > 0, rank
             self._version = version
-        return self.training_chain if training else self.chain
+        return self.chain
 
 
 def _leading_flattens(layers):
@@ -99,7 +96,7 @@ def flat_rows(x, rank):
 
 def _chain_of(layers):
     """(DenseChain or None, the last layer's activation left out (or None), whether a Dropout was
-    left out, the Dropouts after hidden layers, the BatchNormalization layers in it)."""
+    left out, the Dropouts after hidden layers, each layer's BatchNormalization or None)."""
     steps, output_activation, has_dropout, after, norms = [], None, False, [], []
     fusable = True  # each Dropout right after a hidden Dense, one at most, over the whole input
     previous = None  # the last layer taken into the chain
@@ -115,7 +112,7 @@ def _chain_of(layers):
                 if before not in ("linear", "relu", "tanh") or output_activation or not _normalizes_rows(layer):
                     return None, None, False, None, []
                 steps[-1] = steps[-1][:2] + ("linear", (layer.gamma, layer.beta, layer.epsilon, before))
-                norms.append(layer)
+                norms[-1] = layer
             else:
                 activation = _activation_layer_name(layer)
                 if activation is None:
@@ -142,6 +139,7 @@ def _chain_of(layers):
             return None, None, False, None, []
         steps.append((layer.kernel, layer.bias, activation))
         after.append(None)
+        norms.append(None)
         previous = layer
     if not steps or len(steps[-1]) == 4:  # the logits are the last Dense's
         return None, None, has_dropout, None, []
@@ -177,7 +175,7 @@ def call_on_chain(model, layers, args, kwargs):
     chain = stack.get(model, layers)
     if chain is None:
         return None
-    if stack.has_dropout:
+    if stack.has_dropout or chain.normalized:
         training = kwargs.get("training") if kwargs else None
         if training is None:
             training = getattr(_call_context, "training", None)
@@ -188,7 +186,10 @@ def call_on_chain(model, layers, args, kwargs):
         x = flat_rows(x, stack.input_rank)
         if x is None:
             return None
-    result = chain.forward_or_none(x)
+    factors = None
+    if chain.normalized:
+        factors = [None if layer is None else layer.folded_scale_and_shift(recorded=False) for layer in stack.step_norms]
+    result = chain.forward_or_none(x, factors)
     if stack.output_activation is None or result is None:
         return result
     return apply_output_activation(stack.output_activation, result)

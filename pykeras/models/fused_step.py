@@ -182,7 +182,8 @@ def fused_step(model, cached):
     stack = model._dense_stack
     regularized = any(layer._losses for layer in model._flatten_layers())
     return FusedStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
-                     stack.output_activation, type(model._compiled._losses[0]), regularized, stack.norm_layers)
+                     stack.output_activation, type(model._compiled._losses[0]), regularized,
+                     [layer for layer in stack.step_norms if layer is not None])
 
 
 def _eligible_chain(model, variables):
@@ -199,7 +200,7 @@ def _eligible_chain(model, variables):
     if compiled is None or compiled._losses is None or len(compiled._losses) != 1:
         return None
     stack = model._dense_stack
-    chain = stack.get(model, model._chain_layers, training=True)
+    chain = stack.get(model, model._chain_layers)
     if chain is None or (stack.has_dropout and stack.dropouts is None) or _has_call_losses(model):
         return None
     loss = compiled._losses[0]

@@ -39,8 +39,9 @@ class DenseChain:
     epsilon[, before])`` (gamma and beta may be None): batch normalization between the product and
     the activation, as ``BatchNormalization`` in training computes it after a ``Dense`` and before
     an activation layer; ``before`` ("linear", the default, "relu" or "tanh") is the Dense's own
-    activation, applied to the product before the normalization. Its statistics are the batch's, so
-    such a chain runs only training passes (``loss_gradients``); calling it raises.
+    activation, applied to the product before the normalization. Such a chain trains with the batch
+    statistics (``loss_gradients``) and infers with the folded moving statistics the caller passes
+    (``forward_or_none``); calling it raises.
 
     Kernels and biases are read in place: later updates to the Variables (``assign``, an
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
@@ -96,8 +97,8 @@ class DenseChain:
 
     def __call__(self, x):
         if self.normalized:
-            raise ValueError("DenseChain: a chain with batch-normalized layers runs only training passes "
-                             "(loss_gradients): its statistics are the batch's")
+            raise ValueError("DenseChain: a chain with batch-normalized layers is called through loss_gradients "
+                             "(training, the batch statistics) or forward_or_none (inference, the moving ones)")
         tx = x if isinstance(x, Tensor) else None
         array = x._value if tx is not None else np.asarray(x)
         if array.ndim != 2 or array.dtype != FLOAT or not array.flags.c_contiguous:
@@ -134,20 +135,27 @@ class DenseChain:
         record(result, inputs, backward)
         return result
 
-    def forward_or_none(self, x):
+    def forward_or_none(self, x, norm_factors=None):
         """``self(x)`` when ``x`` (an array or a Tensor) holds C-contiguous float32 rows of
         ``input_width`` features, else None: the caller then takes its general path, which
         converts or rejects ``x`` as a layer would. The model-call fast path: no more checks
-        than that."""
+        than that.
+
+        A chain with batch-normalized layers infers with ``norm_factors``: one entry per layer,
+        None or that layer's ``(scale, shift)`` (``BatchNormalization.folded_scale_and_shift``);
+        not under a recording tape (gamma's and beta's gradients go through the layers' ops)."""
         kind = type(x)
         rows = x if kind is np.ndarray else x._value if kind is Tensor else None
-        if (rows is None or self.normalized or rows.dtype != FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
+        if (rows is None or rows.dtype != FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
                 or not rows.flags.c_contiguous):
             return None
-        if state.tapes:
+        if self.normalized:
+            if norm_factors is None or state.tapes:
+                return None
+        elif state.tapes:
             return self._recorded(None if rows is x else x, rows)
         out = _new_tensor(Tensor)
-        out._value = _core.dense_chain_forward(rows, self._native)
+        out._value = _core.dense_chain_forward(rows, self._native, None, None, norm_factors)
         return out
 
     def loss_gradients(self, rows, labels, keep=None, loss="softmax", sample_weight=None):
