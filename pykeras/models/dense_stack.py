@@ -16,10 +16,10 @@ The last layer may have a softmax or a sigmoid: the chain then computes its logi
 activation is applied after, as the layer itself applies it.
 A Dense (without activation, or with a ReLU or tanh) followed by BatchNormalization (over the
 features, trainable) and optionally a ReLU or Activation layer is one batch-normalized layer of the
-chain in training
-(fused_step.py): the batch statistics between the product and the activation. In inference the
-layer's moving statistics, folded into a scale and a shift as the layer folds them, are applied
-after the product.
+chain. In training (fused_step.py) it normalizes with the batch statistics between the product and
+the activation; in inference the layer's moving statistics, folded into a scale and a shift as the
+layer folds them, are applied after the product (W6's BatchNormalization model: model(x) of one
+sample 99-128 -> 22-23 us, predict of 10,000 rows 196,000-216,000 -> 404,000-411,000 samples/s).
 Leading Flatten layers (Keras's MNIST quickstart starts with one) are a reshape of the input's
 rows, free on a C-contiguous array. Sequential models and functional models whose graph is a
 single chain from one input to one output qualify.
