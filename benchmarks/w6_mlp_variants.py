@@ -7,7 +7,9 @@ plain MLP is trained: ``class_weight`` (weights 0.5 to 1.85 by class), and the m
 against the labels' one-hot rows instead of the cross-entropy. Each trains on 20,000 W3 samples
 with Adam(1e-3) at batch 32 and 128, pykeras ``fit`` beside a PyTorch eager loop of the same model
 (``BatchNorm1d(eps=1e-3, momentum=0.01)``, Keras's defaults; the penalty added to the loss and the
-per-sample losses weighted as a PyTorch user writes them), both from the same initial weights.
+per-sample losses weighted as a PyTorch user writes them), both from the same initial weights. The
+BatchNormalization model is also timed in inference, beside PyTorch's eval mode: ``model(x)`` of
+one sample and ``predict`` of 10,000 rows in batches of 1,024.
 """
 import numpy as np
 
@@ -110,6 +112,38 @@ def _check_same_model(variant, x):
     assert np.allclose(ours, theirs, rtol=1e-3, atol=1e-4), f"W6: the {variant} models differ"
 
 
+def _inference_rows(x, passes, quick, has_torch):
+    """The BatchNormalization model in inference (its moving statistics): one sample through
+    ``model(x)`` and 10,000 through ``predict`` in batches of 1,024, beside PyTorch's eval mode."""
+    import pykeras
+
+    model = keras_variant(pykeras, "BatchNormalization")
+    rows_1, rows_n = x[:1], x[:10_000]
+    latency = [("pykeras model(x)", lambda: model(rows_1))]
+    throughput = [("pykeras predict", lambda: model.predict(rows_n, batch_size=1024, verbose=0))]
+    if has_torch:
+        import torch
+
+        module = torch_variant("BatchNormalization").eval()
+
+        def forward(rows):
+            with torch.no_grad():
+                return module(torch.from_numpy(rows)).numpy()
+
+        latency.append(("torch eval", lambda: forward(rows_1)))
+        throughput.append(("torch eval", lambda: [forward(rows_n[s:s + 1024]) for s in range(0, len(rows_n), 1024)]))
+    workload = "W6 MLP variants predict"
+    latency_case, throughput_case = "BatchNormalization, 1 sample", f"BatchNormalization, {len(rows_n):,} in batches of 1024"
+    rows = harness.rows_from(harness.latencies(latency, 200 if quick else 2000, passes), workload, latency_case,
+                             "latency", "µs", "lower", lambda s: s * 1e6)
+    rows += harness.rows_from(harness.alternate(throughput, passes, 0.1 if quick else 0.3, 0.1), workload,
+                              throughput_case, "throughput", "samples/s", "higher", lambda s: len(rows_n) / s)
+    if not has_torch:
+        rows += [harness.missing(workload, latency_case, "torch eval", "latency", "µs", "lower"),
+                 harness.missing(workload, throughput_case, "torch eval", "throughput", "samples/s", "higher")]
+    return rows
+
+
 def run(opts, machine):
     passes = 2 if opts.quick else max(3, opts.passes // 2)
     x, y = make_data(QUICK_SAMPLES if opts.quick else SAMPLES)
@@ -132,4 +166,6 @@ def run(opts, machine):
             if not has_torch:
                 rows.append(harness.missing("W6 MLP variants fit", case, "torch eager loop", "throughput",
                                             "samples/s", "higher"))
+        if variant == "BatchNormalization":
+            rows += _inference_rows(x, passes, opts.quick, has_torch)
     return rows
