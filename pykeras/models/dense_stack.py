@@ -13,7 +13,8 @@ samples/s, ELU 204,000-292,000 -> 295,000-398,000, relu6 209,000-318,000 -> 301,
 former numpy functions of softplus 98,000 -> 240,000 and mish 59,000-70,000 -> 175,000-186,000; ReLU
 340,000-440,000).
 The last layer may have a softmax or a sigmoid: the chain then computes its logits, and the
-activation is applied after, as the layer itself applies it.
+activation is applied after, as the layer itself applies it. A ReLU or Activation layer after a
+Dense without activation is that Dense's activation (not tanh: the tanh op is numpy's).
 A Dense (without activation, or with a ReLU or tanh) followed by BatchNormalization (over the
 features, trainable) and optionally a ReLU or Activation layer is one batch-normalized layer of the
 chain. In training (fused_step.py) it normalizes with the batch statistics between the product and
@@ -104,17 +105,27 @@ def _chain_of(layers):
         kind = type(layer)
         if "call" in layer.__dict__:  # an instance with its own call
             return None, None, False, None, []
-        if kind is BatchNormalization or (type(previous) is BatchNormalization and kind in (ReLU, Activation)):
-            # Dense -> BatchNormalization [-> activation layer]: one batch-normalized step, the Dense's
-            # own activation (linear, relu or tanh) before the normalization.
-            if kind is BatchNormalization:
-                before = steps[-1][2] if type(previous) is Dense else None
-                if before not in ("linear", "relu", "tanh") or output_activation or not _normalizes_rows(layer):
-                    return None, None, False, None, []
-                steps[-1] = steps[-1][:2] + ("linear", (layer.gamma, layer.beta, layer.epsilon, before))
-                norms[-1] = layer
+        if kind is BatchNormalization:
+            # Dense -> BatchNormalization: one batch-normalized step, the Dense's own activation (linear,
+            # relu or tanh, from the Dense or an activation layer after it) before the normalization.
+            unnormalized = type(previous) in (Dense, ReLU, Activation) and len(steps[-1]) == 3
+            before = steps[-1][2] if unnormalized else None
+            if before not in ("linear", "relu", "tanh") or output_activation or not _normalizes_rows(layer):
+                return None, None, False, None, []
+            steps[-1] = steps[-1][:2] + ("linear", (layer.gamma, layer.beta, layer.epsilon, before))
+            norms[-1] = layer
+            previous = layer
+            continue
+        if kind in (ReLU, Activation) and type(previous) in (Dense, BatchNormalization):
+            # An activation layer after a Dense without activation, or after its BatchNormalization:
+            # the step's activation, as if the Dense had it.
+            function = _activation_layer_function(layer)
+            if function is None or steps[-1][2] != "linear" or output_activation:
+                return None, None, False, None, []
+            if function in _OUTPUT_ACTIVATIONS and len(steps[-1]) == 3:
+                output_activation = _OUTPUT_ACTIVATIONS[function]  # on the logits, if no Dense follows
             else:
-                activation = _activation_layer_name(layer)
+                activation = FUSED_ACTIVATION_NAMES.get(function) or RULE_ACTIVATION_NAMES.get(function)
                 if activation is None:
                     return None, None, False, None, []
                 steps[-1] = steps[-1][:2] + (activation,) + steps[-1][3:]
@@ -153,15 +164,14 @@ def _normalizes_rows(layer):
     return layer.built and layer.trainable and layer.axis in (-1, 1) and layer.activity_regularizer is None
 
 
-def _activation_layer_name(layer):
-    """The chain activation a ReLU or Activation layer applies with the chain's bits, or None. Not
-    tanh: the tanh op is numpy's, the chain's (Dense's fused tanh) a native kernel."""
+def _activation_layer_function(layer):
+    """The ``keras.activations`` function a ReLU or Activation layer applies, where the chain applies
+    it with the layer's bits, else None. Not tanh: the tanh op is numpy's, the chain's (Dense's
+    fused tanh) a native kernel."""
     if type(layer) is ReLU:
         plain = layer.max_value is None and layer.negative_slope == 0 and layer.threshold == 0
-        return "relu" if plain else None
-    function = layer.activation
-    return "linear" if function is activations.linear else "relu" if function is activations.relu else \
-        RULE_ACTIVATION_NAMES.get(function)
+        return activations.relu if plain else None
+    return None if layer.activation is activations.tanh else layer.activation
 
 
 def call_on_chain(model, layers, args, kwargs):
