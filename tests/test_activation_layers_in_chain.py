@@ -5,23 +5,9 @@ import numpy as np
 import pytest
 
 import pykeras as keras
-from pykeras import _core
+from generic_path import count_native_calls, fit_fused_and_generic
 
 RNG = np.random.default_rng(13)
-
-
-class _GenericSequential(keras.Sequential):
-    """The same model on the generic path: a call of its own turns the dense chain off."""
-
-    def call(self, inputs, training=None):
-        return super().call(inputs, training=training)
-
-
-def _counted(monkeypatch, name):
-    calls = []
-    native = getattr(_core, name)
-    monkeypatch.setattr(_core, name, lambda *args: calls.append(1) or native(*args))
-    return calls
 
 
 MODELS = {
@@ -57,22 +43,19 @@ def test_activation_layers_train_and_infer_in_the_chain_with_the_layers_bits(nam
     layers, loss, targets = MODELS[name]
     x = RNG.normal(size=(48, 10)).astype(np.float32)
     y = _targets(targets, 48)
-    results = []
-    for kind in (keras.Sequential, _GenericSequential):
+
+    def build(kind):
         keras.utils.set_random_seed(6)
         model = kind([keras.Input(shape=(10,))] + layers())
         model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss)
-        steps = _counted(monkeypatch, "dense_chain_loss_gradients")
-        history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-        inferred = _counted(monkeypatch, "dense_chain_forward")
-        output = model(x).numpy()
-        results.append((history.history, model.get_weights(), output, len(steps), len(inferred)))
+        return model
+
     # 6 steps an epoch: the first builds the compiled loss on the generic path, the rest are fused.
-    assert [result[3:] for result in results] == [(11, 1), (0, 0)]
-    assert results[0][0] == results[1][0]
-    for got, want in zip(results[0][1], results[1][1]):
-        np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(results[0][2], results[1][2])
+    assert fit_fused_and_generic(build, x, y, monkeypatch, batch_size=8, epochs=2) == [11, 0]
+    model = build(keras.Sequential)
+    inferred = count_native_calls(monkeypatch, "dense_chain_forward")
+    model(x)
+    assert len(inferred) == 1  # inference: one chain call
 
 
 @pytest.mark.parametrize("layers", [
@@ -86,8 +69,8 @@ def test_activation_layers_the_chain_cannot_apply_keep_the_layers(layers, monkey
     keras.utils.set_random_seed(2)
     model = keras.Sequential([keras.Input(shape=(5,))] + layers() + [keras.layers.Dense(3)])
     model.compile(optimizer="adam", loss="mse")
-    steps = _counted(monkeypatch, "dense_chain_loss_gradients")
-    inferred = _counted(monkeypatch, "dense_chain_forward")
+    steps = count_native_calls(monkeypatch, "dense_chain_loss_gradients")
+    inferred = count_native_calls(monkeypatch, "dense_chain_forward")
     model.fit(RNG.normal(size=(16, 5)).astype(np.float32), RNG.normal(size=(16, 3)).astype(np.float32),
               batch_size=8, verbose=0)
     model(RNG.normal(size=(4, 5)).astype(np.float32))

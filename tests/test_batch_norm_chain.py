@@ -9,24 +9,15 @@ import numpy as np
 import pytest
 
 import pykeras as keras
+from generic_path import GenericSequential, count_native_calls, fit_fused_and_generic
 from kernel_paths import supported_isas
 from pykeras import _core, ops
 
 RNG = np.random.default_rng(11)
 
 
-class _GenericSequential(keras.Sequential):
-    """The same model on the generic path: a call of its own turns the dense chain off."""
-
-    def call(self, inputs, training=None):
-        return super().call(inputs, training=training)
-
-
 def _count_fused_steps(monkeypatch):
-    steps = []
-    native = _core.dense_chain_loss_gradients
-    monkeypatch.setattr(_core, "dense_chain_loss_gradients", lambda *args: steps.append(1) or native(*args))
-    return steps
+    return count_native_calls(monkeypatch, "dense_chain_loss_gradients")
 
 
 def _activation_layer(name):
@@ -57,19 +48,11 @@ def test_batch_normalized_layers_train_on_the_fused_step_with_the_generic_steps_
                                                                                      monkeypatch):
     x = RNG.normal(size=(60, 20)).astype(np.float32)
     y = RNG.integers(0, 4, 60)
-    results = []
-    for kind in (keras.Sequential, _GenericSequential):
-        model = _normalized_model(kind, activation, dropout, before=before)
-        steps = _count_fused_steps(monkeypatch)
-        history = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, validation_split=0.2, verbose=0)
-        results.append((history.history, model.get_weights(), len(steps), model(x).numpy()))
+    # The weights compared include the moving statistics, moved by the fused step as by the layer.
+    steps = fit_fused_and_generic(lambda kind: _normalized_model(kind, activation, dropout, before=before), x, y,
+                                  monkeypatch, batch_size=8, epochs=3, validation_split=0.2)
     # 6 steps an epoch: the first builds the compiled loss on the generic path, the rest are fused.
-    assert [result[2] for result in results] == [17, 0]
-    assert results[0][0] == results[1][0]
-    # get_weights holds the moving statistics too: moved by the fused step as by the layer.
-    for got, want in zip(results[0][1], results[1][1]):
-        np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(results[0][3], results[1][3])
+    assert steps == [17, 0]
 
 
 @pytest.mark.parametrize("center, scale, use_bias", [(False, True, True), (True, False, False), (False, False, True)])
@@ -77,21 +60,16 @@ def test_batch_normalization_without_gamma_or_beta_trains_fused_with_the_generic
                                                                                      monkeypatch):
     x = RNG.normal(size=(40, 20)).astype(np.float32)
     y = RNG.integers(0, 4, 40)
-    results = []
-    for kind in (keras.Sequential, _GenericSequential):
-        model = _normalized_model(kind, "ReLU", center=center, scale=scale, use_bias=use_bias)
-        steps = _count_fused_steps(monkeypatch)
-        model.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
-        results.append((model.get_weights(), len(steps)))
-    assert [result[1] for result in results] == [7, 0]
-    for got, want in zip(results[0][0], results[1][0]):
-        np.testing.assert_array_equal(got, want)
+    steps = fit_fused_and_generic(
+        lambda kind: _normalized_model(kind, "ReLU", center=center, scale=scale, use_bias=use_bias), x, y,
+        monkeypatch, batch_size=10, epochs=2)
+    assert steps == [7, 0]
 
 
 def test_a_functional_chain_with_batch_normalization_trains_fused_with_the_generic_bits(monkeypatch):
     x = RNG.normal(size=(40, 20)).astype(np.float32)
     y = RNG.integers(0, 4, 40)
-    generic = _normalized_model(_GenericSequential, "gelu")
+    generic = _normalized_model(GenericSequential, "gelu")
     generic.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
     inputs = keras.Input(shape=(20,))
     outputs = inputs

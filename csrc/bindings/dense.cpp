@@ -593,7 +593,8 @@ void bind_dense(py::module_& mod) {
           "'absolute' against float32 targets (as squared_error, absolute_error); its gradient, backward into "
           "grads[i] = (dw, db). dropout[i] = (keep, dropped) multiplies hidden layer i's output by keep into "
           "dropped, which the next layer reads. row_weights (float32, (batch,)) weigh the rows' losses. A layer "
-          "(w, b, activation, (gamma, beta, epsilon)) is batch-normalized between its product and its activation, "
+          "(w, b, activation, (gamma, beta, epsilon[, before])) is batch-normalized between its product (with the "
+          "activation before, 'linear', 'relu' or 'tanh') and its activation, "
           "with the batch statistics: its grads entry is (dw, db, dgamma, dbeta) and norm_stats[i], a (3, n) "
           "array, receives the batch mean, variance and 1 / sqrt(variance + epsilon).");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
