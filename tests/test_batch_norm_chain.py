@@ -85,6 +85,24 @@ def test_a_functional_chain_with_batch_normalization_trains_fused_with_the_gener
         np.testing.assert_array_equal(got, want)
 
 
+def test_changes_to_the_normalization_between_fits_are_seen(monkeypatch):
+    x = RNG.normal(size=(48, 20)).astype(np.float32)
+    y = RNG.integers(0, 4, 48)
+
+    def build(kind):
+        model = _normalized_model(kind, "ReLU")
+        model.fit(x, y, batch_size=16, shuffle=False, verbose=0)
+        normalization = model.layers[1]
+        normalization.epsilon, normalization.momentum = 0.5, 0.5  # the chain is rebuilt with them
+        model.fit(x, y, batch_size=16, shuffle=False, verbose=0)
+        normalization.trainable = False  # frozen: inference mode in training, the moving statistics kept
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    # Frozen, the layer's statistics are the moving ones: the generic path, which leaves them be.
+    assert fit_fused_and_generic(build, x, y, monkeypatch, batch_size=16) == [0, 0]
+
+
 def _batch_norm(z, gamma, beta, eps):
     mean, var = z.mean(0), z.var(0)
     xhat = (z - mean) / np.sqrt(var + eps)
