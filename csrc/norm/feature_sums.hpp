@@ -30,6 +30,10 @@ void over_feature_chunks(const char* fn, int64_t m, int64_t n, const ChunkFn& ch
   }
 }
 
+// Internal linkage: the per-ISA batch normalization units compile their own copies (an inline
+// function shared between units built with different flags could run a wider ISA's copy anywhere).
+namespace {
+
 // For columns [j0, j0 + w) of m x n row-major dy and xhat (w <= kFeatureChunk): sum_dy[j] and
 // sum_dy_xhat[j] over the rows, in double, rows in order (so the bits do not depend on threads); also
 // written, as float, to dbeta and dgamma (the gradients of a shift and a scale) where not null.
@@ -49,5 +53,7 @@ inline void feature_sums(int64_t m, int64_t n, int64_t j0, int64_t w, const floa
     if (dgamma != nullptr) dgamma[j0 + j] = static_cast<float>(sum_dy_xhat[j]);
   }
 }
+
+}  // namespace
 
 }  // namespace pykeras
