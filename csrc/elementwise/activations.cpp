@@ -1,7 +1,5 @@
 #include "elementwise/activations.hpp"
 
-#include <cstring>
-
 #include "common/check.hpp"
 #include "common/threads.hpp"
 #include "elementwise/activation_kernels.hpp"
@@ -13,11 +11,10 @@ namespace {
 // The kernels follow the GEMM's ISA choice, as the optimizer rules do.
 const ActivationKernels& active_kernels() {
 #if defined(PYKERAS_X86_KERNELS)
-  const char* isa = gemm::active_kernel().name;
-  if (std::strcmp(isa, kActivationsAvx512.isa) == 0) return kActivationsAvx512;
-  if (std::strcmp(isa, kActivationsAvx2.isa) == 0) return kActivationsAvx2;
-#endif
+  return gemm::table_for_active_isa(kActivationsPortable, {&kActivationsAvx512, &kActivationsAvx2});
+#else
   return kActivationsPortable;
+#endif
 }
 
 // f(offset, count) over [0, size) in one contiguous part per thread; `cost` elements of work per

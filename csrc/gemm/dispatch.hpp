@@ -2,6 +2,8 @@
 // overridable by name for tests and benchmarks.
 #pragma once
 
+#include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -35,5 +37,15 @@ std::string selected_isa();
 std::string active_isa();
 // Force an ISA; std::invalid_argument if not compiled in or not supported by this CPU.
 void set_isa(const std::string& name);
+
+// Of a kernel family's per-ISA tables (each names its ISA in `isa`), the one of the ISA in use, else
+// the portable one: set_isa chooses for every family (activations, optimizer rules, normalization).
+template <typename Table>
+const Table& table_for_active_isa(const Table& portable, std::initializer_list<const Table*> others) {
+  const char* isa = active_kernel().name;
+  for (const Table* table : others)
+    if (std::strcmp(isa, table->isa) == 0) return *table;
+  return portable;
+}
 
 }  // namespace pykeras::gemm

@@ -2,7 +2,6 @@
 #include "optim/optim.hpp"
 
 #include <cmath>
-#include <cstring>
 
 #include "common/check.hpp"
 #include "common/threads.hpp"
@@ -21,11 +20,10 @@ constexpr int64_t kSplitAlign = 16;
 // The rules follow the GEMM's ISA choice, so set_isa("portable") selects the portable rules too.
 const RuleTable& active_rules() {
 #if defined(PYKERAS_X86_KERNELS)
-  const char* isa = gemm::active_kernel().name;
-  if (std::strcmp(isa, kRulesAvx512.isa) == 0) return kRulesAvx512;
-  if (std::strcmp(isa, kRulesAvx2.isa) == 0) return kRulesAvx2;
-#endif
+  return gemm::table_for_active_isa(kRulesPortable, {&kRulesAvx512, &kRulesAvx2});
+#else
   return kRulesPortable;
+#endif
 }
 
 void check_variables(const char* op, const std::vector<Variable>& vars, const Transforms& tf, int nslots) {
