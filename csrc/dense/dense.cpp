@@ -103,8 +103,6 @@ bool keeps_pre_activation(const DenseStep& s) {
   return s.batch_norm ? s.act != Activation::linear : applied_after_gemm(s.act);
 }
 
-// pre[i], where given, keeps layer i's pre-activation (an activation applied after the GEMM or after
-// batch normalization) for the backward pass; without pre the activation is applied in place.
 // A batch-normalized layer i in inference: the product (with the activation before the
 // normalization), its columns scaled and shifted by the folded factors, then the activation, in dst.
 void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i,
@@ -116,6 +114,9 @@ void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, 
   if (s.act != Activation::linear) activation_after_norm(s.act, m * s.n, dst, dst);
 }
 
+// pre[i], where given, keeps layer i's pre-activation (an activation applied after the GEMM or after
+// batch normalization) for the backward pass; without pre the activation is applied in place. A
+// batch-normalized layer takes the inference factors if given, else the training state in norm.
 void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                    float* const* hidden, float* out, const ChainDropout* dropout, float* const* pre,
                    const ChainNorm* norm, const ChainNormFactors* factors = nullptr) {
