@@ -252,6 +252,8 @@ def test_a_normalized_chain_infers_with_the_factors_it_is_given():
     np.testing.assert_allclose(got, hidden @ last, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="norm must be None or \\(gamma, beta, epsilon\\[, before\\]\\)"):
         ops.DenseChain([(kernel, None, "relu", (gamma, None))])
+    with pytest.raises(ValueError, match="layer 0's epsilon must be a number. Received: 'x'"):
+        ops.DenseChain([(kernel, None, "relu", (gamma, None, "x"))])
     with pytest.raises(ValueError, match="is batch-normalized: inference needs its folded scale and shift"):
         _core.dense_chain_forward(x, [(kernel, None, "relu", (gamma, None, 1e-3))])
 

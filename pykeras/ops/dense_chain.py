@@ -47,8 +47,8 @@ class DenseChain:
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
     """
 
-    __slots__ = ("_layers", "_steps", "_rules", "_native", "input_width", "output_width", "_buffers",
-                 "normalized", "batch_statistics")
+    __slots__ = ("_layers", "_steps", "_rules", "_norms", "_native", "input_width", "output_width", "_buffers",
+                 "normalized")
 
     def __init__(self, layers):
         self._layers = [tuple(layer) for layer in layers]
@@ -80,6 +80,7 @@ class DenseChain:
             width = k.shape[1]
         self._steps = steps
         self._rules = rules
+        self._norms = norms  # per layer, None or (gamma, beta, epsilon[, before]) with arrays
         self.normalized = any(norm is not None for norm in norms)
         # Checked once, not on every call.
         self._native = _core.DenseLayers([step + (norm,) for step, norm in zip(steps, norms)] if self.normalized
@@ -87,8 +88,13 @@ class DenseChain:
         self.input_width = self._steps[0][0].shape[0]
         self.output_width = self._steps[-1][0].shape[1]
         self._buffers = None  # loss_gradients' arrays, for one batch size
-        # After loss_gradients: (mean, variance) of each batch-normalized layer's batch, in layer order.
-        self.batch_statistics = []
+
+    @property
+    def batch_statistics(self):
+        """After loss_gradients: (mean, variance) of each batch-normalized layer's batch, in layer
+        order (views of the call's buffers)."""
+        stats = None if self._buffers is None else self._buffers[-1]
+        return [] if stats is None else [(s[0], s[1]) for s in stats if s is not None]
 
     @property
     def layers(self):
@@ -197,12 +203,10 @@ class DenseChain:
         classes = self._steps[-1][0].shape[1]
         logits, dlogits = np.empty((batch, classes), FLOAT), np.empty((batch, classes), FLOAT)
         grads, stats = [], None
-        norms = [entry[3] if len(entry) == 4 else None for entry in self._layers]
         if self.normalized:
             stats = [None if norm is None else np.empty((3, kernel.shape[1]), FLOAT)
-                     for norm, (kernel, _, _) in zip(norms, self._steps)]
-            self.batch_statistics = [(s[0], s[1]) for s in stats if s is not None]
-        for (kernel, bias, _), norm in zip(self._steps, norms):
+                     for norm, (kernel, _, _) in zip(self._norms, self._steps)]
+        for (kernel, bias, _), norm in zip(self._steps, self._norms):
             entry = (np.empty_like(kernel), None if bias is None else np.empty_like(bias))
             if norm is not None:
                 entry += tuple(None if v is None else np.empty(kernel.shape[1], FLOAT) for v in norm[:2])
@@ -218,5 +222,7 @@ def _norm_arrays(norm, index):
         raise ValueError(f"DenseChain: layer {index}'s norm must be None or (gamma, beta, epsilon[, before]). "
                          f"Received: {norm!r}")
     gamma, beta, epsilon = norm[:3]
+    if not isinstance(epsilon, (int, float, np.floating)) or isinstance(epsilon, bool):
+        raise ValueError(f"DenseChain: layer {index}'s epsilon must be a number. Received: {epsilon!r}")
     return (None if gamma is None else _array_of(gamma, f"layer {index}'s gamma"),
             None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon)) + tuple(norm[3:])
