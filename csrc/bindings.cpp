@@ -374,34 +374,6 @@ PYBIND11_MODULE(_core, mod) {
       py::arg("kind"), py::arg("dy"), py::arg("x"), py::arg("out"),
       "out = the gradient of the activation 'kind' (as unary_activation's) from its input x and the upstream dy. "
       "out may be dy or x.");
-  mod.def(
-      "sum_of_squares",
-      [](py::object x_obj) {
-        py::array x = f32("sum_of_squares", "x", x_obj);
-        const float* xp = cptr(x);
-        const int64_t size = x.size();
-        py::gil_scoped_release release;
-        return pykeras::sum_of_squares(size, xp);
-      },
-      py::arg("x"),
-      "The sum of x's squares (float32, C-contiguous) in double, in a fixed order whatever the thread count.");
-  mod.def(
-      "add_scaled",
-      [](py::object y_obj, py::object x_obj, float s) {
-        const char* fn = "add_scaled";
-        py::array y = f32(fn, "y", y_obj, true), x = f32(fn, "x", x_obj);
-        if (x.size() != y.size())
-          fail(fn, ": arguments 'y' and 'x' must have the same number of elements. Received: y.shape=", shape_str(y),
-               ", x.shape=", shape_str(x));
-        expect_no_overlap(fn, "y", y, "x", x);
-        float* yp = mptr(y);
-        const float* xp = cptr(x);
-        const int64_t size = y.size();
-        py::gil_scoped_release release;
-        pykeras::add_scaled(size, yp, xp, s);
-      },
-      py::arg("y"), py::arg("x"), py::arg("s"),
-      "y += x * s in place (float32; the product rounded before the sum, as numpy's y + x * s).");
   mod.def("bias_grad", &bias_grad, py::arg("dy"), py::arg("out"),
           "out (n,) = column sums of dy (m, n), in a fixed order.");
   pykeras::bind::bind_dense(mod);

@@ -823,18 +823,3 @@ def test_errors_raise_value_error(name):
     call, pattern = ERROR_CASES[name]
     with pytest.raises(ValueError, match=pattern):
         call()
-
-
-def test_sum_of_squares_is_the_float64_sum_whatever_the_threads():
-    x = np.random.default_rng(12).normal(size=300_007).astype(np.float32)
-    x[:3] = [3e19, -2e-20, 0.0]
-    want = np.sum(np.square(x.astype(np.float64)))
-    sums = []
-    for threads in (1, 2):
-        _core.set_num_threads(threads)  # restored after each test (conftest.py)
-        sums.append(_core.sum_of_squares(x))
-    assert sums[0] == sums[1]
-    assert sums[0] == pytest.approx(want, rel=1e-14)
-    assert _core.sum_of_squares(np.zeros(0, np.float32)) == 0.0
-    with pytest.raises(ValueError, match="sum_of_squares: argument 'x' must have dtype float32"):
-        _core.sum_of_squares(np.ones(3))

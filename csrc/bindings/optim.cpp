@@ -275,6 +275,58 @@ void rmsprop_update(py::object values, py::object grads, py::object velocities, 
   optim::rmsprop_update(call.vars, call.tf, lr, rho, momentum, epsilon, centered);
 }
 
+// One entry per penalized weight: values[i] (read) and grads[i] (its shape, updated in place with
+// values[i] * scales[i]); returns the sums of the values' squares.
+py::list l2_penalty(py::object values_obj, py::object grads_obj, py::object scales_obj) {
+  const char* fn = "l2_penalty";
+  PyObject* values = sequence(fn, "values", values_obj, false);
+  PyObject* grads = sequence(fn, "grads", grads_obj, false);
+  if (!PyList_Check(scales_obj.ptr()) && !PyTuple_Check(scales_obj.ptr()))
+    fail(fn, ": argument 'scales' must be a list of floats. Received: an object of type ", type_name(scales_obj));
+  PyObject* scales = scales_obj.ptr();
+  const size_t n = static_cast<size_t>(PySequence_Fast_GET_SIZE(values));
+  for (const auto& [name, seq] : {std::pair<const char*, PyObject*>{"grads", grads}, {"scales", scales}})
+    if (static_cast<size_t>(PySequence_Fast_GET_SIZE(seq)) != n)
+      fail(fn, ": argument '", name, "' must have one entry per value (", n, "). Received: ",
+           PySequence_Fast_GET_SIZE(seq), " entries");
+  std::vector<optim::PenaltyTerm> terms(n);
+  std::vector<py::object> keep;  // every array, alive while the GIL is released (as Call::keep)
+  keep.reserve(2 * n);
+  std::vector<Span> spans;
+  spans.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    PyObject* vobj = PySequence_Fast_GET_ITEM(values, i);
+    PyObject* gobj = PySequence_Fast_GET_ITEM(grads, i);
+    const pd::PyArray_Proxy* v = checked_array(fn, "values", i, vobj, false);
+    const pd::PyArray_Proxy* g = checked_array(fn, "grads", i, gobj, true);
+    if (g->nd != v->nd || !std::equal(g->dimensions, g->dimensions + g->nd, v->dimensions))
+      fail(fn, ": argument '", item_name("grads", i), "' must have the shape of values[", i, "] ",
+           dims_str(v->nd, v->dimensions), ". Received: ", item_name("grads", i), ".shape=",
+           dims_str(g->nd, g->dimensions));
+    const double scale = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(scales, i));
+    if (scale == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    keep.push_back(py::reinterpret_borrow<py::object>(vobj));
+    keep.push_back(py::reinterpret_borrow<py::object>(gobj));
+    int64_t size = 1;
+    for (int d = 0; d < v->nd; ++d) size *= v->dimensions[d];
+    terms[i] = {size, reinterpret_cast<const float*>(v->data), reinterpret_cast<float*>(g->data),
+                static_cast<float>(scale)};
+    if (size > 0) {
+      spans.push_back({v->data, v->data + size * 4, false, "values", i});
+      spans.push_back({g->data, g->data + size * 4, true, "grads", i});
+    }
+  }
+  check_no_overlap(fn, spans);
+  std::vector<double> sums(n);
+  {
+    py::gil_scoped_release release;
+    optim::l2_penalty(terms, sums.data());
+  }
+  py::list out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = py::float_(sums[i]);
+  return out;
+}
+
 }  // namespace
 
 void bind_optim(py::module_& mod) {
@@ -311,6 +363,21 @@ void bind_optim(py::module_& mod) {
           py::arg("grad_scales") = py::none(), py::arg("clipvalue") = py::none(),
           (std::string("Keras 3 RMSprop step for every variable; momentums is None iff momentum <= 0, "
                        "centered iff averages is a list.") + transforms).c_str());
+  mod.def("l2_penalty", &l2_penalty, py::arg("values"), py::arg("grads"), py::arg("scales"),
+          "L2 penalties in one pass: for each i, grads[i] += values[i] * scales[i] in place (float32, the product "
+          "rounded first, as numpy's g + w * s) and the sum of values[i]'s squares, returned in a list of floats "
+          "(in double, in a fixed order whatever the ISA and thread count).");
+  mod.def(
+      "sum_of_squares",
+      [](py::object x_obj) {
+        py::array x = f32("sum_of_squares", "x", x_obj);
+        const optim::PenaltyTerm term{static_cast<int64_t>(x.size()), cptr(x), nullptr, 0.0f};
+        double sum = 0.0;
+        py::gil_scoped_release release;
+        optim::l2_penalty({term}, &sum);
+        return sum;
+      },
+      py::arg("x"), "The sum of x's squares (float32, C-contiguous) in double, summed as l2_penalty sums them.");
   mod.def("adam_step_size", &optim::adam_step_size, py::arg("lr"), py::arg("beta_1"), py::arg("beta_2"),
           py::arg("step"), "Keras's Adam step size lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) in float32.");
 }

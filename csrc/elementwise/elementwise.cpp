@@ -1,7 +1,6 @@
 #include "elementwise/elementwise.hpp"
 
 #include <algorithm>
-#include <vector>
 
 #include "common/check.hpp"
 #include "common/relu_mask.hpp"
@@ -46,41 +45,6 @@ void multiply(int64_t size, const float* x, const float* s, float* out) {
   const int nt = threads_for_elements(size);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
   for (int64_t i = 0; i < size; ++i) out[i] = x[i] * s[i];
-}
-
-double sum_of_squares(int64_t size, const float* x) {
-  check_nonnegative("sum_of_squares", "size", size);
-  constexpr int64_t kBlock = 4096;  // a fixed split: the bits do not depend on the threads
-  constexpr int kLanes = 8;         // independent accumulators, so the block's sum vectorises
-  const int64_t blocks = (size + kBlock - 1) / kBlock;
-  std::vector<double> block_sums(static_cast<size_t>(blocks));
-  const int nt = static_cast<int>(std::min<int64_t>(threads_for_elements(size), blocks));
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const float* p = x + b * kBlock;
-    const int64_t n = std::min(kBlock, size - b * kBlock);
-    double lanes[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      for (int k = 0; k < kLanes; ++k) lanes[k] += static_cast<double>(p[i + k]) * static_cast<double>(p[i + k]);
-    for (; i < n; ++i) lanes[0] += static_cast<double>(p[i]) * static_cast<double>(p[i]);
-    double sum = 0.0;
-    for (int k = 0; k < kLanes; ++k) sum += lanes[k];
-    block_sums[static_cast<size_t>(b)] = sum;
-  }
-  double total = 0.0;
-  for (double s : block_sums) total += s;
-  return total;
-}
-
-void add_scaled(int64_t size, float* y, const float* x, float s) {
-  check_nonnegative("add_scaled", "size", size);
-  const int nt = threads_for_elements(size);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-  for (int64_t i = 0; i < size; ++i) {
-    const float t = x[i] * s;
-    y[i] = y[i] + t;
-  }
 }
 
 void relu_backward(int64_t size, const float* dy, const float* y, float* out) {

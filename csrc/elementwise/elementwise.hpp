@@ -22,14 +22,6 @@ void multiply(int64_t size, const float* x, const float* s, float* out);
 // out may be dy or y.
 void relu_backward(int64_t size, const float* dy, const float* y, float* out);
 
-// The sum of x[i]^2 in double: each square exact, blocks of a fixed size summed in order and the
-// block sums added in order, so the result does not depend on the thread count.
-double sum_of_squares(int64_t size, const float* x);
-
-// y[i] = y[i] + x[i] * s, rounded after the product and after the sum (no fused multiply-add), as
-// numpy's y + x * s: a weight penalty's gradient added into a gradient. y and x may not overlap.
-void add_scaled(int64_t size, float* y, const float* x, float s);
-
 // out[j] = sum_i dy[i*n + j] for an m x n row-major dy, each column summed in row order (in double),
 // so the result does not depend on the thread count. With relu_y (m x n, the forward output), each
 // term is taken as relu_y > 0 ? dy : 0 (the ReLU gradient), without writing it out.

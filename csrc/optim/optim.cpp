@@ -1,7 +1,9 @@
 // The multi-tensor driver: rule dispatch, gradient transforms chunk by chunk, one thread team per update.
 #include "optim/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "common/check.hpp"
 #include "common/threads.hpp"
@@ -201,6 +203,46 @@ void rmsprop_update(std::vector<Variable>& vars, const Transforms& tf, double lr
     fn(n, x.value + i, g, x.slot[0] + i, with_momentum ? x.slot[1] + i : nullptr,
        centered ? x.slot[2] + i : nullptr, s);
   });
+}
+
+void l2_penalty(const std::vector<PenaltyTerm>& terms, double* sums) {
+  // first[i]: term i's first entry in block_sums, one entry per kPenaltyBlock floats of it.
+  std::vector<int64_t> first(terms.size() + 1, 0);
+  int64_t total = 0;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    const PenaltyTerm& x = terms[i];
+    check(x.size >= 0, "l2_penalty: sizes must be >= 0. Received: size=", x.size, " for term ", i);
+    check(x.size == 0 || x.value != nullptr, "l2_penalty: term ", i, " has a null value. Received: nullptr");
+    first[i + 1] = first[i] + (x.size + kPenaltyBlock - 1) / kPenaltyBlock;
+    total += x.size;
+  }
+  std::vector<double> block_sums(static_cast<size_t>(first.back()));
+  const RuleTable& rt = active_rules();
+  // Thread t of T takes the same share of every term as the update that follows (run above), so the
+  // weight and its gradient are found in that core's cache.
+  const int nt = threads_for_elements(total);
+  const auto share = [&](int t) {
+    for (size_t i = 0; i < terms.size(); ++i) {
+      const PenaltyTerm& x = terms[i];
+      const int64_t blocks = first[i + 1] - first[i];
+      for (int64_t b = blocks * t / nt; b < blocks * (t + 1) / nt; ++b) {
+        const int64_t lo = b * kPenaltyBlock, n = std::min(kPenaltyBlock, x.size - lo);
+        block_sums[static_cast<size_t>(first[i] + b)] =
+            rt.l2_block(n, x.value + lo, x.grad == nullptr ? nullptr : x.grad + lo, x.scale);
+      }
+    }
+  };
+  if (nt <= 1) {
+    share(0);
+  } else {
+#pragma omp parallel for num_threads(nt) schedule(static, 1)
+    for (int t = 0; t < nt; ++t) share(t);
+  }
+  for (size_t i = 0; i < terms.size(); ++i) {
+    double sum = 0.0;
+    for (int64_t b = first[i]; b < first[i + 1]; ++b) sum += block_sums[static_cast<size_t>(b)];
+    sums[i] = sum;
+  }
 }
 
 }  // namespace pykeras::optim

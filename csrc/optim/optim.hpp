@@ -58,6 +58,24 @@ void factored_update(FactoredRule rule, std::vector<Variable>& vars, const Trans
 void rmsprop_update(std::vector<Variable>& vars, const Transforms& tf, double lr, double rho, double momentum,
                     double epsilon, bool centered);
 
+// A weight's L2 penalty, the part computed natively: the sum of its squares, and optionally its
+// gradient's term added to grad (grad = grad + value * scale, scale being 2 * l2). value and grad
+// hold `size` floats and do not overlap.
+struct PenaltyTerm {
+  int64_t size = 0;
+  const float* value = nullptr;
+  float* grad = nullptr;  // or null: the sum only
+  float scale = 0.0f;
+};
+
+// Blocks of this many floats are summed independently, then added in order (rules.hpp's l2_block):
+// the sums' bits depend on the values only, not on the ISA or the thread count.
+inline constexpr int64_t kPenaltyBlock = 4096;
+
+// Every term in one pass over its value (and grad), in one thread team: sums[i] = the sum of
+// terms[i].value's squares, in double.
+void l2_penalty(const std::vector<PenaltyTerm>& terms, double* sums);
+
 // Keras's Adam step size lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), in float32 scalars.
 float adam_step_size(double lr, double beta_1, double beta_2, int64_t step);
 

@@ -14,11 +14,11 @@ metrics are bitwise those of the generic step (tests compare them).
 
 Weight regularizers add their penalties to the loss and their gradients to the chain's, taken
 on a tape of their own ops: the same ops, so the same bits, as the generic step's tape. The
-common case, one L2 penalty per weight, skips the tape: its gradient ``w * (2 * l2)`` is added
-into the chain's in one native pass per weight, rounded as the tape's ``grad + w * (2 * g)`` is,
-and the penalties' values are summed with the ops' float32 steps without the ops (W6's L2 model,
-784-256-128-10, at batch 32: 58,000 -> 88,000-94,000 samples/s, the same model without L2
-109,000-116,000; at 128 as fast as without it).
+common case, one L2 penalty per weight, skips the tape: one native call reads every penalized
+weight once, adding its gradient ``w * (2 * l2)`` into the chain's (rounded as the tape's
+``grad + w * (2 * g)`` is) and summing its squares (as the penalty op does); the penalties' values
+are then summed with the ops' float32 steps without the ops (W6's L2 model, 784-256-128-10, at
+batch 32: 58,000 -> 88,000-94,000 samples/s, the same model without L2 109,000-116,000).
 
 Sample weights, one per row (``class_weight`` gives those), weigh the rows' losses inside the call,
 as the loss op weighs them on the generic path.
@@ -41,7 +41,7 @@ from pykeras.losses import (BinaryCrossentropy, CategoricalCrossentropy, MeanAbs
                             SparseCategoricalCrossentropy)
 from pykeras.losses.fused import FUSED_REDUCTIONS, fused_row_weights, output_targets
 from pykeras.models.dense_stack import apply_output_activation, flat_rows
-from pykeras.regularizers import L1L2, squares_total
+from pykeras.regularizers import L1L2
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import FLOAT, Tensor, Variable
 
@@ -114,13 +114,15 @@ class FusedStep:
         gradients added into ``grads`` (the chain's, which are this step's own buffers)."""
         l2_terms = _l2_terms(model, self._variables)
         if l2_terms is not None:
-            # The ops' float32 steps in their order: loss + float32(l2) * sum of squares, penalty by
-            # penalty; the tape's gradient, from the penalty's upstream g = float32(l2): w * (2 * g).
+            # One native pass over each weight: the tape's gradient, from the penalty's upstream
+            # g = float32(l2), w * (2 * g) added into the chain's; and the sum of squares. Then the
+            # ops' float32 steps in their order: loss + float32(l2) * sum of squares, penalty by penalty.
+            sums = _core.l2_penalty([self._variables[index]._value for index, _ in l2_terms],
+                                    [grads[index] for index, _ in l2_terms],
+                                    [FLOAT.type(2) * FLOAT.type(l2) for _, l2 in l2_terms])
             total = FLOAT.type(loss)
-            for index, l2 in l2_terms:
-                weight = self._variables[index]._value
-                total = total + FLOAT.type(l2) * squares_total(weight)
-                _core.add_scaled(grads[index], weight, FLOAT.type(2) * FLOAT.type(l2))
+            for (_, l2), squares in zip(l2_terms, sums):
+                total = total + FLOAT.type(l2) * FLOAT.type(squares)
             return total
         with GradientTape() as tape:
             total = model._add_regularization(Tensor(loss))
