@@ -218,11 +218,11 @@ def test_inference_of_a_normalized_model_folds_the_moving_statistics_in_the_chai
         h = layer(h, training=False)
     calls = []
     native = _core.dense_chain_forward
-    monkeypatch.setattr(_core, "dense_chain_forward", lambda *args: calls.append(args[-1]) or native(*args))
+    monkeypatch.setattr(_core, "dense_chain_forward", lambda *args: calls.append(args[1]) or native(*args))
     for rows in (x, x[:1]):
         np.testing.assert_array_equal(model(rows).numpy(), h.numpy()[:len(rows)])
     np.testing.assert_array_equal(model.predict(x, batch_size=64, verbose=0), h.numpy())
-    assert len(calls) == 3 and all(factors is not None for factors in calls)
+    assert len(calls) == 3
     # In training the layers run (Dropout, the batch statistics, the moving ones moved): not the chain.
     model(x, training=True)
     assert len(calls) == 3
@@ -238,37 +238,55 @@ def test_a_tape_through_a_normalized_model_reaches_gamma_and_beta():
     assert all(grad is not None and np.any(grad.numpy() != 0) for grad in grads)
 
 
-def test_a_normalized_chain_infers_with_the_factors_it_is_given():
-    kernel, gamma = RNG.normal(size=(3, 2)).astype(np.float32), np.ones(2, np.float32)
+def test_a_normalized_chain_infers_with_its_moving_statistics():
+    kernel, gamma = RNG.normal(size=(3, 2)).astype(np.float32), np.float32([0.5, 2.0])
     last = RNG.normal(size=(2, 1)).astype(np.float32)
-    chain = ops.DenseChain([(kernel, None, "relu", (gamma, None, 1e-3, "tanh")), (last, None, "linear")])
+    mean, variance = np.float32([0.25, -1.0]), np.float32([4.0, 0.5])
+    chain = ops.DenseChain([(kernel, None, "relu", (gamma, None, 1e-3, "tanh", mean, variance)),
+                            (last, None, "linear")])
     x = RNG.normal(size=(4, 3)).astype(np.float32)
     with pytest.raises(ValueError, match="is called through loss_gradients"):
         chain(x)
-    assert chain.forward_or_none(x) is None
-    scale, shift = np.float32([0.5, 2.0]), np.float32([1.0, -0.25])
-    got = chain.forward_or_none(x, [(scale, shift), None]).numpy()
-    hidden = np.maximum(np.tanh(x.astype(np.float64) @ kernel) * scale + shift, 0)
-    np.testing.assert_allclose(got, hidden @ last, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="norm must be None or \\(gamma, beta, epsilon\\[, before\\]\\)"):
+    scale = gamma.astype(np.float64) / np.sqrt(variance.astype(np.float64) + 1e-3)
+    hidden = np.maximum((np.tanh(x.astype(np.float64) @ kernel) - mean) * scale, 0)
+    np.testing.assert_allclose(chain.forward_or_none(x).numpy(), hidden @ last, rtol=1e-5, atol=1e-6)
+    mean[:] = [1.0, 2.0]  # read in place: an assign or a training step is seen
+    hidden = np.maximum((np.tanh(x.astype(np.float64) @ kernel) - mean) * scale, 0)
+    np.testing.assert_allclose(chain.forward_or_none(x).numpy(), hidden @ last, rtol=1e-5, atol=1e-6)
+    with ops.GradientTape():
+        assert chain.forward_or_none(x) is None  # gamma's and beta's gradients: the layers' ops
+    with pytest.raises(ValueError, match=r"norm must be None or \(gamma, beta, epsilon\[, before\[, moving_mean"):
         ops.DenseChain([(kernel, None, "relu", (gamma, None))])
     with pytest.raises(ValueError, match="layer 0's epsilon must be a number. Received: 'x'"):
         ops.DenseChain([(kernel, None, "relu", (gamma, None, "x"))])
-    with pytest.raises(ValueError, match="is batch-normalized: inference needs its folded scale and shift"):
+    with pytest.raises(ValueError, match="layer 0's moving_variance must be a float32"):
+        ops.DenseChain([(kernel, None, "relu", (gamma, None, 1e-3, "linear", mean, np.ones(2)))])
+    with pytest.raises(ValueError, match="is batch-normalized: inference needs its moving statistics"):
         _core.dense_chain_forward(x, [(kernel, None, "relu", (gamma, None, 1e-3))])
 
 
-@pytest.mark.parametrize("factors, message", [
-    ("tuple", "'norm_factors' must be None or a list of 1 entries"),
-    ([None], r"norm_factors\[0\] must be a tuple \(scale, shift\)"),
-    ([(np.ones(2, np.float32),)], r"norm_factors\[0\] must be a tuple \(scale, shift\)"),
-    ([(np.ones(2, np.float32), np.ones(3, np.float32))], r"norm_factors\[0\] shift must have shape \(2,\)"),
-])
-def test_native_inference_checks_its_factors(factors, message):
-    layers = [(np.ones((3, 2), np.float32), None, "relu", (None, None, 1e-3))]
-    with pytest.raises(ValueError, match=message):
-        _core.dense_chain_forward(np.ones((4, 3), np.float32), layers, None, None,
-                                  (None,) if factors == "tuple" else factors)
+def test_the_native_fold_has_the_layers_bits():
+    # Moving statistics and gamma/beta spanning many binades, zeros, a negative and an infinite
+    # variance: the chain's native fold against the layer's own inference, bit for bit.
+    rng = np.random.default_rng(8)
+    units = 64
+    layer = keras.layers.BatchNormalization(epsilon=1e-3)
+    layer.build((None, units))
+    variance = np.exp(rng.uniform(-30, 30, units)).astype(np.float32)
+    variance[:4] = [0.0, -1e-3, np.inf, 1e-45]
+    for variable, value in ((layer.moving_variance, variance),
+                            (layer.moving_mean, rng.normal(scale=1e3, size=units).astype(np.float32)),
+                            (layer.gamma, rng.normal(size=units).astype(np.float32)),
+                            (layer.beta, rng.normal(size=units).astype(np.float32))):
+        variable.assign(value)
+    kernel = np.eye(units, dtype=np.float32)  # the product is x itself
+    chain = ops.DenseChain([(kernel, None, "linear", (layer.gamma, layer.beta, layer.epsilon, "linear",
+                                                      layer.moving_mean, layer.moving_variance))])
+    x = rng.normal(size=(5, units)).astype(np.float32)
+    with np.errstate(all="ignore"):
+        want = layer(x, training=False).numpy()
+    got = chain.forward_or_none(x).numpy()
+    np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
 
 
 def _native_args():
@@ -313,7 +331,11 @@ _GAMMA, _BETA = np.ones(2, np.float32), np.zeros(2, np.float32)
     (_first_layer((_GAMMA, _BETA, 0.0)), "epsilon must be > 0"),
     (_first_layer((_GAMMA, _BETA, "1e-3")), "epsilon must be a number"),
     (_first_layer((np.ones(3, np.float32), _BETA, 1e-3)), r"layers\[0\] gamma must have shape \(2,\)"),
-    (_first_layer((_GAMMA, _BETA)), r"norm must be None or a tuple \(gamma, beta, epsilon\[, before\]\)"),
+    (_first_layer((_GAMMA, _BETA)), r"norm must be None or a tuple \(gamma, beta, epsilon\[, before\[, moving_mean"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, "relu", _GAMMA)), r"Received: a tuple of length 5"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, "relu", _GAMMA, np.ones(3, np.float32))),
+     r"layers\[0\] moving_variance must have shape \(2,\)"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, "relu", np.ones(2), _BETA)), r"'moving_mean' must have dtype float32"),
     (_first_layer((_GAMMA, _BETA, 1e-3, "gelu")), "must be one of 'linear', 'relu', 'tanh'. Received: activation='gelu'"),
     (_first_layer((_GAMMA, _BETA, 1e-3, 1)), "activation before must be a str"),
     (_first_layer((_GAMMA, _BETA, 1e-3), (None,)), r"or \(w, b, activation, norm\). Received: a tuple of length 5"),

@@ -85,33 +85,37 @@ struct Chain {
   int64_t width = 0;     // of the last layer's output
 };
 
-// A layer's norm entry: (gamma, beta, epsilon[, before]), gamma and beta None or float32 (n,), before
-// the Dense's own activation ('linear', 'relu' or 'tanh'; 'linear' if left out); kept alive in `keep`.
+// A layer's norm entry: (gamma, beta, epsilon[, before[, moving_mean, moving_variance]]), gamma and
+// beta None or float32 (n,), before the Dense's own activation ('linear', 'relu' or 'tanh'; 'linear'
+// if left out), the moving statistics float32 (n,) (inference reads them); kept alive in `keep`.
 pykeras::BatchNormParams parse_norm(const char* fn, py::ssize_t i, const py::handle& obj, int64_t n,
                                     std::vector<py::array>& keep) {
-  if (!py::isinstance<py::tuple>(obj) || (py::len(obj) != 3 && py::len(obj) != 4))
-    fail(fn, ": layers[", i, "] norm must be None or a tuple (gamma, beta, epsilon[, before]). Received: ",
-         py::isinstance<py::tuple>(obj) ? str_cat("a tuple of length ", py::len(obj))
-                                        : str_cat("an object of type ", type_name(obj)));
+  const py::ssize_t len = py::isinstance<py::tuple>(obj) ? py::len(obj) : -1;
+  if (len != 3 && len != 4 && len != 6)
+    fail(fn, ": layers[", i, "] norm must be None or a tuple (gamma, beta, epsilon[, before[, moving_mean, "
+         "moving_variance]]). Received: ", len >= 0 ? str_cat("a tuple of length ", len)
+                                                    : str_cat("an object of type ", type_name(obj)));
   py::tuple t = obj.cast<py::tuple>();
   pykeras::BatchNormParams norm{nullptr, nullptr, 0.0f};
-  if (py::len(t) == 4) {
+  if (len >= 4) {
     if (!py::isinstance<py::str>(t[3]))
       fail(fn, ": layers[", i, "] norm's activation before must be a str. Received: an object of type ",
            type_name(t[3]));
     norm.before = parse_activation(fn, t[3].cast<std::string>());
   }
-  const float** params[] = {&norm.gamma, &norm.beta};
-  const char* names[] = {"gamma", "beta"};
-  for (int p = 0; p < 2; ++p) {
-    if (t[p].is_none()) continue;
-    py::array a = f32(fn, names[p], t[p]);
+  const auto vector = [&](const char* name, const py::handle& item) {
+    py::array a = f32(fn, name, item);
     if (a.ndim() != 1 || a.shape(0) != n)
-      fail(fn, ": layers[", i, "] ", names[p], " must have shape (", n, ",). Received: ", names[p],
-           ".shape=", shape_str(a));
-    *params[p] = cptr(a);
+      fail(fn, ": layers[", i, "] ", name, " must have shape (", n, ",). Received: ", name, ".shape=", shape_str(a));
     keep.push_back(a);
+    return cptr(a);
+  };
+  if (len == 6) {
+    norm.moving_mean = vector("moving_mean", t[4]);
+    norm.moving_variance = vector("moving_variance", t[5]);
   }
+  if (!t[0].is_none()) norm.gamma = vector("gamma", t[0]);
+  if (!t[1].is_none()) norm.beta = vector("beta", t[1]);
   if (!py::isinstance<py::float_>(t[2]) && !py::isinstance<py::int_>(t[2]))
     fail(fn, ": layers[", i, "] epsilon must be a number. Received: an object of type ", type_name(t[2]));
   norm.eps = t[2].cast<float>();
@@ -302,40 +306,7 @@ void expect_disjoint(const char* fn, const std::vector<py::array>& written, cons
   }
 }
 
-// norm_factors: None, or a list of one entry per layer: a tuple (scale, shift) of float32 (n_i,) arrays
-// exactly for the batch-normalized layers, else None. Appended to `inputs`.
-void parse_norm_factors(const char* fn, const py::handle& obj, const Chain& chain, std::vector<py::array>& inputs,
-                        std::vector<const float*>& scale, std::vector<const float*>& shift) {
-  const size_t count = chain.steps.size();
-  if (obj.is_none()) return;
-  if (!py::isinstance<py::list>(obj) || py::len(obj) != count)
-    fail(fn, ": argument 'norm_factors' must be None or a list of ", count, " entries (a (scale, shift) tuple for each "
-         "batch-normalized layer, else None). Received: ", type_name(obj),
-         py::isinstance<py::list>(obj) ? str_cat(" of length ", py::len(obj)) : std::string());
-  py::list items = py::reinterpret_borrow<py::list>(obj);
-  scale.assign(count, nullptr);
-  shift.assign(count, nullptr);
-  for (size_t i = 0; i < count; ++i) {
-    const pykeras::DenseStep& step = chain.steps[i];
-    if (items[i].is_none() != !step.batch_norm || (step.batch_norm && (!py::isinstance<py::tuple>(items[i]) ||
-                                                                       py::len(items[i]) != 2)))
-      fail(fn, ": norm_factors[", i, "] must be ", step.batch_norm ? "a tuple (scale, shift): the layer is "
-           "batch-normalized" : "None: the layer is not batch-normalized", ". Received: ", type_name(items[i]));
-    if (!step.batch_norm) continue;
-    py::tuple pair = items[i].cast<py::tuple>();
-    const char* names[] = {"scale", "shift"};
-    for (int p = 0; p < 2; ++p) {
-      py::array a = f32(fn, names[p], pair[p]);
-      if (a.ndim() != 1 || a.shape(0) != step.n)
-        fail(fn, ": norm_factors[", i, "] ", names[p], " must have shape (", step.n, ",). Received: ", shape_str(a));
-      inputs.push_back(a);
-      (p == 0 ? scale : shift)[i] = cptr(a);
-    }
-  }
-}
-
-py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hidden_obj, py::object pre_obj,
-                              py::object factors_obj) {
+py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hidden_obj, py::object pre_obj) {
   const char* fn = "dense_chain_forward";
   py::array x;
   Chain parsed;
@@ -343,9 +314,6 @@ py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hi
   const int64_t m = x.shape(0), k = x.shape(1);
   std::vector<float*> hidden;
   std::vector<py::array> inputs = chain_inputs(chain, x);
-  std::vector<const float*> scale, shift;
-  parse_norm_factors(fn, factors_obj, chain, inputs, scale, shift);
-  const pykeras::ChainNormFactors factors{scale.data(), shift.data()};
   if (!hidden_obj.is_none()) hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, inputs);
   std::vector<py::array> written;
   std::vector<float*> pre = pre_activations(fn, pre_obj, m, chain, true, written);
@@ -357,7 +325,7 @@ py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hi
     py::gil_scoped_release release;
     pykeras::dense_chain_forward(m, k, xp, chain.steps.data(), static_cast<int64_t>(chain.steps.size()),
                                  hidden_obj.is_none() ? nullptr : hidden.data(), op,
-                                 pre.empty() ? nullptr : pre.data(), scale.empty() ? nullptr : &factors);
+                                 pre.empty() ? nullptr : pre.data());
   }
   return out;
 }
@@ -572,13 +540,14 @@ void bind_dense(py::module_& mod) {
       .def_property_readonly("output_width", [](const DenseLayers& d) { return d.chain.width; })
       .def("__len__", [](const DenseLayers& d) { return d.chain.steps.size(); });
   mod.def("dense_chain_forward", &dense_chain_forward, py::arg("x"), py::arg("layers"),
-          py::arg("hidden") = py::none(), py::arg("pre") = py::none(), py::arg("norm_factors") = py::none(),
+          py::arg("hidden") = py::none(), py::arg("pre") = py::none(),
           "Dense layers [(w, b, activation), ...] applied in order; returns a new array. Layer i's output "
           "goes to hidden[i] if given (all but the last layer), else to native scratch memory; its "
           "pre-activation to pre[i] where pre is a list and pre[i] an array (the backward pass of an "
           "activation other than linear, relu and tanh needs it). A batch-normalized layer (w, b, activation, "
-          "norm) needs norm_factors[i] = (scale, shift), its moving statistics folded with gamma and beta: "
-          "activation(before(x @ w + b) * scale + shift), as BatchNormalization infers.");
+          "norm) infers with the moving statistics of its norm entry (gamma, beta, epsilon, before, moving_mean, "
+          "moving_variance), folded with gamma and beta as BatchNormalization folds them: "
+          "activation(before(x @ w + b) * scale + shift).");
   mod.def("dense_chain_backward", &dense_chain_backward, py::arg("x"), py::arg("layers"), py::arg("outputs"),
           py::arg("dy"), py::arg("dx"), py::arg("grads"), py::arg("pre") = py::none(),
           "Backward of dense_chain_forward: outputs = hidden + [out], pre the forward's pre-activations; writes "

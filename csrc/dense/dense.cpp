@@ -84,9 +84,8 @@ void activation_after_norm_backward(Activation act, int64_t size, const float* d
 // backward pass; then the activation.
 void normalized_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, const ChainNorm* norm,
                       float* const* pre, float* dst) {
-  check(norm != nullptr && norm->stats[i] != nullptr, "dense_chain_forward: layer ", i, " is batch-normalized: "
-        "inference needs its folded scale and shift (norm_factors); its batch statistics are a training pass's "
-        "(dense_chain_loss_gradients)");
+  check(norm->stats[i] != nullptr, "dense_chain_loss_gradients: layer ", i, " is batch-normalized: its "
+        "training needs a buffer for its batch statistics");
   Workspace& ws = thread_workspace();
   const int64_t n = s.n, size = m * n;
   float* z = ws.norm_inputs.get(static_cast<size_t>(i), size);
@@ -103,23 +102,29 @@ bool keeps_pre_activation(const DenseStep& s) {
   return s.batch_norm ? s.act != Activation::linear : applied_after_gemm(s.act);
 }
 
-// A batch-normalized layer i in inference: the product (with the activation before the
-// normalization), its columns scaled and shifted by the folded factors, then the activation, in dst.
-void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i,
-                  const ChainNormFactors& factors, float* dst) {
-  check(factors.scale[i] != nullptr && factors.shift[i] != nullptr, "dense_chain_forward: layer ", i,
-        " is batch-normalized: its inference needs the folded scale and shift");
-  dense_forward(m, width, s.n, h, s.w, s.b, s.norm.before, dst);
-  scale_shift_columns(m, s.n, dst, factors.scale[i], factors.shift[i], dst);
+// A batch-normalized layer in inference: the product (with the activation before the normalization),
+// its columns scaled and shifted by the moving statistics folded with gamma and beta, then the
+// activation, in dst.
+void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, float* dst) {
+  const BatchNormParams& p = s.norm;
+  check(p.moving_mean != nullptr && p.moving_variance != nullptr, "dense_chain_forward: layer ", i,
+        " is batch-normalized: inference needs its moving statistics (moving_mean, moving_variance in its norm "
+        "entry); its batch statistics are a training pass's (dense_chain_loss_gradients)");
+  float* const scale = thread_workspace().norm_factors.get(static_cast<size_t>(2 * s.n));
+  float* const shift = scale + s.n;
+  fold_batch_norm(s.n, p.moving_mean, p.moving_variance, p.gamma, p.beta, p.eps, scale, shift);
+  dense_forward(m, width, s.n, h, s.w, s.b, p.before, dst);
+  scale_shift_columns(m, s.n, dst, scale, shift, dst);
   if (s.act != Activation::linear) activation_after_norm(s.act, m * s.n, dst, dst);
 }
 
 // pre[i], where given, keeps layer i's pre-activation (an activation applied after the GEMM or after
 // batch normalization) for the backward pass; without pre the activation is applied in place. A
-// batch-normalized layer takes the inference factors if given, else the training state in norm.
+// batch-normalized layer trains with the batch statistics where norm (the training state) is given,
+// else infers with its moving statistics.
 void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                    float* const* hidden, float* out, const ChainDropout* dropout, float* const* pre,
-                   const ChainNorm* norm, const ChainNormFactors* factors = nullptr) {
+                   const ChainNorm* norm) {
   check_nonnegative("dense_chain_forward", "m", m);
   check(count >= 1, "dense_chain_forward: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
@@ -131,8 +136,8 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
     float* dst = i + 1 == count         ? out
                  : hidden != nullptr    ? hidden[i]
                                         : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
-    if (s.batch_norm && factors != nullptr) {
-      folded_layer(m, width, h, s, i, *factors, dst);
+    if (s.batch_norm && norm == nullptr) {
+      folded_layer(m, width, h, s, i, dst);
     } else if (s.batch_norm) {
       normalized_layer(m, width, h, s, i, norm, pre, dst);
     } else if (pre != nullptr && pre[i] != nullptr) {
@@ -201,8 +206,8 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
 }  // namespace
 
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out, float* const* pre, const ChainNormFactors* factors) {
-  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre, nullptr, factors);
+                         float* const* hidden, float* out, float* const* pre) {
+  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre, nullptr);
 }
 
 void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
@@ -217,6 +222,9 @@ double dense_chain_loss_gradients(int64_t m, int64_t k, const float* x, const De
                                  float* const* dws, float* const* dbs, const ChainDropout* dropout,
                                  const float* row_weights, const ChainNorm* norm) {
   check(count >= 1, "dense_chain_loss_gradients: at least one layer is needed. Received: count=", count);
+  for (int64_t i = 0; i < count; ++i)
+    check(!steps[i].batch_norm || norm != nullptr, "dense_chain_loss_gradients: layer ", i,
+          " is batch-normalized: its training needs the batch statistics' buffers (norm)");
   Workspace& ws = thread_workspace();
   std::vector<float*> pre(static_cast<size_t>(count), nullptr);
   for (int64_t i = 0; i < count; ++i)

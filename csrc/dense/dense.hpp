@@ -14,15 +14,19 @@ namespace pykeras {
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
                    Activation act, float* out);
 
-// Batch normalization in training (norm/batch_norm.hpp) between a chain layer's product and its
-// activation, as a BatchNormalization after a Dense computes it, followed by an activation layer or
-// not. gamma and beta may be null (1 and 0). `before` is the Dense's own activation (linear, relu or
-// tanh, fused into the product as dense_forward fuses it), applied before the normalization.
+// Batch normalization (norm/batch_norm.hpp) between a chain layer's product and its activation, as a
+// BatchNormalization after a Dense computes it, followed by an activation layer or not: in training
+// with the batch statistics, in inference with the moving ones. gamma and beta may be null (1 and 0).
+// `before` is the Dense's own activation (linear, relu or tanh, fused into the product as
+// dense_forward fuses it), applied before the normalization.
 struct BatchNormParams {
   const float* gamma;
   const float* beta;
   float eps;
   Activation before = Activation::linear;
+  // The moving mean and variance (n floats each), read by inference; null in a chain that only trains.
+  const float* moving_mean = nullptr;
+  const float* moving_variance = nullptr;
 };
 
 // One layer of a dense chain: act(h @ w + b), w of shape (width of h) x n; with batch_norm,
@@ -46,24 +50,16 @@ struct ChainNorm {
   float* const* dbetas;
 };
 
-// Inference of a chain's batch-normalized layers: scale[i] and shift[i] (n floats each), layer i's
-// moving statistics folded with its gamma and beta as BatchNormalization folds them (null for a layer
-// without batch normalization); the layer computes act(before(h @ w + b) * scale + shift).
-struct ChainNormFactors {
-  const float* const* scale;
-  const float* const* shift;
-};
-
 // out (m x steps[count-1].n) = the layers applied in order to x (m x k). Layer i < count - 1 writes
 // its output to hidden[i] when hidden is given (training keeps them for the backward pass), else to
 // the calling thread's workspace (inference: a whole model is one call that allocates nothing once
 // warm). Where pre[i] is given (pre itself may be null), layer i's pre-activation is kept there, as
 // the backward pass of an activation applied after the GEMM needs it. Each layer is dense_forward, so
-// results equal calling the layers one by one. A batch-normalized layer needs its inference factors
-// (its batch statistics belong to a training pass: dense_chain_loss_gradients).
+// results equal calling the layers one by one. A batch-normalized layer infers with its moving
+// statistics, folded with gamma and beta as BatchNormalization folds them (fold_batch_norm); its batch
+// statistics belong to a training pass (dense_chain_loss_gradients).
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out, float* const* pre = nullptr,
-                         const ChainNormFactors* factors = nullptr);
+                         float* const* hidden, float* out, float* const* pre = nullptr);
 
 // The backward pass of dense_chain_forward: outputs[i] is layer i's output (hidden..., out), dy the
 // gradient of out, pre the forward's pre-activations (needed, and checked, for every layer whose

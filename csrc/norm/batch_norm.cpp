@@ -1,5 +1,7 @@
 #include "norm/batch_norm.hpp"
 
+#include <cmath>
+
 #include "norm/batch_norm_kernels.hpp"
 #include "norm/feature_sums.hpp"
 #include "gemm/dispatch.hpp"
@@ -33,6 +35,17 @@ void batch_norm_backward(int64_t m, int64_t n, const float* dy, const float* xha
   over_feature_chunks("batch_norm_backward", m, n, [&](int64_t j0, int64_t w) {
     k.backward(m, n, j0, w, dy, xhat, gamma, inv_std, dx, dgamma, dbeta);
   });
+}
+
+void fold_batch_norm(int64_t n, const float* mean, const float* variance, const float* gamma, const float* beta,
+                     float eps, float* scale, float* shift) {
+  for (int64_t j = 0; j < n; ++j) {
+    float s = 1.0f / std::sqrt(variance[j] + eps);
+    if (gamma != nullptr) s = s * gamma[j];
+    scale[j] = s;
+    const float t = -(mean[j] * s);
+    shift[j] = beta != nullptr ? t + beta[j] : t;
+  }
 }
 
 }  // namespace pykeras

@@ -19,4 +19,11 @@ void batch_norm_forward(int64_t m, int64_t n, const float* x, const float* gamma
 void batch_norm_backward(int64_t m, int64_t n, const float* dy, const float* xhat, const float* gamma,
                          const float* inv_std, float* dx, float* dgamma, float* dbeta);
 
+// Inference: BatchNormalization's moving statistics folded with gamma and beta into the factors of
+// out = x * scale + shift, per column, each step a float32 operation rounded as the layer's ops
+// round it: scale = (1 / sqrt(variance + eps)) * gamma, shift = -(mean * scale) + beta (gamma and beta
+// may be null: 1 and 0).
+void fold_batch_norm(int64_t n, const float* mean, const float* variance, const float* gamma, const float* beta,
+                     float eps, float* scale, float* shift);
+
 }  // namespace pykeras

@@ -97,19 +97,19 @@ class BatchNormalization(Layer):
         shape = self._broadcast_shape(len(inputs.shape))
         return core.add(core.multiply(inputs, core.reshape(scale, shape)), core.reshape(shift, shape))
 
-    def folded_scale_and_shift(self, recorded=True):
-        """``(scale, shift)``, the moving statistics folded with gamma and beta: inference computes
-        ``x * scale + shift``. As ops (recorded under a tape, for gamma's and beta's gradients), or
-        with ``recorded=False`` as float32 arrays from the same numpy functions, bit for bit (the
-        dense chain's inference takes those)."""
-        ops, value = (core, lambda v: v) if recorded else (np, lambda v: v._value)
+    def folded_scale_and_shift(self):
+        """``(scale, shift)`` as ops (recorded under a tape, for gamma's and beta's gradients): the
+        moving statistics folded with gamma and beta, so that inference computes ``x * scale +
+        shift``. Each step is one correctly rounded float32 operation (``1 / sqrt``, not a power,
+        which numpy computes with its own approximation), so the dense chain's native fold
+        (``fold_batch_norm``) gives the same bits."""
         with np.errstate(all="ignore"):  # as the ops: an overflow gives inf, no warning
-            scale = ops.power(ops.add(self.moving_variance._value, self.epsilon), -0.5)
+            scale = core.divide(1.0, core.sqrt(core.add(self.moving_variance._value, self.epsilon)))
             if self.gamma is not None:
-                scale = ops.multiply(scale, value(self.gamma))
-            shift = ops.negative(ops.multiply(self.moving_mean._value, scale))
+                scale = core.multiply(scale, self.gamma)
+            shift = core.negative(core.multiply(self.moving_mean._value, scale))
             if self.beta is not None:
-                shift = ops.add(shift, value(self.beta))
+                shift = core.add(shift, self.beta)
         return scale, shift
 
     def _update_moving(self, batch_mean, batch_variance):

@@ -112,7 +112,8 @@ def _chain_of(layers):
             before = steps[-1][2] if unnormalized else None
             if before not in ("linear", "relu", "tanh") or output_activation or not _normalizes_rows(layer):
                 return None, None, False, None, []
-            steps[-1] = steps[-1][:2] + ("linear", (layer.gamma, layer.beta, layer.epsilon, before))
+            steps[-1] = steps[-1][:2] + ("linear", (layer.gamma, layer.beta, layer.epsilon, before,
+                                                    layer.moving_mean, layer.moving_variance))
             norms[-1] = layer
             previous = layer
             continue
@@ -196,10 +197,7 @@ def call_on_chain(model, layers, args, kwargs):
         x = flat_rows(x, stack.input_rank)
         if x is None:
             return None
-    factors = None
-    if chain.normalized:
-        factors = [None if layer is None else layer.folded_scale_and_shift(recorded=False) for layer in stack.step_norms]
-    result = chain.forward_or_none(x, factors)
+    result = chain.forward_or_none(x)
     if stack.output_activation is None or result is None:
         return result
     return apply_output_activation(stack.output_activation, result)

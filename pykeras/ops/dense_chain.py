@@ -36,12 +36,12 @@ class DenseChain:
     for the backward pass, so the bits are those of ``dense`` followed by the op.
 
     A layer may be ``(kernel, bias, activation, norm)`` with ``norm`` a tuple ``(gamma, beta,
-    epsilon[, before])`` (gamma and beta may be None): batch normalization between the product and
-    the activation, as ``BatchNormalization`` in training computes it after a ``Dense`` and before
-    an activation layer; ``before`` ("linear", the default, "relu" or "tanh") is the Dense's own
-    activation, applied to the product before the normalization. Such a chain trains with the batch
-    statistics (``loss_gradients``) and infers with the folded moving statistics the caller passes
-    (``forward_or_none``); calling it raises.
+    epsilon[, before[, moving_mean, moving_variance]])`` (gamma and beta may be None): batch
+    normalization between the product and the activation, as ``BatchNormalization`` computes it
+    after a ``Dense`` and before an activation layer; ``before`` ("linear", the default, "relu" or
+    "tanh") is the Dense's own activation, applied to the product before the normalization. Such a
+    chain trains with the batch statistics (``loss_gradients``) and infers with the moving ones,
+    folded natively as the layer folds them (``forward_or_none``); calling it raises.
 
     Kernels and biases are read in place: later updates to the Variables (``assign``, an
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
@@ -80,7 +80,7 @@ class DenseChain:
             width = k.shape[1]
         self._steps = steps
         self._rules = rules
-        self._norms = norms  # per layer, None or (gamma, beta, epsilon[, before]) with arrays
+        self._norms = norms  # per layer, None or (gamma, beta, epsilon[, before[, mean, variance]]) with arrays
         self.normalized = any(norm is not None for norm in norms)
         # Checked once, not on every call.
         self._native = _core.DenseLayers([step + (norm,) for step, norm in zip(steps, norms)] if self.normalized
@@ -141,27 +141,24 @@ class DenseChain:
         record(result, inputs, backward)
         return result
 
-    def forward_or_none(self, x, norm_factors=None):
+    def forward_or_none(self, x):
         """``self(x)`` when ``x`` (an array or a Tensor) holds C-contiguous float32 rows of
         ``input_width`` features, else None: the caller then takes its general path, which
         converts or rejects ``x`` as a layer would. The model-call fast path: no more checks
         than that.
 
-        A chain with batch-normalized layers infers with ``norm_factors``: one entry per layer,
-        None or that layer's ``(scale, shift)`` (``BatchNormalization.folded_scale_and_shift``);
-        not under a recording tape (gamma's and beta's gradients go through the layers' ops)."""
+        A chain with batch-normalized layers infers with their moving statistics (given in the
+        norm entries); not under a recording tape (gamma's and beta's gradients go through the
+        layers' ops)."""
         kind = type(x)
         rows = x if kind is np.ndarray else x._value if kind is Tensor else None
         if (rows is None or rows.dtype != FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
                 or not rows.flags.c_contiguous):
             return None
-        if self.normalized:
-            if norm_factors is None or state.tapes:
-                return None
-        elif state.tapes:
-            return self._recorded(None if rows is x else x, rows)
+        if state.tapes:
+            return None if self.normalized else self._recorded(None if rows is x else x, rows)
         out = _new_tensor(Tensor)
-        out._value = _core.dense_chain_forward(rows, self._native, None, None, norm_factors)
+        out._value = _core.dense_chain_forward(rows, self._native)
         return out
 
     def loss_gradients(self, rows, labels, keep=None, loss="softmax", sample_weight=None):
@@ -217,12 +214,15 @@ class DenseChain:
 
 
 def _norm_arrays(norm, index):
-    """A layer's ``(gamma, beta, epsilon[, before])`` with gamma and beta as float32 arrays (or None)."""
-    if not isinstance(norm, tuple) or len(norm) not in (3, 4):
-        raise ValueError(f"DenseChain: layer {index}'s norm must be None or (gamma, beta, epsilon[, before]). "
-                         f"Received: {norm!r}")
+    """A layer's ``(gamma, beta, epsilon[, before[, moving_mean, moving_variance]])`` with the
+    vectors as float32 arrays (gamma and beta may be None)."""
+    if not isinstance(norm, tuple) or len(norm) not in (3, 4, 6):
+        raise ValueError(f"DenseChain: layer {index}'s norm must be None or (gamma, beta, epsilon[, before[, "
+                         f"moving_mean, moving_variance]]). Received: {norm!r}")
     gamma, beta, epsilon = norm[:3]
     if not isinstance(epsilon, (int, float, np.floating)) or isinstance(epsilon, bool):
         raise ValueError(f"DenseChain: layer {index}'s epsilon must be a number. Received: {epsilon!r}")
+    moving = tuple(_array_of(vector, f"layer {index}'s {name}")
+                   for vector, name in zip(norm[4:], ("moving_mean", "moving_variance")))
     return (None if gamma is None else _array_of(gamma, f"layer {index}'s gamma"),
-            None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon)) + tuple(norm[3:])
+            None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon)) + norm[3:4] + moving
