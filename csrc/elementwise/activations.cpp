@@ -83,14 +83,18 @@ void leaky_relu_values(int64_t size, const float* x, float slope, float* out) {
            [&](int64_t i, int64_t n) { k.leaky_relu_values(n, x + i, slope, out + i); });
 }
 
+// GELU weighs 16 stream elements per element (about 2.2 ns forward and 3.3 ns backward on one Zen 4
+// core): two threads pay from 4,096 elements (32 x 128: 9.3 -> 5.5 us forward, 13.9 -> 8.2 us backward).
+constexpr int64_t kGeluCost = 16;
+
 void gelu_values(int64_t size, const float* x, float* out) {
   const ActivationKernels& k = active_kernels();
-  in_parts("gelu_values", size, 8, [&](int64_t i, int64_t n) { k.gelu_values(n, x + i, out + i); });
+  in_parts("gelu_values", size, kGeluCost, [&](int64_t i, int64_t n) { k.gelu_values(n, x + i, out + i); });
 }
 
 void gelu_backward(int64_t size, const float* dy, const float* x, float* out) {
   const ActivationKernels& k = active_kernels();
-  in_parts("gelu_backward", size, 8, [&](int64_t i, int64_t n) { k.gelu_backward(n, dy + i, x + i, out + i); });
+  in_parts("gelu_backward", size, kGeluCost, [&](int64_t i, int64_t n) { k.gelu_backward(n, dy + i, x + i, out + i); });
 }
 
 void unary_activation(UnaryActivation kind, int64_t size, const float* x, float* out) {
