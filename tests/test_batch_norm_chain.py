@@ -261,6 +261,8 @@ def test_a_normalized_chain_infers_with_its_moving_statistics():
         ops.DenseChain([(kernel, None, "relu", (gamma, None, "x"))])
     with pytest.raises(ValueError, match="layer 0's moving_variance must be a float32"):
         ops.DenseChain([(kernel, None, "relu", (gamma, None, 1e-3, "linear", mean, np.ones(2)))])
+    with pytest.raises(ValueError, match="layer 0's momentum must be a number. Received: None"):
+        ops.DenseChain([(kernel, None, "relu", (gamma, None, 1e-3, "linear", mean, variance, None))])
     with pytest.raises(ValueError, match="is batch-normalized: inference needs its moving statistics"):
         _core.dense_chain_forward(x, [(kernel, None, "relu", (gamma, None, 1e-3))])
 
@@ -315,6 +317,13 @@ def _gamma_grad_in_stats(args):  # the layer's dgamma is a row of its statistics
 
 
 _GAMMA, _BETA = np.ones(2, np.float32), np.zeros(2, np.float32)
+_READ_ONLY = np.ones(2, np.float32)
+_READ_ONLY.flags.writeable = False
+
+
+def _moving_is_a_gradient(args):  # moved in place by the training pass, which also writes dgamma there
+    args["layers"][0] = args["layers"][0][:3] + ((_GAMMA, _BETA, 1e-3, "relu", args["grads"][0][2],
+                                                   np.ones(2, np.float32), 0.99),)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -336,6 +345,11 @@ _GAMMA, _BETA = np.ones(2, np.float32), np.zeros(2, np.float32)
     (_first_layer((_GAMMA, _BETA, 1e-3, "relu", _GAMMA, np.ones(3, np.float32))),
      r"layers\[0\] moving_variance must have shape \(2,\)"),
     (_first_layer((_GAMMA, _BETA, 1e-3, "relu", np.ones(2), _BETA)), r"'moving_mean' must have dtype float32"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, "relu", np.ones(2, np.float32), np.ones(2, np.float32), "0.99")),
+     "momentum must be a number"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, "relu", np.ones(2, np.float32), _READ_ONLY, 0.99)),
+     "'moving_variance' is an output and must be writeable"),
+    (_moving_is_a_gradient, "must not share memory"),
     (_first_layer((_GAMMA, _BETA, 1e-3, "gelu")), "must be one of 'linear', 'relu', 'tanh'. Received: activation='gelu'"),
     (_first_layer((_GAMMA, _BETA, 1e-3, 1)), "activation before must be a str"),
     (_first_layer((_GAMMA, _BETA, 1e-3), (None,)), r"or \(w, b, activation, norm\). Received: a tuple of length 5"),

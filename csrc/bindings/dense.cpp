@@ -80,21 +80,23 @@ void dense_forward(py::object x_obj, py::object w_obj, py::object b_obj, const s
 // from k. `keep` holds the arrays alive while the GIL is released.
 struct Chain {
   std::vector<py::array> keep;
+  std::vector<py::array> moved;  // moving statistics a training pass updates (norm entries with a momentum)
   std::vector<pykeras::DenseStep> steps;
   int64_t in_width = 0;  // of the first layer's input
   int64_t width = 0;     // of the last layer's output
 };
 
-// A layer's norm entry: (gamma, beta, epsilon[, before[, moving_mean, moving_variance]]), gamma and
-// beta None or float32 (n,), before the Dense's own activation ('linear', 'relu' or 'tanh'; 'linear'
-// if left out), the moving statistics float32 (n,) (inference reads them); kept alive in `keep`.
+// A layer's norm entry: (gamma, beta, epsilon[, before[, moving_mean, moving_variance[, momentum]]]),
+// gamma and beta None or float32 (n,), before the Dense's own activation ('linear', 'relu' or 'tanh';
+// 'linear' if left out), the moving statistics float32 (n,): inference reads them and, given a
+// momentum, training moves them (they are then written: kept in `moved`, the rest in `keep`).
 pykeras::BatchNormParams parse_norm(const char* fn, py::ssize_t i, const py::handle& obj, int64_t n,
-                                    std::vector<py::array>& keep) {
+                                    std::vector<py::array>& keep, std::vector<py::array>& moved) {
   const py::ssize_t len = py::isinstance<py::tuple>(obj) ? py::len(obj) : -1;
-  if (len != 3 && len != 4 && len != 6)
+  if (len != 3 && len != 4 && len != 6 && len != 7)
     fail(fn, ": layers[", i, "] norm must be None or a tuple (gamma, beta, epsilon[, before[, moving_mean, "
-         "moving_variance]]). Received: ", len >= 0 ? str_cat("a tuple of length ", len)
-                                                    : str_cat("an object of type ", type_name(obj)));
+         "moving_variance[, momentum]]]). Received: ", len >= 0 ? str_cat("a tuple of length ", len)
+                                                                : str_cat("an object of type ", type_name(obj)));
   py::tuple t = obj.cast<py::tuple>();
   pykeras::BatchNormParams norm{nullptr, nullptr, 0.0f};
   if (len >= 4) {
@@ -103,19 +105,25 @@ pykeras::BatchNormParams parse_norm(const char* fn, py::ssize_t i, const py::han
            type_name(t[3]));
     norm.before = parse_activation(fn, t[3].cast<std::string>());
   }
-  const auto vector = [&](const char* name, const py::handle& item) {
-    py::array a = f32(fn, name, item);
+  norm.update_moving = len == 7;
+  const auto vector = [&](const char* name, const py::handle& item, bool written) {
+    py::array a = f32(fn, name, item, written);
     if (a.ndim() != 1 || a.shape(0) != n)
       fail(fn, ": layers[", i, "] ", name, " must have shape (", n, ",). Received: ", name, ".shape=", shape_str(a));
-    keep.push_back(a);
-    return cptr(a);
+    (written ? moved : keep).push_back(a);
+    return const_cast<float*>(cptr(a));
   };
-  if (len == 6) {
-    norm.moving_mean = vector("moving_mean", t[4]);
-    norm.moving_variance = vector("moving_variance", t[5]);
+  if (len >= 6) {
+    norm.moving_mean = vector("moving_mean", t[4], norm.update_moving);
+    norm.moving_variance = vector("moving_variance", t[5], norm.update_moving);
   }
-  if (!t[0].is_none()) norm.gamma = vector("gamma", t[0]);
-  if (!t[1].is_none()) norm.beta = vector("beta", t[1]);
+  if (norm.update_moving) {
+    if (!py::isinstance<py::float_>(t[6]) && !py::isinstance<py::int_>(t[6]))
+      fail(fn, ": layers[", i, "] momentum must be a number. Received: an object of type ", type_name(t[6]));
+    norm.momentum = t[6].cast<float>();
+  }
+  if (!t[0].is_none()) norm.gamma = vector("gamma", t[0], false);
+  if (!t[1].is_none()) norm.beta = vector("beta", t[1], false);
   if (!py::isinstance<py::float_>(t[2]) && !py::isinstance<py::int_>(t[2]))
     fail(fn, ": layers[", i, "] epsilon must be a number. Received: an object of type ", type_name(t[2]));
   norm.eps = t[2].cast<float>();
@@ -162,7 +170,7 @@ Chain parse_chain(const char* fn, const py::handle& layers_obj, int64_t k) {
     pykeras::DenseStep step{n, cptr(w), bp, act};
     if (py::len(t) == 4 && !t[3].is_none()) {
       step.batch_norm = true;
-      step.norm = parse_norm(fn, i, t[3], n, chain.keep);
+      step.norm = parse_norm(fn, i, t[3], n, chain.keep, chain.moved);
     }
     chain.steps.push_back(step);
     chain.keep.push_back(w);
@@ -196,9 +204,11 @@ const Chain& chain_args(const char* fn, const py::handle& x_obj, const py::handl
   return parsed;
 }
 
-// The arrays a chain call reads (the layers' and x), which no output may overlap.
-std::vector<py::array> chain_inputs(const Chain& chain, const py::array& x) {
+// The arrays a chain call reads (the layers' and x), which no output may overlap. A training pass
+// writes the moving statistics it moves: those are its outputs, not inputs.
+std::vector<py::array> chain_inputs(const Chain& chain, const py::array& x, bool training = false) {
   std::vector<py::array> inputs = chain.keep;
+  if (!training) inputs.insert(inputs.end(), chain.moved.begin(), chain.moved.end());
   inputs.push_back(x);
   return inputs;
 }
@@ -441,14 +451,14 @@ double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::objec
   Chain parsed;
   const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
   const int64_t m = x.shape(0), k = x.shape(1);
-  std::vector<py::array> inputs = chain_inputs(chain, x);
+  std::vector<py::array> inputs = chain_inputs(chain, x, true);
   const int64_t c = chain.width;
   const Targets targets = targets_of(fn, labels_obj, m, c, kind);
   inputs.push_back(targets.array);
   py::array weights;
   const float* wp = row_weights_of(fn, weights_obj, m, weights);
   if (wp != nullptr) inputs.push_back(weights);
-  std::vector<py::array> written;
+  std::vector<py::array> written = chain.moved;
   std::vector<float*> hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, written);
   py::array logits = f32(fn, "logits", logits_obj, true), dlogits = f32(fn, "dlogits", dlogits_obj, true);
   for (const py::array* a : {&logits, &dlogits})
@@ -562,10 +572,11 @@ void bind_dense(py::module_& mod) {
           "'absolute' against float32 targets (as squared_error, absolute_error); its gradient, backward into "
           "grads[i] = (dw, db). dropout[i] = (keep, dropped) multiplies hidden layer i's output by keep into "
           "dropped, which the next layer reads. row_weights (float32, (batch,)) weigh the rows' losses. A layer "
-          "(w, b, activation, (gamma, beta, epsilon[, before])) is batch-normalized between its product (with the "
-          "activation before, 'linear', 'relu' or 'tanh') and its activation, "
-          "with the batch statistics: its grads entry is (dw, db, dgamma, dbeta) and norm_stats[i], a (3, n) "
-          "array, receives the batch mean, variance and 1 / sqrt(variance + epsilon).");
+          "(w, b, activation, (gamma, beta, epsilon[, before[, moving_mean, moving_variance[, momentum]]])) is "
+          "batch-normalized between its product (with the activation before, 'linear', 'relu' or 'tanh') and its "
+          "activation, with the batch statistics: its grads entry is (dw, db, dgamma, dbeta) and norm_stats[i], a "
+          "(3, n) array, receives the batch mean, variance and 1 / sqrt(variance + epsilon); given a momentum, the "
+          "moving statistics are moved with them: moving * momentum + batch * (1 - momentum).");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

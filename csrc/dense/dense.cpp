@@ -94,6 +94,8 @@ void normalized_layer(int64_t m, int64_t width, const float* h, const DenseStep&
   float* stats = norm->stats[i];
   batch_norm_forward(m, n, z, s.norm.gamma, s.norm.beta, s.norm.eps, a, ws.normalized.get(static_cast<size_t>(i), size),
                      stats, stats + n, stats + 2 * n);
+  if (s.norm.update_moving)
+    update_moving_statistics(n, stats, stats + n, s.norm.momentum, s.norm.moving_mean, s.norm.moving_variance);
   if (s.act != Activation::linear) activation_after_norm(s.act, size, a, dst);
 }
 

@@ -25,8 +25,12 @@ struct BatchNormParams {
   float eps;
   Activation before = Activation::linear;
   // The moving mean and variance (n floats each), read by inference; null in a chain that only trains.
-  const float* moving_mean = nullptr;
-  const float* moving_variance = nullptr;
+  // With update_moving, training moves them with each batch's statistics as the layer does:
+  // moving = moving * momentum + batch * (1 - momentum).
+  float* moving_mean = nullptr;
+  float* moving_variance = nullptr;
+  bool update_moving = false;
+  float momentum = 0.0f;
 };
 
 // One layer of a dense chain: act(h @ w + b), w of shape (width of h) x n; with batch_norm,

@@ -48,4 +48,13 @@ void fold_batch_norm(int64_t n, const float* mean, const float* variance, const 
   }
 }
 
+void update_moving_statistics(int64_t n, const float* mean, const float* variance, float momentum, float* moving_mean,
+                              float* moving_variance) {
+  const float rest = 1.0f - momentum;
+  for (int64_t j = 0; j < n; ++j) {
+    moving_mean[j] = moving_mean[j] * momentum + mean[j] * rest;
+    moving_variance[j] = moving_variance[j] * momentum + variance[j] * rest;
+  }
+}
+
 }  // namespace pykeras

@@ -26,4 +26,9 @@ void batch_norm_backward(int64_t m, int64_t n, const float* dy, const float* xha
 void fold_batch_norm(int64_t n, const float* mean, const float* variance, const float* gamma, const float* beta,
                      float eps, float* scale, float* shift);
 
+// BatchNormalization's moving averages moved by one batch's statistics, each step a float32 operation
+// rounded as the layer's ops round it: moving = moving * momentum + batch * (1 - momentum).
+void update_moving_statistics(int64_t n, const float* mean, const float* variance, float momentum, float* moving_mean,
+                              float* moving_variance);
+
 }  // namespace pykeras

@@ -46,8 +46,7 @@ class DenseStack:
     """The DenseChain of a list of layers, rebuilt whenever any layer structure or attribute
     changes (tracking's structure version); None when the layers are not all plain."""
 
-    __slots__ = ("_version", "chain", "step_norms", "output_activation", "has_dropout", "dropouts", "flattens",
-                 "input_rank")
+    __slots__ = ("_version", "chain", "output_activation", "has_dropout", "dropouts", "flattens", "input_rank")
 
     def __init__(self):
         self._version = -1
@@ -60,8 +59,6 @@ class DenseStack:
         self.dropouts = None
         self.flattens = False  # the chain's layers start with Flatten: the input is reshaped to rows
         self.input_rank = None  # the rank of the model's declared input, if it has one
-        # For each of the chain's layers, the BatchNormalization it applies, or None.
-        self.step_norms = []
 
     def get(self, model, layers):
         """The chain of ``model``'s ``layers``, or None."""
@@ -69,11 +66,11 @@ class DenseStack:
         if version != self._version:
             # Built aside and then published: a concurrent caller sees the old chain or the new one.
             flattens = _leading_flattens(layers)
-            chain, output_activation, has_dropout, dropouts, step_norms = _chain_of(layers[flattens:])
+            chain, output_activation, has_dropout, dropouts = _chain_of(layers[flattens:])
             rank = model._declared_input_rank()
             if not flattens and rank not in (None, 2):
                 chain = None  # Dense on the last axis of a 3-D input: not rows
-            self.chain, self.step_norms = chain, step_norms
+            self.chain = chain
             self.output_activation, self.has_dropout, self.dropouts = output_activation, has_dropout, dropouts
             self.flattens, self.input_rank = flattens > 0, rank
             self._version = version
@@ -97,24 +94,23 @@ def flat_rows(x, rank):
 
 def _chain_of(layers):
     """(DenseChain or None, the last layer's activation left out (or None), whether a Dropout was
-    left out, the Dropouts after hidden layers, each layer's BatchNormalization or None)."""
-    steps, output_activation, has_dropout, after, norms = [], None, False, [], []
+    left out, the Dropouts after hidden layers)."""
+    steps, output_activation, has_dropout, after = [], None, False, []
     fusable = True  # each Dropout right after a hidden Dense, one at most, over the whole input
     previous = None  # the last layer taken into the chain
     for layer in layers:
         kind = type(layer)
         if "call" in layer.__dict__:  # an instance with its own call
-            return None, None, False, None, []
+            return None, None, False, None
         if kind is BatchNormalization:
             # Dense -> BatchNormalization: one batch-normalized step, the Dense's own activation (linear,
             # relu or tanh, from the Dense or an activation layer after it) before the normalization.
             unnormalized = type(previous) in (Dense, ReLU, Activation) and len(steps[-1]) == 3
             before = steps[-1][2] if unnormalized else None
             if before not in ("linear", "relu", "tanh") or output_activation or not _normalizes_rows(layer):
-                return None, None, False, None, []
+                return None, None, False, None
             steps[-1] = steps[-1][:2] + ("linear", (layer.gamma, layer.beta, layer.epsilon, before,
-                                                    layer.moving_mean, layer.moving_variance))
-            norms[-1] = layer
+                                                    layer.moving_mean, layer.moving_variance, layer.momentum))
             previous = layer
             continue
         if kind in (ReLU, Activation) and type(previous) in (Dense, BatchNormalization):
@@ -122,13 +118,13 @@ def _chain_of(layers):
             # the step's activation, as if the Dense had it.
             function = _activation_layer_function(layer)
             if function is None or steps[-1][2] != "linear" or output_activation:
-                return None, None, False, None, []
+                return None, None, False, None
             if function in _OUTPUT_ACTIVATIONS and len(steps[-1]) == 3:
                 output_activation = _OUTPUT_ACTIVATIONS[function]  # on the logits, if no Dense follows
             else:
                 activation = FUSED_ACTIVATION_NAMES.get(function) or RULE_ACTIVATION_NAMES.get(function)
                 if activation is None:
-                    return None, None, False, None, []
+                    return None, None, False, None
                 steps[-1] = steps[-1][:2] + (activation,) + steps[-1][3:]
             previous = layer
             continue
@@ -143,20 +139,19 @@ def _chain_of(layers):
         if output_activation == "sigmoid":  # not the last layer after all: a hidden sigmoid
             steps[-1], output_activation = steps[-1][:2] + ("sigmoid",), None
         if kind is not Dense or not layer.built or output_activation or layer.activity_regularizer is not None:
-            return None, None, False, None, []
+            return None, None, False, None
         activation = FUSED_ACTIVATION_NAMES.get(layer.activation) or RULE_ACTIVATION_NAMES.get(layer.activation)
         if layer.activation in _OUTPUT_ACTIVATIONS:
             activation, output_activation = "linear", _OUTPUT_ACTIVATIONS[layer.activation]
         if activation is None:
-            return None, None, False, None, []
+            return None, None, False, None
         steps.append((layer.kernel, layer.bias, activation))
         after.append(None)
-        norms.append(None)
         previous = layer
     if not steps or len(steps[-1]) == 4:  # the logits are the last Dense's
-        return None, None, has_dropout, None, []
+        return None, None, has_dropout, None
     fusable = fusable and after[-1] is None  # none on the logits
-    return DenseChain(steps), output_activation, has_dropout, (after[:-1] if fusable else None), norms
+    return DenseChain(steps), output_activation, has_dropout, (after[:-1] if fusable else None)
 
 
 def _normalizes_rows(layer):

@@ -55,13 +55,10 @@ class FusedStep:
     A model that does not qualify gets one without a chain, so the check is not redone every
     step."""
 
-    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_output_activation", "_loss", "_regularized",
-                 "_norm_layers")
+    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_output_activation", "_loss", "_regularized")
 
-    def __init__(self, key, chain, variables, dropouts=None, output_activation=None, loss=None, regularized=False,
-                 norm_layers=()):
+    def __init__(self, key, chain, variables, dropouts=None, output_activation=None, loss=None, regularized=False):
         self.key = key
-        self._norm_layers = norm_layers  # the BatchNormalization layers of the chain's normalized layers
         self._chain = chain
         self._variables = variables
         self._dropouts = dropouts  # the Dropout after each hidden layer (None where none), or None
@@ -97,9 +94,8 @@ class FusedStep:
             # Drawn in layer order, as the Dropout layers of the generic step draw them.
             keep = [None if layer is None else layer.draw_keep((x.shape[0], kernel.shape[1]))
                     for layer, (kernel, *_) in zip(self._dropouts, chain.layers)]
+        # The native pass also moves the BatchNormalization layers' moving statistics, as their calls do.
         loss, logits, grads = chain.loss_gradients(x, labels, keep, _NATIVE_LOSS[self._loss], weights)
-        for layer, (mean, variance) in zip(self._norm_layers, chain.batch_statistics):
-            layer._update_moving(mean, variance)  # as the layer's own training call moves them
         if self._regularized:
             loss = self._add_penalties(model, loss, grads)
         model.optimizer.apply(grads, self._variables)
@@ -184,8 +180,7 @@ def fused_step(model, cached):
     stack = model._dense_stack
     regularized = any(layer._losses for layer in model._flatten_layers())
     return FusedStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
-                     stack.output_activation, type(model._compiled._losses[0]), regularized,
-                     [layer for layer in stack.step_norms if layer is not None])
+                     stack.output_activation, type(model._compiled._losses[0]), regularized)
 
 
 def _eligible_chain(model, variables):

@@ -36,12 +36,13 @@ class DenseChain:
     for the backward pass, so the bits are those of ``dense`` followed by the op.
 
     A layer may be ``(kernel, bias, activation, norm)`` with ``norm`` a tuple ``(gamma, beta,
-    epsilon[, before[, moving_mean, moving_variance]])`` (gamma and beta may be None): batch
-    normalization between the product and the activation, as ``BatchNormalization`` computes it
-    after a ``Dense`` and before an activation layer; ``before`` ("linear", the default, "relu" or
-    "tanh") is the Dense's own activation, applied to the product before the normalization. Such a
-    chain trains with the batch statistics (``loss_gradients``) and infers with the moving ones,
-    folded natively as the layer folds them (``forward_or_none``); calling it raises.
+    epsilon[, before[, moving_mean, moving_variance[, momentum]]])`` (gamma and beta may be None):
+    batch normalization between the product and the activation, as ``BatchNormalization`` computes
+    it after a ``Dense`` and before an activation layer; ``before`` ("linear", the default, "relu"
+    or "tanh") is the Dense's own activation, applied to the product before the normalization. Such
+    a chain trains with the batch statistics (``loss_gradients``; given a momentum, it moves the
+    moving statistics with them, as the layer's training call does) and infers with the moving
+    ones, folded natively as the layer folds them (``forward_or_none``); calling it raises.
 
     Kernels and biases are read in place: later updates to the Variables (``assign``, an
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
@@ -80,7 +81,7 @@ class DenseChain:
             width = k.shape[1]
         self._steps = steps
         self._rules = rules
-        self._norms = norms  # per layer, None or (gamma, beta, epsilon[, before[, mean, variance]]) with arrays
+        self._norms = norms  # per layer, None or its norm entry with arrays
         self.normalized = any(norm is not None for norm in norms)
         # Checked once, not on every call.
         self._native = _core.DenseLayers([step + (norm,) for step, norm in zip(steps, norms)] if self.normalized
@@ -88,13 +89,6 @@ class DenseChain:
         self.input_width = self._steps[0][0].shape[0]
         self.output_width = self._steps[-1][0].shape[1]
         self._buffers = None  # loss_gradients' arrays, for one batch size
-
-    @property
-    def batch_statistics(self):
-        """After loss_gradients: (mean, variance) of each batch-normalized layer's batch, in layer
-        order (views of the call's buffers)."""
-        stats = None if self._buffers is None else self._buffers[-1]
-        return [] if stats is None else [(s[0], s[1]) for s in stats if s is not None]
 
     @property
     def layers(self):
@@ -171,7 +165,7 @@ class DenseChain:
         squared or absolute error), float32 (batch, output_width) targets. Returns
         ``(loss, outputs, grads)``: the loss as a float32 scalar, the last layer's output, and one
         gradient per kernel, bias, gamma and beta in layer order (those that are None are left out);
-        ``batch_statistics`` then holds the batch-normalized layers' batch mean and variance. The
+        the batch-normalized layers' moving statistics, where a momentum is given, are moved. The
         arithmetic is that of this chain under a GradientTape followed by the loss's op
         (``sparse_softmax_cross_entropy``, ``softmax_cross_entropy``, ``sigmoid_cross_entropy``,
         ``squared_error``, ``absolute_error``), so the numbers are bitwise the same. The arrays
@@ -214,15 +208,17 @@ class DenseChain:
 
 
 def _norm_arrays(norm, index):
-    """A layer's ``(gamma, beta, epsilon[, before[, moving_mean, moving_variance]])`` with the
-    vectors as float32 arrays (gamma and beta may be None)."""
-    if not isinstance(norm, tuple) or len(norm) not in (3, 4, 6):
+    """A layer's ``(gamma, beta, epsilon[, before[, moving_mean, moving_variance[, momentum]]])``
+    with the vectors as float32 arrays (gamma and beta may be None)."""
+    if not isinstance(norm, tuple) or len(norm) not in (3, 4, 6, 7):
         raise ValueError(f"DenseChain: layer {index}'s norm must be None or (gamma, beta, epsilon[, before[, "
-                         f"moving_mean, moving_variance]]). Received: {norm!r}")
+                         f"moving_mean, moving_variance[, momentum]]]). Received: {norm!r}")
     gamma, beta, epsilon = norm[:3]
-    if not isinstance(epsilon, (int, float, np.floating)) or isinstance(epsilon, bool):
-        raise ValueError(f"DenseChain: layer {index}'s epsilon must be a number. Received: {epsilon!r}")
+    for name, value in (("epsilon", epsilon), ("momentum", norm[6] if len(norm) == 7 else 0.0)):
+        if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool):
+            raise ValueError(f"DenseChain: layer {index}'s {name} must be a number. Received: {value!r}")
     moving = tuple(_array_of(vector, f"layer {index}'s {name}")
-                   for vector, name in zip(norm[4:], ("moving_mean", "moving_variance")))
-    return (None if gamma is None else _array_of(gamma, f"layer {index}'s gamma"),
-            None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon)) + norm[3:4] + moving
+                   for vector, name in zip(norm[4:6], ("moving_mean", "moving_variance")))
+    return ((None if gamma is None else _array_of(gamma, f"layer {index}'s gamma"),
+             None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon)) + norm[3:4] + moving
+            + tuple(float(momentum) for momentum in norm[6:]))
