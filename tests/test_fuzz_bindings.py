@@ -188,6 +188,33 @@ def alias_output(data, args, out_name, in_names):
             args[source_name] = src
 
 
+# ----------------------------------------------------------------------------- L2 penalty
+
+
+@FUZZ
+@given(st.data())
+def test_fuzz_l2_penalty(data):
+    """l2_penalty on one weight: grads += values * scale in place, and the sum of the squares."""
+    CASES["count"] += 1
+    shape = tuple(data.draw(st.lists(DIMS, max_size=3), label="shape"))
+    spec = {"values": ("in", F32), "grads": ("out", F32)}
+    args, _ = build_args(data, spec, dict.fromkeys(spec, shape), data.draw(st.booleans()))
+    alias_output(data, args, "grads", ["values"])
+    w, g = args["values"], args["grads"]
+    scale = np.float32(data.draw(st.sampled_from([0.0, 2e-4, 1.0, -3.5]), label="scale"))
+    valid = (
+        is_array_ok(w, F32, False) and is_array_ok(g, F32, True) and g.shape == w.shape and not overlap(g, w)
+    )
+    if not valid:
+        expect_error("l2_penalty", lambda: _core.l2_penalty([w], [g], [scale]))
+        return
+    expected = (g + w * scale).astype(np.float64)
+    want = np.sum(np.square(w.astype(np.float64)))
+    (total,) = _core.l2_penalty([w], [g], [scale])
+    close(g, expected, 0, 0)
+    np.testing.assert_allclose(total, want, rtol=1e-12, equal_nan=True)
+
+
 # ----------------------------------------------------------------------------- elementwise
 
 
