@@ -617,6 +617,52 @@ def test_fuzz_batch_normalized_chain(data):
 
 
 @FUZZ
+@given(st.data())
+def test_fuzz_batch_norm_moving_statistics(data):
+    """dense_chain_loss_gradients with a batch-normalized layer whose norm entry carries the moving
+    statistics, read only or moved with a momentum: those two arrays and the momentum spoiled, or
+    a moved one aliasing an output or an input."""
+    CASES["count"] += 1
+    m, k, n, c = (data.draw(st.sampled_from([1, 2, 3, 5, 8, 13, 17, 33]), label=s) for s in "mknc")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    x, w1, w2 = (rng.uniform(-1, 1, shape).astype(F32) for shape in ((m, k), (k, n), (n, c)))
+    b1, gamma, beta = (rng.uniform(-1, 1, n).astype(F32) for _ in range(3))
+    grads = [(np.empty((k, n), F32), np.empty(n, F32), np.empty(n, F32), np.empty(n, F32)),
+             (np.empty((n, c), F32), None)]
+    hidden, logits, dlogits, stats = [np.empty(shape, F32) for shape in ((m, n), (m, c), (m, c), (3, n))]
+    moving = {"mean": rng.uniform(-1, 1, n).astype(F32), "variance": rng.uniform(0, 2, n).astype(F32)}
+    moved = data.draw(st.booleans(), label="moved")
+    if data.draw(st.booleans(), label="spoil"):
+        name = data.draw(st.sampled_from(sorted(moving)), label="spoiled")
+        moving[name], _ = spoil(data, moving[name], moved)
+    alias = data.draw(st.sampled_from(["none", "none", "dgamma", "gamma"]), label="alias")
+    if alias != "none":
+        moving["mean"] = grads[0][2] if alias == "dgamma" else gamma
+    momentum = data.draw(st.sampled_from([0.99, 0.9, 0.5, 0.0, "x", None]), label="momentum")
+    mean, variance = moving["mean"], moving["variance"]
+    before = np.array(mean, np.float64) if isinstance(mean, np.ndarray) and mean.dtype == F32 else None
+    norm = (gamma, beta, 1e-3, "relu", mean, variance) + ((momentum,) if moved else ())
+    labels = rng.integers(0, c, m)
+
+    def call():
+        return _core.dense_chain_loss_gradients(x, [(w1, b1, "linear", norm), (w2, None, "linear")], labels, [hidden],
+                                               logits, dlogits, grads, None, "softmax", None, [stats, None])
+
+    arrays_fine = all(is_array_ok(a, F32, moved) and a.shape == (n,) for a in (mean, variance))
+    valid = (arrays_fine and not overlap(mean, variance) and (not moved or isinstance(momentum, float))
+             and (alias == "none" or (alias == "gamma" and not moved)))  # inputs may share memory
+    if not valid:
+        expect_error("dense_chain_loss_gradients", call)
+        return
+    call()
+    want_stats = _batch_norm_reference(*(a.astype(np.float64) for a in (x, w1, b1, gamma, beta)), 1e-3, "relu",
+                                       w2.astype(np.float64), labels)[2]
+    tolerance = 1e-3 if m > 1 else 1e-4
+    want = (before * momentum + want_stats[0] * (1 - momentum)) if moved else before
+    close(mean, want, tolerance if moved else 0, tolerance if moved else 0)
+
+
+@FUZZ
 @given(st.one_of(st.integers(-2**70, 2**70), st.floats(allow_nan=True), st.none(), st.text(max_size=3),
                  st.booleans()))
 def test_fuzz_settings(value):
