@@ -218,8 +218,8 @@ void l2_penalty(const std::vector<PenaltyTerm>& terms, double* sums) {
   }
   std::vector<double> block_sums(static_cast<size_t>(first.back()));
   const RuleTable& rt = active_rules();
-  // Thread t of T takes the same share of every term as the update that follows (run above), so the
-  // weight and its gradient are found in that core's cache.
+  // Thread t of T takes about the same share of every term as the update that follows (run above),
+  // whole blocks here, so the weight and its gradient are found in that core's cache.
   const int nt = threads_for_elements(total);
   const auto share = [&](int t) {
     for (size_t i = 0; i < terms.size(); ++i) {
