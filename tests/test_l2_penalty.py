@@ -133,6 +133,6 @@ def test_a_rejected_call_writes_nothing():
     with pytest.raises(ValueError, match=r"grads\[1\]"):
         _core.l2_penalty([_ones(5), _ones(3)], grads, [1.0, 1.0])
     assert not grads[0].any()
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match=r"l2_penalty: argument 'scales\[0\]' must be a number. Received: .*str"):
         _core.l2_penalty([_ones(5)], grads[:1], ["x"])
     assert not grads[0].any()

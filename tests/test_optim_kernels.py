@@ -372,6 +372,10 @@ ERRORS = {
                                r"'momentums' must be a list exactly when momentum > 0"),
     "scales length": (lambda: _adam(*_lists(), grad_scales=[1.0]), r"'grad_scales' must have one entry per variable"),
     "scales and clip": (lambda: _adam(*_lists(), grad_scales=[1.0, 1.0], clipvalue=1.0), r"at most one of"),
+    "scale not a number": (lambda: _adam(*_lists(), grad_scales=[1.0, "x"]),
+                           r"adam_update: argument 'grad_scales\[1\]' must be a number. Received: an object of type str"),
+    "factor not a number": (lambda: _core.factored_update("lion", *_lists()[:2], [_lists()[2]], [1.0, None, 1.0, 1.0, 1.0]),
+                            r"factored_update: argument 'factors\[1\]' must be a number. Received: .*NoneType"),
 }
 
 

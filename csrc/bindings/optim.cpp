@@ -64,6 +64,17 @@ const pd::PyArray_Proxy* checked_array(const char* fn, const char* list, size_t 
   return a;
 }
 
+// Item i of a list of numbers (Python or numpy), as a double; anything else raises naming the item.
+double number_item(const char* fn, const char* list, PyObject* seq, size_t i) {
+  PyObject* obj = PySequence_Fast_GET_ITEM(seq, i);
+  const double x = PyFloat_AsDouble(obj);
+  if (x == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    fail(fn, ": argument '", item_name(list, i), "' must be a number. Received: an object of type ", type_name(obj));
+  }
+  return x;
+}
+
 PyObject* sequence(const char* fn, const char* name, const py::handle& obj, bool optional) {
   if (optional && obj.is_none()) return nullptr;
   if (!PyList_Check(obj.ptr()) && !PyTuple_Check(obj.ptr()))
@@ -175,9 +186,7 @@ Call parse(const char* fn, py::handle values_obj, py::handle grads_obj, const Li
     expect_len("grad_scales", scales);
     tf.scale = true;
     for (size_t i = 0; i < n; ++i) {
-      const double s = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(scales, i));
-      if (s == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-      call.vars[i].grad_scale = static_cast<float>(s);
+      call.vars[i].grad_scale = static_cast<float>(number_item(fn, "grad_scales", scales, i));
     }
   }
   if (!clipvalue.is_none()) {
@@ -241,9 +250,7 @@ void factored_update(const std::string& rule_name, py::object values, py::object
          PySequence_Fast_GET_SIZE(seq), " items");
   std::vector<float> f(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
-    const double x = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
-    if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-    f[static_cast<size_t>(i)] = static_cast<float>(x);
+    f[static_cast<size_t>(i)] = static_cast<float>(number_item(fn, "factors", seq, static_cast<size_t>(i)));
   }
   PyObject* lists = sequence(fn, "slots", slots_obj, false);
   if (PySequence_Fast_GET_SIZE(lists) != nslots)
@@ -303,8 +310,7 @@ py::list l2_penalty(py::object values_obj, py::object grads_obj, py::object scal
       fail(fn, ": argument '", item_name("grads", i), "' must have the shape of values[", i, "] ",
            dims_str(v->nd, v->dimensions), ". Received: ", item_name("grads", i), ".shape=",
            dims_str(g->nd, g->dimensions));
-    const double scale = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(scales, i));
-    if (scale == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    const double scale = number_item(fn, "scales", scales, i);
     keep.push_back(py::reinterpret_borrow<py::object>(vobj));
     keep.push_back(py::reinterpret_borrow<py::object>(gobj));
     int64_t size = 1;
