@@ -322,12 +322,17 @@ py::array dense_chain_forward(py::object x_obj, py::object layers, py::object hi
   Chain parsed;
   const Chain& chain = chain_args(fn, x_obj, layers, x, parsed);
   const int64_t m = x.shape(0), k = x.shape(1);
-  std::vector<float*> hidden;
-  std::vector<py::array> inputs = chain_inputs(chain, x);
-  if (!hidden_obj.is_none()) hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, inputs);
-  std::vector<py::array> written;
-  std::vector<float*> pre = pre_activations(fn, pre_obj, m, chain, true, written);
-  expect_disjoint(fn, written, inputs);
+  std::vector<float*> hidden, pre;
+  // Inference writes only the new array `out`: nothing to check for overlaps (one-sample calls take
+  // a few microseconds, and copying the chain's array list is a noticeable part of that).
+  if (!hidden_obj.is_none() || !pre_obj.is_none()) {
+    std::vector<py::array> inputs = chain_inputs(chain, x);
+    if (!hidden_obj.is_none())
+      hidden = layer_outputs(fn, "hidden", hidden_obj, m, chain, chain.steps.size() - 1, inputs);
+    std::vector<py::array> written;
+    pre = pre_activations(fn, pre_obj, m, chain, true, written);
+    expect_disjoint(fn, written, inputs);
+  }
   py::array_t<float> out({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(chain.width)});
   float* op = out.mutable_data();
   const float* xp = cptr(x);
