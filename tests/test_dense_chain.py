@@ -214,6 +214,16 @@ def test_sequential_inference_equals_its_layers_called_one_by_one(rows, output_a
     assert len(chained) == 3  # each of the three through the chain
 
 
+@pytest.mark.parametrize("make", [lambda x: x.astype(">f4"), lambda x: np.asfortranarray(x),
+                                  lambda x: x.astype(np.float64), lambda x: x.tolist()],
+                         ids=["byte-swapped", "fortran", "float64", "list"])
+def test_sequential_inference_of_other_inputs_equals_the_float32_rows(make):
+    # The one-call path takes native float32 C-contiguous rows; the rest is converted first.
+    model = _mlp(dropout=True, output_activation=None)
+    x = RNG.normal(size=(3, 784)).astype(np.float32)
+    np.testing.assert_array_equal(model(make(x)).numpy(), model(x).numpy())
+
+
 def test_sequential_training_call_still_applies_dropout():
     model = _mlp(dropout=True)
     x = RNG.normal(size=(8, 784)).astype(np.float32)

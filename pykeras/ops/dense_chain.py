@@ -7,6 +7,7 @@ from pykeras.ops.nn import ACTIVATION_RULES, FUSED_ACTIVATIONS, dense, loss_scal
 from pykeras.ops.tape import needs_gradient, record, state
 from pykeras.tensor import FLOAT, Tensor
 
+_ndarray = np.ndarray
 _new_tensor = Tensor.__new__  # the native output is float32 and C-contiguous: nothing for wrap to do
 _ACTIVATIONS = FUSED_ACTIVATIONS + tuple(ACTIVATION_RULES)
 
@@ -145,8 +146,9 @@ class DenseChain:
         norm entries); not under a recording tape (gamma's and beta's gradients go through the
         layers' ops)."""
         kind = type(x)
-        rows = x if kind is np.ndarray else x._value if kind is Tensor else None
-        if (rows is None or rows.dtype != FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
+        rows = x if kind is _ndarray else x._value if kind is Tensor else None
+        # `is not`: numpy's float32 is one object; any other (byte-swapped) goes the general path.
+        if (rows is None or rows.dtype is not FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
                 or not rows.flags.c_contiguous):
             return None
         if state.tapes:
