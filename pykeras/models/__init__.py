@@ -1,5 +1,4 @@
 """``pykeras.models``: Model, Sequential, and the functional API."""
-from pykeras.models.cloning import clone_model, model_from_json
 from pykeras.models.functional import Functional
 from pykeras.models.model import Model
 from pykeras.models.sequential import Sequential
@@ -13,9 +12,14 @@ register_builtin("keras", Functional)
 
 
 def __getattr__(name):
-    # keras.models.load_model / save_model, loaded on first use like pykeras.saving's.
+    # Loaded on first use (with json): keras.models.load_model / save_model, like pykeras.saving's,
+    # and clone_model / model_from_json.
     if name in ("load_model", "save_model"):
         from pykeras.saving import saving_api
 
         return getattr(saving_api, name)
+    if name in ("clone_model", "model_from_json"):
+        from pykeras.models import cloning
+
+        return getattr(cloning, name)
     raise AttributeError(f"module 'pykeras.models' has no attribute {name!r}")

@@ -5,7 +5,6 @@ Same conventions as ``core``: numpy forward, backward rule beside it, results fl
 floating input. Gradients of integer or boolean results are None.
 """
 import math
-import string
 from collections import Counter
 
 import numpy as np
@@ -260,7 +259,7 @@ def cumprod(x, axis=None, dtype=None):
 
 # Contractions: einsum, and tensordot/dot/outer written as einsum.
 
-_LETTERS = string.ascii_letters
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _einsum_terms(subscripts, shapes):
