@@ -1,5 +1,5 @@
-"""The layers, callbacks and optimizers imported on first use (pykeras/lazy_exports.py): not
-imported by ``import pykeras``, yet found by attribute, by ``from ... import``, by name in a
+"""The layers, callbacks and optimizers imported on first use (pykeras/lazy_exports.py), and
+the model cloning functions (with json): not imported by ``import pykeras``, yet found by attribute, by ``from ... import``, by name in a
 saved config and by ``optimizers.get``, in a fresh interpreter."""
 import json
 import subprocess
@@ -11,12 +11,13 @@ import pykeras as keras
 from child_process import child_env
 
 CHILD = r"""
-import json, sys
+import sys
 import pykeras as keras
 
 lazy = ["pykeras.layers.embedding", "pykeras.layers.layer_normalization", "pykeras.layers.merging",
-        "pykeras.callbacks.early_stopping", "pykeras.optimizers.lion"]
+        "pykeras.callbacks.early_stopping", "pykeras.optimizers.lion", "pykeras.models.cloning", "json"]
 before = [name for name in lazy if name in sys.modules]
+import json
 model = keras.models.model_from_json(open(sys.argv[1]).read())
 from pykeras.callbacks import EarlyStopping
 print(json.dumps({
