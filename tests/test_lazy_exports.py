@@ -1,5 +1,6 @@
-"""The layers, callbacks and optimizers imported on first use (pykeras/lazy_exports.py), and
-the model cloning functions (with json): not imported by ``import pykeras``, yet found by attribute, by ``from ... import``, by name in a
+"""The layers, callbacks and optimizers imported on first use (pykeras/lazy_exports.py), the
+model cloning functions (with json), the less common ops, ``keras.metrics`` and
+``keras.callbacks``: not imported by ``import pykeras``, yet found by attribute, by ``from ... import``, by name in a
 saved config and by ``optimizers.get``, in a fresh interpreter."""
 import json
 import subprocess
@@ -15,7 +16,8 @@ import sys
 import pykeras as keras
 
 lazy = ["pykeras.layers.embedding", "pykeras.layers.layer_normalization", "pykeras.layers.merging",
-        "pykeras.callbacks.early_stopping", "pykeras.optimizers.lion", "pykeras.models.cloning", "json"]
+        "pykeras.callbacks.early_stopping", "pykeras.optimizers.lion", "pykeras.models.cloning", "json",
+        "pykeras.ops.extra_math", "pykeras.ops.extra_array", "pykeras.metrics", "pykeras.callbacks"]
 before = [name for name in lazy if name in sys.modules]
 import json
 model = keras.models.model_from_json(open(sys.argv[1]).read())
@@ -26,7 +28,10 @@ print(json.dumps({
     "predicted": model.predict(keras.ops.convert_to_numpy(json.loads(sys.argv[2])), verbose=0).tolist(),
     "optimizer": type(keras.optimizers.get("lion")).__name__,
     "callback": EarlyStopping.__name__,
-    "listed": "Embedding" in dir(keras.layers) and "Ftrl" in dir(keras.optimizers),
+    "listed": "Embedding" in dir(keras.layers) and "Ftrl" in dir(keras.optimizers) and "cumsum" in dir(keras.ops)
+              and {"metrics", "callbacks"} <= set(dir(keras)),
+    "ops": [keras.ops.cumsum([1.0, 2.0]).numpy().tolist(), keras.ops.pad([1.0], 1).numpy().tolist()],
+    "accuracy": keras.metrics.Accuracy.__name__,
 }))
 """
 
@@ -47,10 +52,11 @@ def test_rarely_used_classes_load_on_first_use_in_a_fresh_interpreter(tmp_path):
                                 "Dense", "Add"]
     assert np.asarray(result["predicted"]).shape == (2, 2)
     assert (result["optimizer"], result["callback"], result["listed"]) == ("Lion", "EarlyStopping", True)
+    assert result["ops"] == [[1.0, 3.0], [0.0, 1.0, 0.0]] and result["accuracy"] == "Accuracy"
 
 
 def test_an_unknown_name_is_still_an_attribute_error():
-    for package in (keras.layers, keras.callbacks, keras.optimizers):
+    for package in (keras, keras.layers, keras.callbacks, keras.optimizers, keras.ops):
         try:
             package.NoSuchThing  # noqa: B018
         except AttributeError as error:

@@ -1,7 +1,6 @@
 """compile / fit / evaluate / predict: the training loop every Model has."""
 import numpy as np
 
-from pykeras.callbacks import CallbackList
 from pykeras.models import batch_sources
 from pykeras.models import data as data_utils
 from pykeras.models.fused_step import fused_step
@@ -10,6 +9,13 @@ from pykeras.models.weights_lock import WeightsLock
 from pykeras.ops.core import convert_to_tensor
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import Variable
+
+
+def _callback_list(*args, **kwargs):
+    # keras.callbacks loads with the first fit, evaluate or predict that reports, not with `import pykeras`.
+    from pykeras.callbacks import CallbackList
+
+    return CallbackList(*args, **kwargs)
 
 
 def _not_compiled_error(method):
@@ -206,7 +212,7 @@ class Trainer:
         steps = source.steps
         validation = _validation_source(validation_data, validation_batch_size or batch_size, validation_steps)
         verbose = 1 if verbose == "auto" else int(verbose)
-        callback_list = CallbackList(
+        callback_list = _callback_list(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=steps,
         )
@@ -280,7 +286,7 @@ class Trainer:
             sample_weight = data_utils.to_arrays(sample_weight, "sample_weight")
             source = batch_sources.ArrayBatches(x, y, sample_weight, batch_size, steps)
         verbose = 1 if verbose == "auto" else int(verbose)
-        callback_list = CallbackList(
+        callback_list = _callback_list(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=source.steps,
         )
         return _format_logs(self._evaluate_source(source, callback_list, "evaluate"), return_dict)
@@ -331,7 +337,7 @@ class Trainer:
             source = batch_sources.ArrayBatches(x, None, None, batch_size, steps)
         callback_list = None
         if callbacks or verbose:
-            callback_list = CallbackList(
+            callback_list = _callback_list(
                 callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=source.steps,
             )
             callback_list.on_predict_begin()
