@@ -170,6 +170,11 @@ class Progbar:
             self._draw_summary(current, now, time_per_unit)
         self._last_update = now
 
+    def due(self):
+        """Whether a (not final) update now would redraw: a verbose-1 bar on an interactive
+        display whose interval has passed since the last redraw."""
+        return self.verbose == 1 and self._dynamic_display and _clock() - self._last_update >= self.interval
+
     def add(self, n, values=None):
         """Advances the bar by ``n`` steps."""
         self.update(self._seen_so_far + n, values)

@@ -237,3 +237,69 @@ def test_without_a_terminal_verbose_1_prints_only_the_last_line(capsys, clock):
         clock.t += 1.0
         bar.update(step, [("loss", 0.5)])
     assert capsys.readouterr().out == f"50/50 {BAR} 50s 1s/step - loss: 0.5000\n"
+
+
+class TickingClock:
+    """Each reading 30 ms after the last: the bar (50 ms between redraws) is due every other batch,
+    and would be between the loop's question and the batch's end."""
+
+    def __init__(self, t=100.0, tick=0.03):
+        self.t, self.tick = t, tick
+
+    def __call__(self):
+        self.t += self.tick
+        return self.t
+
+
+def _small_fit_model():
+    import numpy as np
+
+    import pykeras as keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model, x, y
+
+
+def _count_metric_reads(model, monkeypatch):
+    """The loss of each reading of the model's metrics during fit, in order."""
+    compiled = model._compiled
+    read = compiled.results
+    losses = []
+
+    def results():
+        logs = read()
+        losses.append(float(logs["loss"]))
+        return logs
+
+    monkeypatch.setattr(compiled, "results", results)
+    return losses
+
+
+def test_fit_reads_a_batchs_metrics_only_for_the_bars_redraws(capsys, monkeypatch):
+    monkeypatch.setattr(progbar, "_is_interactive", lambda: True)
+    monkeypatch.setattr(progbar, "_clock", TickingClock())
+    model, x, y = _small_fit_model()
+    losses = _count_metric_reads(model, monkeypatch)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=1)  # 16 batches
+    drawn = re.findall(r"loss: ([0-9.]+)", ANSI.sub("", capsys.readouterr().out))
+    assert 1 < len(losses) < 16
+    # Each redraw shows the metrics read for it, the last the epoch's.
+    assert drawn == [format_value(loss) for loss in losses]
+
+
+def test_a_callback_reading_batch_logs_still_gets_every_batchs(capsys, monkeypatch):
+    import pykeras as keras
+
+    monkeypatch.setattr(progbar, "_is_interactive", lambda: True)
+    monkeypatch.setattr(progbar, "_clock", TickingClock())
+    model, x, y = _small_fit_model()
+    losses = _count_metric_reads(model, monkeypatch)
+    seen = []
+    watcher = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs["loss"]))
+    model.fit(x, y, batch_size=4, epochs=1, verbose=1, callbacks=[watcher])
+    assert seen == losses[:16] and len(losses) == 17  # each batch's, then the epoch's

@@ -101,10 +101,15 @@ class CallbackList(Callback):
                                    if _listens(c, "on_train_batch_begin", "on_batch_begin")]
         self._train_batch_end = [c for c in self.callbacks
                                  if _listens(c, "on_train_batch_end", "on_batch_end")]
+        # The built-in progress bar alone reads a batch's logs only when it redraws (a few times a
+        # second, or never off a terminal); any other listener reads every batch's.
+        ends = self._train_batch_end
+        self._only_the_bar = len(ends) == 1 and type(ends[0]) is ProgbarLogger
 
-    @property
-    def needs_train_batch_logs(self):
-        """True when some callback reads the logs after each training batch."""
+    def wants_train_batch_logs(self):
+        """True when some callback will read the logs of the training batch now ending."""
+        if self._only_the_bar:
+            return self._train_batch_end[0].draws_next_batch()
         return bool(self._train_batch_end)
 
     @property

@@ -20,6 +20,7 @@ class ProgbarLogger(Callback):
         self.verbose = 1
         self.epochs = 1
         self._called_in_fit = False
+        self._batch_logs_read = True  # False between draws_next_batch() saying no and the batch's end
 
     def set_params(self, params):
         super().set_params(params)
@@ -47,7 +48,18 @@ class ProgbarLogger(Callback):
             print_msg(f"Epoch {epoch + 1}/{self.epochs}\n")
 
     def on_train_batch_end(self, batch, logs=None):
-        self._update_progbar(batch, logs)
+        if self._batch_logs_read:
+            self._update_progbar(batch, logs)
+        else:  # counted; the next batch whose logs are read redraws
+            self.seen = batch + 1
+        self._batch_logs_read = True
+
+    def draws_next_batch(self):
+        """Whether the training batch now ending redraws the bar. The loop asks before it reads
+        the batch's logs, and reads them only then."""
+        self._maybe_init_progbar()
+        self._batch_logs_read = self.progbar.due()
+        return self._batch_logs_read
 
     def on_test_batch_end(self, batch, logs=None):
         if not self._called_in_fit:

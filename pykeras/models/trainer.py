@@ -220,7 +220,6 @@ class Trainer:
         self._train_variables = None
         # The built-in step skips reading metrics after a batch nobody looks at.
         builtin_step = type(self).train_step is Trainer.train_step
-        batch_logs = callback_list.needs_train_batch_logs or not builtin_step
         callback_list.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -232,7 +231,7 @@ class Trainer:
                 if builtin_step:
                     with self._weights_lock.write():
                         self._fit_batch(*batch)
-                    logs = _to_floats(self._compiled.results()) if batch_logs else None
+                    logs = _to_floats(self._compiled.results()) if callback_list.wants_train_batch_logs() else None
                 else:
                     with self._weights_lock.write():
                         step_logs = self.train_step(data_utils.pack_x_y_sample_weight(*batch))
