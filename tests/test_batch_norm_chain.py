@@ -255,7 +255,7 @@ def test_a_normalized_chain_infers_with_its_moving_statistics():
     np.testing.assert_allclose(chain.forward_or_none(x).numpy(), hidden @ last, rtol=1e-5, atol=1e-6)
     with ops.GradientTape():
         assert chain.forward_or_none(x) is None  # gamma's and beta's gradients: the layers' ops
-    with pytest.raises(ValueError, match=r"norm must be None or \(gamma, beta, epsilon\[, before\[, moving_mean"):
+    with pytest.raises(ValueError, match=r"norm must be None, \(gamma, beta, epsilon\[, before\[, moving_mean"):
         ops.DenseChain([(kernel, None, "relu", (gamma, None))])
     with pytest.raises(ValueError, match="layer 0's epsilon must be a number. Received: 'x'"):
         ops.DenseChain([(kernel, None, "relu", (gamma, None, "x"))])
@@ -340,8 +340,10 @@ def _moving_is_a_gradient(args):  # moved in place by the training pass, which a
     (_first_layer((_GAMMA, _BETA, 0.0)), "epsilon must be > 0"),
     (_first_layer((_GAMMA, _BETA, "1e-3")), "epsilon must be a number"),
     (_first_layer((np.ones(3, np.float32), _BETA, 1e-3)), r"layers\[0\] gamma must have shape \(2,\)"),
-    (_first_layer((_GAMMA, _BETA)), r"norm must be None or a tuple \(gamma, beta, epsilon\[, before\[, moving_mean"),
-    (_first_layer((_GAMMA, _BETA, 1e-3, "relu", _GAMMA)), r"Received: a tuple of length 5"),
+    (_first_layer((_GAMMA, _BETA)), r"norm must be None, a tuple \(gamma, beta, epsilon\[, before\[, moving_mean"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, "relu", _GAMMA)),
+     r"norm's fifth item must be 'layer' \(LayerNormalization\). Received: an object of type ndarray"),
+    (_first_layer((_GAMMA, _BETA, 1e-3, "relu", "batch")), r"fifth item must be 'layer'.*Received: 'batch'"),
     (_first_layer((_GAMMA, _BETA, 1e-3, "relu", _GAMMA, np.ones(3, np.float32))),
      r"layers\[0\] moving_variance must have shape \(2,\)"),
     (_first_layer((_GAMMA, _BETA, 1e-3, "relu", np.ones(2), _BETA)), r"'moving_mean' must have dtype float32"),

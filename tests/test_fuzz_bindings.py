@@ -546,12 +546,14 @@ def test_fuzz_softmax_cross_entropy(data):
 # ----------------------------------------------------------------------------- settings
 
 
-def _batch_norm_reference(x, w1, b1, gamma, beta, eps, before, w2, labels):
+def _batch_norm_reference(x, w1, b1, gamma, beta, eps, before, w2, labels, per_row=False):
     """The float64 loss, gradients (dw1, db1, dgamma, dbeta, dw2) and statistics of a chain
-    x -> before(x @ w1 + b1) -> batch normalization -> x @ w2 -> softmax cross-entropy."""
+    x -> before(x @ w1 + b1) -> batch normalization (or, per_row, layer normalization) -> x @ w2 ->
+    softmax cross-entropy."""
     act = {"linear": lambda z: z, "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh}[before]
     z = act(x @ w1 + b1)
-    mean, var = z.mean(0), z.var(0)
+    axis = 1 if per_row else 0
+    mean, var = z.mean(axis, keepdims=True), z.var(axis, keepdims=True)
     xhat = (z - mean) / np.sqrt(var + eps)
     h = xhat * gamma + beta
     logits = h @ w2
@@ -562,31 +564,35 @@ def _batch_norm_reference(x, w1, b1, gamma, beta, eps, before, w2, labels):
     dlogits = (p - np.eye(w2.shape[1])[labels]) / m
     dh = dlogits @ w2.T
     d = dh * gamma
-    dz = (d - d.mean(0) - xhat * (d * xhat).mean(0)) / np.sqrt(var + eps)
+    dz = (d - d.mean(axis, keepdims=True) - xhat * (d * xhat).mean(axis, keepdims=True)) / np.sqrt(var + eps)
     dz = dz * (z > 0) if before == "relu" else dz * (1 - z * z) if before == "tanh" else dz
     grads = [x.T @ dz, dz.sum(0), (dh * xhat).sum(0), dh.sum(0), h.T @ dlogits]
-    return loss, grads, [mean, var, 1 / np.sqrt(var + eps)]
+    return loss, grads, [mean.ravel(), var.ravel(), 1 / np.sqrt(var.ravel() + eps)]
 
 
 @FUZZ
 @given(st.data())
 def test_fuzz_batch_normalized_chain(data):
-    """dense_chain_loss_gradients with a batch-normalized layer: its norm entry (gamma, beta,
-    epsilon, the activation before), its gradients and statistics spoiled."""
+    """dense_chain_loss_gradients with a batch-normalized or layer-normalized layer: its norm entry
+    (gamma, beta, epsilon, the activation before[, 'layer']), its gradients and statistics spoiled."""
     CASES["count"] += 1
     m, k, n, c = (data.draw(st.sampled_from([1, 2, 3, 5, 8, 13, 17, 33]), label=s) for s in "mknc")
+    per_row = data.draw(st.booleans(), label="per_row")
     spec = {"x": ("in", F32), "w1": ("in", F32), "b1": ("in", F32), "gamma": ("in", F32), "beta": ("in", F32),
             "w2": ("in", F32), "hidden": ("out", F32), "logits": ("out", F32), "dlogits": ("out", F32),
             "dw1": ("out", F32), "db1": ("out", F32), "dgamma": ("out", F32), "dbeta": ("out", F32),
             "dw2": ("out", F32), "stats": ("out", F32)}
     shapes = {"x": (m, k), "w1": (k, n), "b1": (n,), "gamma": (n,), "beta": (n,), "w2": (n, c), "hidden": (m, n),
               "logits": (m, c), "dlogits": (m, c), "dw1": (k, n), "db1": (n,), "dgamma": (n,), "dbeta": (n,),
-              "dw2": (n, c), "stats": (3, n)}
+              "dw2": (n, c), "stats": (3, m if per_row else n)}
     args, _ = build_args(data, spec, shapes, False)
     alias_output(data, args, "dgamma", ["gamma", "beta", "db1"])
     eps = data.draw(st.sampled_from([1e-3, 1e-3, 0.5, 0.0, -1.0, float("nan"), "x", None]), label="eps")
     before = data.draw(st.sampled_from(["linear", "relu", "tanh", None, "gelu", "", 3]), label="before")
-    norm = (args["gamma"], args["beta"], eps) + (() if before is None else (before,))
+    if per_row:
+        norm = (args["gamma"], args["beta"], eps, "linear" if before is None else before, "layer")
+    else:
+        norm = (args["gamma"], args["beta"], eps) + (() if before is None else (before,))
     labels = np.random.default_rng(m * 31 + c).integers(0, c, m)
     layers = [(args["w1"], args["b1"], "linear", norm), (args["w2"], None, "linear")]
     grads = [(args["dw1"], args["db1"], args["dgamma"], args["dbeta"]), (args["dw2"], None)]
@@ -607,9 +613,10 @@ def test_fuzz_batch_normalized_chain(data):
     loss = call()
     f64 = {name: args[name].astype(np.float64) for name in ("x", "w1", "b1", "gamma", "beta", "w2")}
     want_loss, want_grads, want_stats = _batch_norm_reference(
-        f64["x"], f64["w1"], f64["b1"], f64["gamma"], f64["beta"], eps, before or "linear", f64["w2"], labels)
-    # One row has no spread: every normalized value is 0 there, whatever the rounding of its tiny variance.
-    tolerance = 1e-3 if m > 1 else 1e-4
+        f64["x"], f64["w1"], f64["b1"], f64["gamma"], f64["beta"], eps, before or "linear", f64["w2"], labels, per_row)
+    # A batch of one row (or a layer of one feature) has no spread: every normalized value is 0 there,
+    # whatever the rounding of its tiny variance.
+    tolerance = 1e-3 if (n if per_row else m) > 1 else 1e-4
     close(loss, want_loss, tolerance, tolerance)
     close(args["stats"], np.array(want_stats), tolerance, tolerance)
     for got, want in zip([args[name] for name in ("dw1", "db1", "dgamma", "dbeta", "dw2")], want_grads):

@@ -89,16 +89,23 @@ struct Chain {
 // A layer's norm entry: (gamma, beta, epsilon[, before[, moving_mean, moving_variance[, momentum]]]),
 // gamma and beta None or float32 (n,), before the Dense's own activation ('linear', 'relu' or 'tanh';
 // 'linear' if left out), the moving statistics float32 (n,): inference reads them and, given a
-// momentum, training moves them (they are then written: kept in `moved`, the rest in `keep`).
+// momentum, training moves them (they are then written: kept in `moved`, the rest in `keep`). Or
+// (gamma, beta, epsilon, before, 'layer'): LayerNormalization, each row with its own statistics.
 pykeras::BatchNormParams parse_norm(const char* fn, py::ssize_t i, const py::handle& obj, int64_t n,
                                     std::vector<py::array>& keep, std::vector<py::array>& moved) {
   const py::ssize_t len = py::isinstance<py::tuple>(obj) ? py::len(obj) : -1;
-  if (len != 3 && len != 4 && len != 6 && len != 7)
-    fail(fn, ": layers[", i, "] norm must be None or a tuple (gamma, beta, epsilon[, before[, moving_mean, "
-         "moving_variance[, momentum]]]). Received: ", len >= 0 ? str_cat("a tuple of length ", len)
-                                                                : str_cat("an object of type ", type_name(obj)));
+  if (len < 3 || len > 7)
+    fail(fn, ": layers[", i, "] norm must be None, a tuple (gamma, beta, epsilon[, before[, moving_mean, "
+         "moving_variance[, momentum]]]) or (gamma, beta, epsilon, before, 'layer'). Received: ",
+         len >= 0 ? str_cat("a tuple of length ", len) : str_cat("an object of type ", type_name(obj)));
   py::tuple t = obj.cast<py::tuple>();
   pykeras::BatchNormParams norm{nullptr, nullptr, 0.0f};
+  if (len == 5) {
+    if (!py::isinstance<py::str>(t[4]) || t[4].cast<std::string>() != "layer")
+      fail(fn, ": layers[", i, "] norm's fifth item must be 'layer' (LayerNormalization). Received: ",
+           py::isinstance<py::str>(t[4]) ? "'" + t[4].cast<std::string>() + "'" : "an object of type " + type_name(t[4]));
+    norm.per_row = true;
+  }
   if (len >= 4) {
     if (!py::isinstance<py::str>(t[3]))
       fail(fn, ": layers[", i, "] norm's activation before must be a str. Received: an object of type ",
@@ -416,10 +423,11 @@ void parse_dropout(const char* fn, const py::handle& obj, int64_t m, const Chain
 }
 
 // norm_stats: None, or a list of one entry per layer: a float32 (3, n_i) array (the batch mean,
-// variance and 1 / sqrt(variance + epsilon), written) exactly for the batch-normalized layers, else
-// None. Appended to `written`; `stats` gets an entry per layer.
-void parse_norm_stats(const char* fn, const py::handle& obj, const Chain& chain, std::vector<py::array>& written,
-                      std::vector<float*>& stats) {
+// variance and 1 / sqrt(variance + epsilon), written) exactly for the batch-normalized layers, a
+// (3, m) array (the rows' own) for the layer-normalized ones, else None. Appended to `written`;
+// `stats` gets an entry per layer.
+void parse_norm_stats(const char* fn, const py::handle& obj, const Chain& chain, int64_t m,
+                      std::vector<py::array>& written, std::vector<float*>& stats) {
   const size_t count = chain.steps.size();
   bool normalized = false;
   for (const pykeras::DenseStep& step : chain.steps) normalized = normalized || step.batch_norm;
@@ -427,18 +435,23 @@ void parse_norm_stats(const char* fn, const py::handle& obj, const Chain& chain,
   if (obj.is_none() && !normalized) return;
   if (!py::isinstance<py::list>(obj) || py::len(obj) != count)
     fail(fn, ": argument 'norm_stats' must be a list of ", count, " entries (a (3, n) array for each batch-normalized "
-         "layer, else None). Received: ", type_name(obj),
+         "layer, (3, batch) for a layer-normalized one, else None). Received: ", type_name(obj),
          py::isinstance<py::list>(obj) ? str_cat(" of length ", py::len(obj)) : std::string());
   py::list items = py::reinterpret_borrow<py::list>(obj);
   for (size_t i = 0; i < count; ++i) {
     const pykeras::DenseStep& step = chain.steps[i];
     if (items[i].is_none() != !step.batch_norm)
-      fail(fn, ": norm_stats[", i, "] must be ", step.batch_norm ? "a (3, n) array: the layer is batch-normalized"
-           : "None: the layer is not batch-normalized", ". Received: ", type_name(items[i]));
+      fail(fn, ": norm_stats[", i, "] must be ",
+           !step.batch_norm     ? "None: the layer is not batch-normalized"
+           : step.norm.per_row ? "a (3, batch) array: the layer is layer-normalized"
+                               : "a (3, n) array: the layer is batch-normalized",
+           ". Received: ", type_name(items[i]));
     if (!step.batch_norm) continue;
     py::array a = f32(fn, "norm_stats", items[i], true);
-    if (a.ndim() != 2 || a.shape(0) != 3 || a.shape(1) != step.n)
-      fail(fn, ": norm_stats[", i, "] must have shape (3, ", step.n, "). Received: ", shape_str(a));
+    const int64_t width = step.norm.per_row ? m : step.n;
+    if (a.ndim() != 2 || a.shape(0) != 3 || a.shape(1) != width)
+      fail(fn, ": norm_stats[", i, "] must have shape (3, ", width, ")",
+           step.norm.per_row ? " (the layer normalizes each of the batch's rows)" : "", ". Received: ", shape_str(a));
     written.push_back(a);
     stats[i] = mptr(a);
   }
@@ -473,7 +486,7 @@ double dense_chain_loss_gradients(py::object x_obj, py::object layers, py::objec
   written.push_back(dlogits);
   std::vector<float*> dws, dbs, dgammas, dbetas, stats;
   parse_grads(fn, grads_obj, chain, k, written, dws, dbs, &dgammas, &dbetas);
-  parse_norm_stats(fn, norm_stats_obj, chain, written, stats);
+  parse_norm_stats(fn, norm_stats_obj, chain, m, written, stats);
   std::vector<const float*> keep;
   std::vector<float*> dropped;
   parse_dropout(fn, dropout_obj, m, chain, inputs, written, keep, dropped);
@@ -562,7 +575,8 @@ void bind_dense(py::module_& mod) {
           "activation other than linear, relu and tanh needs it). A batch-normalized layer (w, b, activation, "
           "norm) infers with the moving statistics of its norm entry (gamma, beta, epsilon, before, moving_mean, "
           "moving_variance), folded with gamma and beta as BatchNormalization folds them: "
-          "activation(before(x @ w + b) * scale + shift).");
+          "activation(before(x @ w + b) * scale + shift); a layer-normalized one (w, b, activation, (gamma, beta, "
+          "epsilon, before, 'layer')) normalizes each row as LayerNormalization does.");
   mod.def("dense_chain_backward", &dense_chain_backward, py::arg("x"), py::arg("layers"), py::arg("outputs"),
           py::arg("dy"), py::arg("dx"), py::arg("grads"), py::arg("pre") = py::none(),
           "Backward of dense_chain_forward: outputs = hidden + [out], pre the forward's pre-activations; writes "
@@ -581,7 +595,9 @@ void bind_dense(py::module_& mod) {
           "batch-normalized between its product (with the activation before, 'linear', 'relu' or 'tanh') and its "
           "activation, with the batch statistics: its grads entry is (dw, db, dgamma, dbeta) and norm_stats[i], a "
           "(3, n) array, receives the batch mean, variance and 1 / sqrt(variance + epsilon); given a momentum, the "
-          "moving statistics are moved with them: moving * momentum + batch * (1 - momentum).");
+          "moving statistics are moved with them: moving * momentum + batch * (1 - momentum). A layer (w, b, "
+          "activation, (gamma, beta, epsilon, before, 'layer')) is layer-normalized instead: each row with its own "
+          "statistics, which norm_stats[i], a (3, batch) array, receives.");
   mod.def("dense_backward", &dense_backward, py::arg("x"), py::arg("w"), py::arg("y"), py::arg("dy"),
           py::arg("activation"), py::arg("dx"), py::arg("dw"), py::arg("db"),
           "dz = dy * act'(y); dw = x.T @ dz; db = sum(dz, 0) if db; dx = dz @ w.T if dx.");

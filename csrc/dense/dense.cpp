@@ -9,6 +9,7 @@
 #include "loss/output_loss.hpp"
 #include "gemm/sgemm.hpp"
 #include "norm/batch_norm.hpp"
+#include "norm/layer_norm.hpp"
 
 namespace pykeras {
 namespace {
@@ -78,24 +79,26 @@ void activation_after_norm_backward(Activation act, int64_t size, const float* d
     activation_backward(act, size, dy, a, y, da);
 }
 
-// A batch-normalized layer i in training: its product (with the activation before the normalization)
-// into the workspace, kept for that activation's gradient; normalized with the batch statistics (into
-// pre[i], or straight into dst without an activation after), the normalized values kept for the
-// backward pass; then the activation.
-void normalized_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, const ChainNorm* norm,
+// A batch-normalized layer i in training (or a per-row one, in training or inference): its product
+// (with the activation before the normalization) into the workspace, kept for that activation's
+// gradient; normalized with the batch's statistics or each row's own, written to `stats` (into pre[i]
+// where pre is given, or straight into dst without an activation after), the normalized values kept
+// for the backward pass; then the activation.
+void normalized_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, float* stats,
                       float* const* pre, float* dst) {
-  check(norm->stats[i] != nullptr, "dense_chain_loss_gradients: layer ", i, " is batch-normalized: its "
-        "training needs a buffer for its batch statistics");
   Workspace& ws = thread_workspace();
   const int64_t n = s.n, size = m * n;
   float* z = ws.norm_inputs.get(static_cast<size_t>(i), size);
   dense_forward(m, width, n, h, s.w, s.b, s.norm.before, z);
-  float* a = s.act == Activation::linear ? dst : pre[i];
-  float* stats = norm->stats[i];
-  batch_norm_forward(m, n, z, s.norm.gamma, s.norm.beta, s.norm.eps, a, ws.normalized.get(static_cast<size_t>(i), size),
-                     stats, stats + n, stats + 2 * n);
-  if (s.norm.update_moving)
-    update_moving_statistics(n, stats, stats + n, s.norm.momentum, s.norm.moving_mean, s.norm.moving_variance);
+  float* a = s.act == Activation::linear || pre == nullptr ? dst : pre[i];
+  float* normalized = ws.normalized.get(static_cast<size_t>(i), size);
+  if (s.norm.per_row) {
+    layer_norm_forward(m, n, z, s.norm.gamma, s.norm.beta, s.norm.eps, a, normalized, stats, stats + m, stats + 2 * m);
+  } else {
+    batch_norm_forward(m, n, z, s.norm.gamma, s.norm.beta, s.norm.eps, a, normalized, stats, stats + n, stats + 2 * n);
+    if (s.norm.update_moving)
+      update_moving_statistics(n, stats, stats + n, s.norm.momentum, s.norm.moving_mean, s.norm.moving_variance);
+  }
   if (s.act != Activation::linear) activation_after_norm(s.act, size, a, dst);
 }
 
@@ -138,10 +141,16 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
     float* dst = i + 1 == count         ? out
                  : hidden != nullptr    ? hidden[i]
                                         : ws.hidden[i % 2].get(static_cast<size_t>(m * s.n));
-    if (s.batch_norm && norm == nullptr) {
+    if (s.batch_norm && norm == nullptr && s.norm.per_row) {
+      // Inference normalizes each row as training does; the statistics are not kept.
+      float* stats = ws.norm_factors.get(static_cast<size_t>(3 * m));
+      normalized_layer(m, width, h, s, i, stats, nullptr, dst);
+    } else if (s.batch_norm && norm == nullptr) {
       folded_layer(m, width, h, s, i, dst);
     } else if (s.batch_norm) {
-      normalized_layer(m, width, h, s, i, norm, pre, dst);
+      check(norm->stats[i] != nullptr, "dense_chain_loss_gradients: layer ", i, " is batch-normalized: its "
+            "training needs a buffer for its statistics");
+      normalized_layer(m, width, h, s, i, norm->stats[i], pre, dst);
     } else if (pre != nullptr && pre[i] != nullptr) {
       dense_forward(m, width, s.n, h, s.w, s.b, Activation::linear, pre[i]);
       activation_forward(s.act, m * s.n, pre[i], dst);
@@ -184,8 +193,13 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
         g = da;
       }
       float* dz = ws.norm_grad.get(static_cast<size_t>(size));
-      batch_norm_backward(m, n, g, ws.normalized.get(static_cast<size_t>(i), size), steps[i].norm.gamma,
-                          norm->stats[i] + 2 * n, dz, norm->dgammas[i], norm->dbetas[i]);
+      const float* normalized = ws.normalized.get(static_cast<size_t>(i), size);
+      if (steps[i].norm.per_row)
+        layer_norm_backward(m, n, g, normalized, steps[i].norm.gamma, norm->stats[i] + 2 * m, dz, norm->dgammas[i],
+                            norm->dbetas[i]);
+      else
+        batch_norm_backward(m, n, g, normalized, steps[i].norm.gamma, norm->stats[i] + 2 * n, dz, norm->dgammas[i],
+                            norm->dbetas[i]);
       g = dz;
       // The Dense's own activation: dense_backward masks (relu) or scales (tanh) by its output.
       act = steps[i].norm.before;

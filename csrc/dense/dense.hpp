@@ -31,6 +31,9 @@ struct BatchNormParams {
   float* moving_variance = nullptr;
   bool update_moving = false;
   float momentum = 0.0f;
+  // LayerNormalization instead: each row normalized with its own statistics over its n features
+  // (norm/layer_norm.hpp), the same in training and inference; no moving statistics.
+  bool per_row = false;
 };
 
 // One layer of a dense chain: act(h @ w + b), w of shape (width of h) x n; with batch_norm,
@@ -46,8 +49,9 @@ struct DenseStep {
 
 // The training state of a chain's batch-normalized layers, one entry per layer (null for a layer
 // without batch normalization): stats[i] (3 x n floats, written by the forward pass) the batch mean,
-// the biased variance and 1 / sqrt(variance + eps); dgammas[i] and dbetas[i] (n floats, null where
-// gamma or beta is) the gradients the backward pass writes.
+// the biased variance and 1 / sqrt(variance + eps), or for a per-row (layer-normalized) layer 3 x m
+// floats, the rows' own; dgammas[i] and dbetas[i] (n floats, null where gamma or beta is) the
+// gradients the backward pass writes.
 struct ChainNorm {
   float* const* stats;
   float* const* dgammas;
@@ -61,7 +65,8 @@ struct ChainNorm {
 // the backward pass of an activation applied after the GEMM needs it. Each layer is dense_forward, so
 // results equal calling the layers one by one. A batch-normalized layer infers with its moving
 // statistics, folded with gamma and beta as BatchNormalization folds them (fold_batch_norm); its batch
-// statistics belong to a training pass (dense_chain_loss_gradients).
+// statistics belong to a training pass (dense_chain_loss_gradients). A per-row one normalizes each
+// row as in training.
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                          float* const* hidden, float* out, float* const* pre = nullptr);
 

@@ -21,10 +21,14 @@ chain. In training (fused_step.py) it normalizes with the batch statistics betwe
 the activation; in inference the layer's moving statistics, folded into a scale and a shift as the
 layer folds them, are applied after the product (W6's BatchNormalization model: model(x) of one
 sample 99-128 -> 22-23 us, predict of 10,000 rows 196,000-216,000 -> 404,000-411,000 samples/s).
+A LayerNormalization over the features in its place makes a layer-normalized layer: each row
+normalized with its own statistics, in training and inference alike.
 Leading Flatten layers (Keras's MNIST quickstart starts with one) are a reshape of the input's
 rows, free on a C-contiguous array. Sequential models and functional models whose graph is a
 single chain from one input to one output qualify.
 """
+import sys
+
 import numpy as np
 
 from pykeras import activations
@@ -98,22 +102,31 @@ def _chain_of(layers):
     steps, output_activation, has_dropout, after = [], None, False, []
     fusable = True  # each Dropout right after a hidden Dense, one at most, over the whole input
     previous = None  # the last layer taken into the chain
+    layer_normalization = _loaded_layer_normalization()
+    normalizations = (BatchNormalization, layer_normalization)
     for layer in layers:
         kind = type(layer)
         if "call" in layer.__dict__:  # an instance with its own call
             return None, None, False, None
-        if kind is BatchNormalization:
-            # Dense -> BatchNormalization: one batch-normalized step, the Dense's own activation (linear,
-            # relu or tanh, from the Dense or an activation layer after it) before the normalization.
+        if kind in normalizations:
+            # Dense -> BatchNormalization or LayerNormalization: one normalized step, the Dense's own
+            # activation (linear, relu or tanh, from the Dense or an activation layer after it) before
+            # the normalization.
             unnormalized = type(previous) in (Dense, ReLU, Activation) and len(steps[-1]) == 3
             before = steps[-1][2] if unnormalized else None
-            if before not in ("linear", "relu", "tanh") or output_activation or not _normalizes_rows(layer):
+            if before not in ("linear", "relu", "tanh") or output_activation:
                 return None, None, False, None
-            steps[-1] = steps[-1][:2] + ("linear", (layer.gamma, layer.beta, layer.epsilon, before,
-                                                    layer.moving_mean, layer.moving_variance, layer.momentum))
+            if kind is BatchNormalization and _normalizes_rows(layer):
+                norm = (layer.gamma, layer.beta, layer.epsilon, before, layer.moving_mean, layer.moving_variance,
+                        layer.momentum)
+            elif kind is layer_normalization and _normalizes_each_row(layer):
+                norm = (layer.gamma, layer.beta, layer.epsilon, before, "layer")
+            else:
+                return None, None, False, None
+            steps[-1] = steps[-1][:2] + ("linear", norm)
             previous = layer
             continue
-        if kind in (ReLU, Activation) and type(previous) in (Dense, BatchNormalization):
+        if kind in (ReLU, Activation) and type(previous) in (Dense,) + normalizations:
             # An activation layer after a Dense without activation, or after its BatchNormalization:
             # the step's activation, as if the Dense had it.
             function = _activation_layer_function(layer)
@@ -152,6 +165,20 @@ def _chain_of(layers):
         return None, None, has_dropout, None
     fusable = fusable and after[-1] is None  # none on the logits
     return DenseChain(steps), output_activation, has_dropout, (after[:-1] if fusable else None)
+
+
+def _loaded_layer_normalization():
+    """The LayerNormalization class, or None while its module (imported on first use) is not loaded:
+    no layer can be one then."""
+    module = sys.modules.get("pykeras.layers.layer_normalization")
+    return None if module is None else module.LayerNormalization
+
+
+def _normalizes_each_row(layer):
+    """Whether a LayerNormalization normalizes each of the (batch, features) rows over its features
+    with its mean and variance, as the chain does."""
+    return (layer.built and layer.trainable and layer._axis_list() in ([-1], [1]) and not layer.rms_scaling
+            and layer.activity_regularizer is None)
 
 
 def _normalizes_rows(layer):

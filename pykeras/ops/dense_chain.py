@@ -43,7 +43,10 @@ class DenseChain:
     or "tanh") is the Dense's own activation, applied to the product before the normalization. Such
     a chain trains with the batch statistics (``loss_gradients``; given a momentum, it moves the
     moving statistics with them, as the layer's training call does) and infers with the moving
-    ones, folded natively as the layer folds them (``forward_or_none``); calling it raises.
+    ones, folded natively as the layer folds them (``forward_or_none``); calling it raises. With
+    ``norm`` a tuple ``(gamma, beta, epsilon, before, "layer")`` the layer is normalized as
+    ``LayerNormalization`` over its features computes it: each row with its own statistics, in
+    training and inference alike.
 
     Kernels and biases are read in place: later updates to the Variables (``assign``, an
     optimizer step) are seen; replacing a Variable needs a new DenseChain.
@@ -197,7 +200,8 @@ class DenseChain:
         logits, dlogits = np.empty((batch, classes), FLOAT), np.empty((batch, classes), FLOAT)
         grads, stats = [], None
         if self.normalized:
-            stats = [None if norm is None else np.empty((3, kernel.shape[1]), FLOAT)
+            # The batch's statistics per feature, or each row's own (LayerNormalization).
+            stats = [None if norm is None else np.empty((3, batch if len(norm) == 5 else kernel.shape[1]), FLOAT)
                      for norm, (kernel, _, _) in zip(self._norms, self._steps)]
         for (kernel, bias, _), norm in zip(self._steps, self._norms):
             entry = (np.empty_like(kernel), None if bias is None else np.empty_like(bias))
@@ -210,17 +214,20 @@ class DenseChain:
 
 
 def _norm_arrays(norm, index):
-    """A layer's ``(gamma, beta, epsilon[, before[, moving_mean, moving_variance[, momentum]]])``
-    with the vectors as float32 arrays (gamma and beta may be None)."""
-    if not isinstance(norm, tuple) or len(norm) not in (3, 4, 6, 7):
-        raise ValueError(f"DenseChain: layer {index}'s norm must be None or (gamma, beta, epsilon[, before[, "
-                         f"moving_mean, moving_variance[, momentum]]]). Received: {norm!r}")
+    """A layer's ``(gamma, beta, epsilon[, before[, moving_mean, moving_variance[, momentum]]])`` or
+    ``(gamma, beta, epsilon, before, "layer")`` with the vectors as float32 arrays (gamma and beta may
+    be None)."""
+    per_row = isinstance(norm, tuple) and len(norm) == 5 and isinstance(norm[4], str) and norm[4] == "layer"
+    if not isinstance(norm, tuple) or len(norm) not in (3, 4, 6, 7) and not per_row:
+        raise ValueError(f"DenseChain: layer {index}'s norm must be None, (gamma, beta, epsilon[, before[, "
+                         f"moving_mean, moving_variance[, momentum]]]) or (gamma, beta, epsilon, before, 'layer'). "
+                         f"Received: {norm!r}")
     gamma, beta, epsilon = norm[:3]
     for name, value in (("epsilon", epsilon), ("momentum", norm[6] if len(norm) == 7 else 0.0)):
         if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool):
             raise ValueError(f"DenseChain: layer {index}'s {name} must be a number. Received: {value!r}")
-    moving = tuple(_array_of(vector, f"layer {index}'s {name}")
-                   for vector, name in zip(norm[4:6], ("moving_mean", "moving_variance")))
+    moving = () if per_row else tuple(_array_of(vector, f"layer {index}'s {name}")
+                                      for vector, name in zip(norm[4:6], ("moving_mean", "moving_variance")))
     return ((None if gamma is None else _array_of(gamma, f"layer {index}'s gamma"),
              None if beta is None else _array_of(beta, f"layer {index}'s beta"), float(epsilon)) + norm[3:4] + moving
-            + tuple(float(momentum) for momentum in norm[6:]))
+            + tuple(float(momentum) for momentum in norm[6:]) + (("layer",) if per_row else ()))
