@@ -63,6 +63,22 @@ def test_fit_matches_keras_losses_metrics_and_weights(optimizer, batch_norm):
     fit_matches_keras(lambda library: _build(library, batch_norm), OPTIMIZERS[optimizer])
 
 
+def _layer_normalized(library):
+    return library.Sequential([
+        library.Input(shape=(2,)), library.layers.Dense(16), library.layers.LayerNormalization(),
+        library.layers.ReLU(), library.layers.Dense(8, activation="tanh"),
+        library.layers.LayerNormalization(epsilon=0.01, center=False), library.layers.Dense(3)])
+
+
+def test_layer_normalized_dense_chain_trains_like_keras(monkeypatch):
+    # The LayerNormalization layers are part of the dense chain: one native call per step.
+    steps = []
+    native = pykeras._core.dense_chain_loss_gradients
+    monkeypatch.setattr(pykeras._core, "dense_chain_loss_gradients", lambda *args: steps.append(1) or native(*args))
+    fit_matches_keras(_layer_normalized, OPTIMIZERS["adam"])
+    assert len(steps) > 10
+
+
 def test_mse_regression_with_sample_weights_matches_keras():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(48, 3)).astype(np.float32)
