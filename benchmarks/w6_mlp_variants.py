@@ -1,13 +1,14 @@
 """W6: the W3 MLP as users vary it, against the same model in a PyTorch eager loop.
 
 W3 times the plain ReLU MLP. Here each hidden Dense gets what Keras users add to it, one change
-at a time: BatchNormalization after it (before the ReLU), an L2(1e-4) kernel regularizer, or a
-GELU (the exact form, Keras's and PyTorch's default) instead of the ReLU. Two more change how the
-plain MLP is trained: ``class_weight`` (weights 0.5 to 1.85 by class), and the mean squared error
-against the labels' one-hot rows instead of the cross-entropy. Each trains on 20,000 W3 samples
-with Adam(1e-3) at batch 32 and 128, pykeras ``fit`` beside a PyTorch eager loop of the same model
-(``BatchNorm1d(eps=1e-3, momentum=0.01)``, Keras's defaults; the penalty added to the loss and the
-per-sample losses weighted as a PyTorch user writes them), both from the same initial weights. The
+at a time: BatchNormalization after it (before the ReLU), LayerNormalization there instead, an
+L2(1e-4) kernel regularizer, or a GELU (the exact form, Keras's and PyTorch's default) instead of
+the ReLU. Two more change how the plain MLP is trained: ``class_weight`` (weights 0.5 to 1.85 by
+class), and the mean squared error against the labels' one-hot rows instead of the cross-entropy.
+Each trains on 20,000 W3 samples with Adam(1e-3) at batch 32 and 128, pykeras ``fit`` beside a
+PyTorch eager loop of the same model (``BatchNorm1d(eps=1e-3, momentum=0.01)`` and
+``LayerNorm(eps=1e-3)``, Keras's defaults; the penalty added to the loss and the per-sample losses
+weighted as a PyTorch user writes them), both from the same initial weights. The
 BatchNormalization model is also timed in inference, beside PyTorch's eval mode: ``model(x)`` of
 one sample and ``predict`` of 10,000 rows in batches of 1,024.
 """
@@ -18,8 +19,8 @@ from benchmarks.w3_mlp_fit import BATCHES, SIZES, _warmup_count, init_weights, m
 
 SAMPLES, QUICK_SAMPLES = 20_000, 6_000
 L2 = 1e-4
-VARIANTS = ("BatchNormalization", "L2 kernel regularizer", "GELU hidden layers", "class_weight",
-            "mean squared error")
+VARIANTS = ("BatchNormalization", "LayerNormalization", "L2 kernel regularizer", "GELU hidden layers",
+            "class_weight", "mean squared error")
 CLASS_WEIGHTS = {label: 0.5 + 0.15 * label for label in range(SIZES[-1])}
 
 
@@ -34,8 +35,8 @@ def keras_variant(keras, variant):
     regularizer = keras.regularizers.L2(L2) if variant == "L2 kernel regularizer" else None
     layers = [keras.Input(shape=(SIZES[0],))]
     for units in SIZES[1:-1]:
-        if variant == "BatchNormalization":
-            layers += [keras.layers.Dense(units), keras.layers.BatchNormalization(), keras.layers.ReLU()]
+        if variant in ("BatchNormalization", "LayerNormalization"):
+            layers += [keras.layers.Dense(units), getattr(keras.layers, variant)(), keras.layers.ReLU()]
         else:
             layers.append(keras.layers.Dense(units, activation=activation, kernel_regularizer=regularizer))
     layers.append(keras.layers.Dense(SIZES[-1], kernel_regularizer=regularizer))
@@ -61,6 +62,8 @@ def torch_variant(variant):
             break
         if variant == "BatchNormalization":
             modules.append(torch.nn.BatchNorm1d(kernel.shape[1], eps=1e-3, momentum=0.01))
+        elif variant == "LayerNormalization":
+            modules.append(torch.nn.LayerNorm(kernel.shape[1], eps=1e-3))
         modules.append(torch.nn.GELU() if variant == "GELU hidden layers" else torch.nn.ReLU())
     return torch.nn.Sequential(*modules)
 
