@@ -11,6 +11,7 @@ import pytest
 import pykeras as keras
 from generic_path import GenericSequential, count_native_calls, fit_fused_and_generic
 from kernel_paths import supported_isas
+from normalized_chain import batch_norm, batch_norm_grad, call_native_pass, check_native_pass, normalized_mlp
 from pykeras import _core, ops
 
 RNG = np.random.default_rng(11)
@@ -20,24 +21,9 @@ def _count_fused_steps(monkeypatch):
     return count_native_calls(monkeypatch, "dense_chain_loss_gradients")
 
 
-def _activation_layer(name):
-    return {"ReLU": lambda: keras.layers.ReLU(), "none": lambda: None}.get(
-        name, lambda: keras.layers.Activation(name))()
-
-
 def _normalized_model(kind, activation, dropout=False, center=True, scale=True, use_bias=True, before=None):
-    keras.utils.set_random_seed(4)
-    layers = [keras.Input(shape=(20,)), keras.layers.Dense(16, activation=before, use_bias=use_bias),
-              keras.layers.BatchNormalization(momentum=0.9, center=center, scale=scale)]
-    layers.append(_activation_layer(activation))
-    if dropout:
-        layers.append(keras.layers.Dropout(0.25, seed=2))
-    layers += [keras.layers.Dense(12), keras.layers.BatchNormalization(epsilon=1e-2), keras.layers.ReLU(),
-               keras.layers.Dense(4)]
-    model = kind([layer for layer in layers if layer is not None])
-    model.compile(optimizer=keras.optimizers.Adam(1e-2),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    return model
+    return normalized_mlp(kind, lambda **options: keras.layers.BatchNormalization(momentum=0.9, **options), activation,
+                          dropout, center, scale, use_bias, before)
 
 
 @pytest.mark.parametrize("before, activation", [
@@ -103,70 +89,10 @@ def test_changes_to_the_normalization_between_fits_are_seen(monkeypatch):
     assert fit_fused_and_generic(build, x, y, monkeypatch, batch_size=16) == [0, 0]
 
 
-def _batch_norm(z, gamma, beta, eps):
-    mean, var = z.mean(0), z.var(0)
-    xhat = (z - mean) / np.sqrt(var + eps)
-    return xhat * gamma + beta, xhat, mean, var
-
-
-def _batch_norm_grad(g, xhat, gamma, var, eps):
-    d = g * gamma
-    dz = (d - d.mean(0) - xhat * (d * xhat).mean(0)) / np.sqrt(var + eps)
-    return dz, (g * xhat).sum(0), g.sum(0)
-
-
 @pytest.mark.parametrize("isa", supported_isas())
 @pytest.mark.parametrize("threads", [1, 2])
 def test_native_batch_normalized_pass_equals_the_numpy_formulas(isa, threads):
-    # 32 rows, 9 -> 40 (BatchNormalization, ReLU) -> 24 (tanh, BatchNormalization) -> 3 classes, derived by
-    # hand in float64.
-    rows, eps1, eps2 = 32, 1e-3, 0.5
-    x = RNG.normal(size=(rows, 9)).astype(np.float32)
-    w1, b1 = RNG.normal(size=(9, 40)).astype(np.float32), RNG.normal(size=40).astype(np.float32)
-    g1, be1 = RNG.uniform(0.5, 2, 40).astype(np.float32), RNG.normal(size=40).astype(np.float32)
-    w2, g2 = RNG.normal(size=(40, 24)).astype(np.float32), RNG.uniform(0.5, 2, 24).astype(np.float32)
-    w3, b3 = RNG.normal(size=(24, 3)).astype(np.float32), RNG.normal(size=3).astype(np.float32)
-    labels = RNG.integers(0, 3, rows)
-    f = [a.astype(np.float64) for a in (x, w1, b1, g1, be1, w2, g2, w3, b3)]
-    x64, w1d, b1d, g1d, be1d, w2d, g2d, w3d, b3d = f
-    z1 = x64 @ w1d + b1d
-    a1, xhat1, mean1, var1 = _batch_norm(z1, g1d, be1d, eps1)
-    h1 = np.maximum(a1, 0)
-    t2 = np.tanh(h1 @ w2d)
-    h2, xhat2, mean2, var2 = _batch_norm(t2, g2d, 0.0, eps2)
-    logits = h2 @ w3d + b3d
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    loss = -np.log(p[np.arange(rows), labels]).mean()
-    dlogits = (p - np.eye(3)[labels]) / rows
-    dt2, dg2, _ = _batch_norm_grad(dlogits @ w3d.T, xhat2, g2d, var2, eps2)
-    dz2 = dt2 * (1 - t2 * t2)
-    dz1, dg1, dbe1 = _batch_norm_grad((dz2 @ w2d.T) * (a1 > 0), xhat1, g1d, var1, eps1)
-    expected = [x64.T @ dz1, dz1.sum(0), dg1, dbe1, h1.T @ dz2, dg2, h2.T @ dlogits, dlogits.sum(0)]
-
-    layers = [(w1, b1, "relu", (g1, be1, eps1)), (w2, None, "linear", (g2, None, eps2, "tanh")), (w3, b3, "linear")]
-    hidden = [np.empty((rows, 40), np.float32), np.empty((rows, 24), np.float32)]
-    out, dout = np.empty((rows, 3), np.float32), np.empty((rows, 3), np.float32)
-    grads = [(np.empty_like(w1), np.empty_like(b1), np.empty_like(g1), np.empty_like(be1)),
-             (np.empty_like(w2), None, np.empty_like(g2), None), (np.empty_like(w3), np.empty_like(b3))]
-    stats = [np.empty((3, 40), np.float32), np.empty((3, 24), np.float32), None]
-    previous_isa, previous_threads = _core.selected_isa(), _core.get_num_threads()
-    try:
-        _core.set_isa(isa)
-        _core.set_num_threads(threads)
-        got = _core.dense_chain_loss_gradients(x, layers, labels, hidden, out, dout, grads, None, "softmax", None,
-                                              stats)
-    finally:
-        _core.set_isa(previous_isa)
-        _core.set_num_threads(previous_threads)
-    assert got == pytest.approx(loss, rel=1e-5)
-    np.testing.assert_allclose(hidden[0], h1, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(hidden[1], h2, rtol=1e-4, atol=1e-5)
-    for stat, (mean, var, eps) in zip(stats, [(mean1, var1, eps1), (mean2, var2, eps2)]):
-        np.testing.assert_allclose(stat, [mean, var, 1 / np.sqrt(var + eps)], rtol=1e-5, atol=1e-6)
-    flat = [g for entry in grads for g in entry if g is not None]
-    for grad, want in zip(flat, expected):
-        np.testing.assert_allclose(grad, want, rtol=2e-4, atol=1e-5)
+    check_native_pass(RNG, isa, threads, batch_norm, batch_norm_grad, lambda *entry: entry, per_row=False)
 
 
 def _fused_chain(model):
@@ -362,6 +288,4 @@ def test_native_batch_normalized_pass_checks_its_arguments(change, message, prep
     args = _native_args()
     change(args)
     with pytest.raises(ValueError, match=message):
-        layers = _core.DenseLayers(args["layers"]) if prepared else args["layers"]
-        _core.dense_chain_loss_gradients(args["x"], layers, args["labels"], args["hidden"], args["logits"],
-                                         args["dlogits"], args["grads"], None, "softmax", None, args["norm_stats"])
+        call_native_pass(args, prepared)

@@ -12,27 +12,13 @@ import pytest
 import pykeras as keras
 from generic_path import GenericSequential, count_native_calls, fit_fused_and_generic
 from kernel_paths import supported_isas
-from pykeras import _core
+from normalized_chain import call_native_pass, check_native_pass, layer_norm, layer_norm_grad, normalized_mlp
 
 RNG = np.random.default_rng(17)
 
 
-def _activation_layer(name):
-    return None if name == "none" else keras.layers.ReLU() if name == "ReLU" else keras.layers.Activation(name)
-
-
 def _layer_normalized_model(kind, activation="ReLU", before=None, dropout=False, center=True, scale=True):
-    keras.utils.set_random_seed(5)
-    layers = [keras.Input(shape=(20,)), keras.layers.Dense(16, activation=before),
-              keras.layers.LayerNormalization(center=center, scale=scale), _activation_layer(activation)]
-    if dropout:
-        layers.append(keras.layers.Dropout(0.25, seed=3))
-    layers += [keras.layers.Dense(12), keras.layers.LayerNormalization(epsilon=1e-2), keras.layers.ReLU(),
-               keras.layers.Dense(4)]
-    model = kind([layer for layer in layers if layer is not None])
-    model.compile(optimizer=keras.optimizers.Adam(1e-2),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    return model
+    return normalized_mlp(kind, keras.layers.LayerNormalization, activation, dropout, center, scale, before=before)
 
 
 @pytest.mark.parametrize("before, activation", [
@@ -71,72 +57,12 @@ def test_inference_of_a_layer_normalized_model_runs_in_the_chain_with_the_layers
     assert len(chained) == 2
 
 
-def _layer_norm(z, gamma, beta, eps):
-    mean = z.mean(1, keepdims=True)
-    var = ((z - mean) ** 2).mean(1, keepdims=True)
-    xhat = (z - mean) / np.sqrt(var + eps)
-    return xhat * gamma + beta, xhat, mean[:, 0], var[:, 0]
-
-
-def _layer_norm_grad(da, xhat, gamma, var, eps):
-    d = da * gamma
-    dz = (d - d.mean(1, keepdims=True) - xhat * (d * xhat).mean(1, keepdims=True)) / np.sqrt(var[:, None] + eps)
-    return dz, (da * xhat).sum(0), da.sum(0)
-
-
 @pytest.mark.parametrize("isa", supported_isas())
 @pytest.mark.parametrize("threads", [1, 2])
 def test_native_layer_normalized_pass_equals_the_numpy_formulas(isa, threads):
-    # 32 rows, 9 -> 40 (LayerNormalization, ReLU) -> 24 (tanh, LayerNormalization without beta) -> 3
-    # classes, derived by hand in float64.
-    rows, eps1, eps2 = 32, 1e-3, 0.5
-    x = RNG.normal(size=(rows, 9)).astype(np.float32)
-    w1, b1 = RNG.normal(size=(9, 40)).astype(np.float32), RNG.normal(size=40).astype(np.float32)
-    g1, be1 = RNG.uniform(0.5, 2, 40).astype(np.float32), RNG.normal(size=40).astype(np.float32)
-    w2, g2 = RNG.normal(size=(40, 24)).astype(np.float32), RNG.uniform(0.5, 2, 24).astype(np.float32)
-    w3, b3 = RNG.normal(size=(24, 3)).astype(np.float32), RNG.normal(size=3).astype(np.float32)
-    labels = RNG.integers(0, 3, rows)
-    x64, w1d, b1d, g1d, be1d, w2d, g2d, w3d, b3d = [a.astype(np.float64) for a in (x, w1, b1, g1, be1, w2, g2, w3, b3)]
-    a1, xhat1, mean1, var1 = _layer_norm(x64 @ w1d + b1d, g1d, be1d, eps1)
-    h1 = np.maximum(a1, 0)
-    t2 = np.tanh(h1 @ w2d)
-    h2, xhat2, mean2, var2 = _layer_norm(t2, g2d, 0.0, eps2)
-    logits = h2 @ w3d + b3d
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    loss = -np.log(p[np.arange(rows), labels]).mean()
-    dlogits = (p - np.eye(3)[labels]) / rows
-    dt2, dg2, _ = _layer_norm_grad(dlogits @ w3d.T, xhat2, g2d, var2, eps2)
-    dz2 = dt2 * (1 - t2 * t2)
-    dz1, dg1, dbe1 = _layer_norm_grad((dz2 @ w2d.T) * (a1 > 0), xhat1, g1d, var1, eps1)
-    expected = [x64.T @ dz1, dz1.sum(0), dg1, dbe1, h1.T @ dz2, dg2, h2.T @ dlogits, dlogits.sum(0)]
-
-    layers = [(w1, b1, "relu", (g1, be1, eps1, "linear", "layer")), (w2, None, "linear", (g2, None, eps2, "tanh", "layer")),
-              (w3, b3, "linear")]
-    hidden = [np.empty((rows, 40), np.float32), np.empty((rows, 24), np.float32)]
-    out, dout = np.empty((rows, 3), np.float32), np.empty((rows, 3), np.float32)
-    grads = [(np.empty_like(w1), np.empty_like(b1), np.empty_like(g1), np.empty_like(be1)),
-             (np.empty_like(w2), None, np.empty_like(g2), None), (np.empty_like(w3), np.empty_like(b3))]
-    stats = [np.empty((3, rows), np.float32), np.empty((3, rows), np.float32), None]
-    previous_isa, previous_threads = _core.selected_isa(), _core.get_num_threads()
-    try:
-        _core.set_isa(isa)
-        _core.set_num_threads(threads)
-        got = _core.dense_chain_loss_gradients(x, layers, labels, hidden, out, dout, grads, None, "softmax", None,
-                                              stats)
-        inferred = _core.dense_chain_forward(x, layers)
-    finally:
-        _core.set_isa(previous_isa)
-        _core.set_num_threads(previous_threads)
-    assert got == pytest.approx(loss, rel=1e-5)
-    np.testing.assert_allclose(hidden[0], h1, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(hidden[1], h2, rtol=1e-4, atol=1e-5)
+    out, inferred = check_native_pass(RNG, isa, threads, layer_norm, layer_norm_grad,
+                                      lambda *entry: entry + ("layer",), per_row=True)
     np.testing.assert_array_equal(inferred, out)  # inference normalizes the rows as training does
-    for stat, (mean, var, eps) in zip(stats, [(mean1, var1, eps1), (mean2, var2, eps2)]):
-        np.testing.assert_allclose(stat, [mean, var, 1 / np.sqrt(var + eps)], rtol=1e-5, atol=1e-6)
-    flat = [g for entry in grads for g in entry if g is not None]
-    for grad, want in zip(flat, expected):
-        np.testing.assert_allclose(grad, want, rtol=2e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("layers", [
@@ -205,9 +131,7 @@ def test_native_layer_normalized_pass_checks_its_arguments(change, message, prep
     args = _native_args()
     change(args)
     with pytest.raises(ValueError, match=message):
-        layers = _core.DenseLayers(args["layers"]) if prepared else args["layers"]
-        _core.dense_chain_loss_gradients(args["x"], layers, args["labels"], args["hidden"], args["logits"],
-                                         args["dlogits"], args["grads"], None, "softmax", None, args["norm_stats"])
+        call_native_pass(args, prepared)
 
 
 def test_a_layer_normalized_chain_checks_its_norm_entries():

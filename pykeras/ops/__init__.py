@@ -10,9 +10,9 @@ from pykeras.ops.core import *  # noqa: F401,F403
 from pykeras.ops.core import __all__ as _core_names
 from pykeras.ops.nn import *  # noqa: F401,F403
 from pykeras.ops.nn import __all__ as _nn_names
-from pykeras.ops.dense_chain import DenseChain
+from pykeras.ops.dense_chain import DenseChain  # noqa: F401
 from pykeras.ops.operators import install as _install_operators
-from pykeras.ops.tape import GradientTape
+from pykeras.ops.tape import GradientTape  # noqa: F401
 
 _EAGER_NAMES = ["GradientTape", "DenseChain", *_core_names, *_nn_names]
 _EXTRA_MODULES = ("extra_math", "extra_array")
