@@ -45,7 +45,8 @@ struct Workspace {
   AlignedBuffer partial;  // sgemm_split_k: the second half's product
   AlignedBuffer activation_grad;  // dense_backward: the gradient through a tanh activation
   AlignedBuffer norm_grad;        // the gradient of a batch-normalized chain layer's input
-  AlignedBuffer norm_factors;     // inference: a batch-normalized chain layer's scale and shift
+  AlignedBuffer norm_factors;     // inference: a batch-normalized chain layer's scale and shift, or a
+                                  // layer-normalized one's row statistics
 
   // dense_chain_loss_gradients: the layers' pre-activations (an activation applied after the GEMM or
   // after batch normalization reads it in the backward pass); for its batch-normalized layers, the

@@ -148,8 +148,8 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
     } else if (s.batch_norm && norm == nullptr) {
       folded_layer(m, width, h, s, i, dst);
     } else if (s.batch_norm) {
-      check(norm->stats[i] != nullptr, "dense_chain_loss_gradients: layer ", i, " is batch-normalized: its "
-            "training needs a buffer for its statistics");
+      check(norm->stats[i] != nullptr, "dense_chain_loss_gradients: layer ", i, " is normalized: its training "
+            "needs a buffer for its statistics");
       normalized_layer(m, width, h, s, i, norm->stats[i], pre, dst);
     } else if (pre != nullptr && pre[i] != nullptr) {
       dense_forward(m, width, s.n, h, s.w, s.b, Activation::linear, pre[i]);

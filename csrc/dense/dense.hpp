@@ -37,7 +37,7 @@ struct BatchNormParams {
 };
 
 // One layer of a dense chain: act(h @ w + b), w of shape (width of h) x n; with batch_norm,
-// act(batch_norm(before(h @ w + b))).
+// act(batch_norm(before(h @ w + b))), or with norm.per_row that normalization per row.
 struct DenseStep {
   int64_t n;
   const float* w;

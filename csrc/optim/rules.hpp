@@ -106,7 +106,7 @@ struct RuleTable {
   void (*rmsprop[4])(int64_t n, float* w, const float* g, float* v, float* mom, float* avg,
                      const RmspropScalars& s);
   // An L2 penalty over one block of w (optim.hpp's l2_penalty): returns the sum of w's squares in
-  // double, element i into lane i % 8 (each square exact), the lanes then added in order; with g
+  // double, element i into lane i % 32 (each square exact), the lanes then added in order; with g
   // (which may not overlap w), also g = g + w * s, the product rounded first as numpy rounds it.
   double (*l2_block)(int64_t n, const float* w, float* g, float s);
 };

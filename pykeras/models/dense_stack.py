@@ -127,7 +127,7 @@ def _chain_of(layers):
             previous = layer
             continue
         if kind in (ReLU, Activation) and type(previous) in (Dense,) + normalizations:
-            # An activation layer after a Dense without activation, or after its BatchNormalization:
+            # An activation layer after a Dense without activation, or after its normalization:
             # the step's activation, as if the Dense had it.
             function = _activation_layer_function(layer)
             if function is None or steps[-1][2] != "linear" or output_activation:

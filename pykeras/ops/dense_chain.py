@@ -200,7 +200,8 @@ class DenseChain:
         logits, dlogits = np.empty((batch, classes), FLOAT), np.empty((batch, classes), FLOAT)
         grads, stats = [], None
         if self.normalized:
-            # The batch's statistics per feature, or each row's own (LayerNormalization).
+            # The batch's statistics per feature, or each row's own (LayerNormalization, the one
+            # entry of five items: _norm_arrays).
             stats = [None if norm is None else np.empty((3, batch if len(norm) == 5 else kernel.shape[1]), FLOAT)
                      for norm, (kernel, _, _) in zip(self._norms, self._steps)]
         for (kernel, bias, _), norm in zip(self._steps, self._norms):
