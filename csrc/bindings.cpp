@@ -23,6 +23,7 @@
 #include "bindings/targets.hpp"
 #include "common/check.hpp"
 #include "common/threads.hpp"
+#include "data/dropout_mask.hpp"
 #include "data/scatter_add_rows.hpp"
 #include "data/take_rows.hpp"
 #include "elementwise/activations.hpp"
@@ -166,6 +167,28 @@ void bias_grad(py::object dy_obj, py::object out_obj) {
   float* op = mptr(out);
   py::gil_scoped_release release;
   pykeras::bias_grad(m, n, dyp, op);
+}
+
+// A Dropout mask into `out` (float32, any shape, C-contiguous): the uniform of each element compared
+// with the rate rounded to float32, as a float32 uniform would be (a rate just below 1 may round to 1:
+// nothing is kept); key an int in [0, 2^64).
+void dropout_mask(py::object out_obj, py::object key_obj, double rate, double scale) {
+  const char* fn = "dropout_mask";
+  py::array out = f32(fn, "out", out_obj, true);
+  if (!py::isinstance<py::int_>(key_obj) || py::isinstance<py::bool_>(key_obj))
+    fail(fn, ": argument 'key' must be an int in [0, 2**64). Received: an object of type ", type_name(key_obj));
+  uint64_t key = 0;
+  try {
+    key = key_obj.cast<uint64_t>();
+  } catch (const py::cast_error&) {
+    fail(fn, ": argument 'key' must be an int in [0, 2**64). Received: key=", std::string(py::str(key_obj)));
+  }
+  if (!(rate >= 0.0 && rate < 1.0)) fail(fn, ": argument 'rate' must be in [0, 1). Received: rate=", rate);
+  const uint32_t threshold = pykeras::dropout_threshold(static_cast<float>(rate));
+  float* op = mptr(out);
+  const int64_t n = out.size();
+  py::gil_scoped_release release;
+  pykeras::dropout_mask(key, threshold, static_cast<float>(scale), n, op);
 }
 
 // x[index] for a C-contiguous numeric x with at least one dimension and an int64 index: a new array,
@@ -399,6 +422,11 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("take_rows", &take_rows, py::arg("x"), py::arg("index"),
           "x[index] for a C-contiguous numeric array x and an int64 index with values in [0, len(x)) "
           "(IndexError otherwise): a new array, the rows copied by threads.");
+  mod.def("dropout_mask", &dropout_mask, py::arg("out"), py::arg("key"), py::arg("rate"), py::arg("scale"),
+          "Fills out (float32, C-contiguous, any shape) with a Dropout mask: element i is scale where the top 24 "
+          "bits of word i % 4 of Philox4x32-10 block i // 4 (counter i // 4, key `key`, an int in [0, 2**64)), "
+          "as a uniform u in [0, 1), satisfy u >= float32(rate), else 0. The same mask on any thread count "
+          "and ISA.");
   mod.def("scatter_add_rows", &scatter_add_rows, py::arg("dst"), py::arg("index"), py::arg("src"),
           "dst[index[r]] += src[r] in order of r, for a C-contiguous float32 dst, an int64 index with values in "
           "[0, len(dst)) (IndexError otherwise) and float32 src holding one row of dst per index: the "

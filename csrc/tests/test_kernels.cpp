@@ -1,8 +1,9 @@
 // C++ kernel test: every compiled ISA the CPU supports against a naive triple loop in double, over
 // shapes around the blocking boundaries, all transposes, alpha/beta, padded leading dimensions and the
 // bias/relu epilogue, the split-k product of a deep dense forward, and the thread policy's contention
-// guard; and the activation kernels (tanh, sigmoid, ELU, GELU) against double-precision references.
-// Exit status 0 when all pass.
+// guard; the activation kernels (tanh, sigmoid, ELU, GELU) against double-precision references; and
+// the Philox generator behind the Dropout masks against the published known answers. Exit status 0 when
+// all pass.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "common/threads.hpp"
+#include "data/dropout_mask.hpp"
+#include "data/philox.hpp"
 #include "elementwise/activations.hpp"
 #include "gemm/dispatch.hpp"
 #include "gemm/sgemm.hpp"
@@ -480,7 +483,61 @@ void check_unary() {
   }
 }
 
+// Philox4x32-10 against the Random123 known-answer vectors; a dropout mask's element i against word
+// i % 4 of block i / 4 computed alone, on every ISA, on 1 and 2 threads, sizes around the kernels'
+// 64-element groups and the threads' split.
+void check_philox() {
+  struct Known {
+    uint32_t counter[4], key[2], out[4];
+  };
+  const Known known[] = {
+      {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff},
+       {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0},
+       {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+  };
+  for (const Known& k : known) {
+    const auto b = pykeras::philox::block(k.counter[0], k.counter[1], k.counter[2], k.counter[3], k.key[0], k.key[1]);
+    if (std::memcmp(b.word, k.out, sizeof(k.out)) != 0) {
+      std::printf("FAIL philox: known answer for counter %08x differs\n", k.counter[0]);
+      ++failures;
+    }
+  }
+  const uint64_t key = 0x0123456789abcdefull;
+  const uint32_t threshold = pykeras::dropout_threshold(0.3);
+  const std::string best = pykeras::gemm::active_isa();
+  for (const std::string& isa : pykeras::gemm::compiled_isas()) {
+    try {
+      pykeras::gemm::set_isa(isa);
+    } catch (const std::invalid_argument&) {
+      continue;
+    }
+    for (int threads : {1, 2}) {
+      pykeras::set_num_threads(threads);
+      for (int64_t n : {0, 1, 3, 63, 64, 65, 130, 1000, 40001}) {
+        std::vector<float> mask(static_cast<size_t>(n) + 1, -1.0f);  // one past the end: must stay
+        pykeras::dropout_mask(key, threshold, 2.0f, n, mask.data());
+        int wrong = mask[static_cast<size_t>(n)] != -1.0f;
+        for (int64_t i = 0; i < n; ++i) {
+          const uint64_t c = static_cast<uint64_t>(i / 4);
+          const auto b = pykeras::philox::block(static_cast<uint32_t>(c), static_cast<uint32_t>(c >> 32), 0, 0,
+                                                static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32));
+          wrong += mask[static_cast<size_t>(i)] != ((b.word[i % 4] >> 8) >= threshold ? 2.0f : 0.0f);
+        }
+        if (wrong) {
+          std::printf("FAIL dropout_mask: %s, %d threads, n=%lld: %d elements wrong\n", isa.c_str(), threads,
+                      static_cast<long long>(n), wrong);
+          ++failures;
+        }
+      }
+    }
+  }
+  pykeras::gemm::set_isa(best);
+}
+
 int main() {
+  check_philox();
   check_tanh();
   check_sigmoid();
   check_elu();
