@@ -38,6 +38,10 @@ def fit_matches_keras(build, make_optimizer, predict=True):
     """``build(library)`` trained in both libraries from the same weights with ``make_optimizer
     (library)``: the same history, weights and (with ``predict``) predictions. Returns (ours, theirs)."""
     x, y = spirals(samples_per_class=64, seed=3)
+    # Initial weights from a fixed seed, so that a run does not depend on the process's entropy: two
+    # float32 implementations drift apart step by step, and one unseeded run left a prediction 1.7e-5
+    # off (the tolerance is 1e-5) after three epochs of Nesterov momentum; seeds 0-11 pass every case.
+    pykeras.utils.set_random_seed(1)
     ours, theirs = build(pykeras), build(reference)
     theirs.set_weights(ours.get_weights())
     for model, library in ((ours, pykeras), (theirs, reference)):
