@@ -78,9 +78,10 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _binary(a, b, forward, backward):
+def _binary(a, b, forward, backward, kind=None):
     """``forward(va, vb)`` as a recorded op; ``backward(g, va, vb, y, i)`` is the gradient with
-    respect to operand ``i`` (0 or 1), asked only for the operands a tape watches."""
+    respect to operand ``i`` (0 or 1), asked only for the operands a tape watches. ``kind``: as
+    ``tape.record`` takes it."""
     ta, va = _operand(a)
     tb, vb = _operand(b)
     with np.errstate(all="ignore"):  # overflow gives inf, as in every framework: no warning
@@ -97,7 +98,7 @@ def _binary(a, b, forward, backward):
                     unbroadcast(backward(g, va, vb, y, 1), shape_b) if need_b else None,
                 )
 
-        record(out, (ta, tb), grads)
+        record(out, (ta, tb), grads, kind)
     return out
 
 
@@ -118,7 +119,7 @@ def _unary(x, forward, backward):
 
 
 def add(a, b):
-    return _binary(a, b, np.add, lambda g, a, b, y, i: g)
+    return _binary(a, b, np.add, lambda g, a, b, y, i: g, "add")
 
 
 def subtract(a, b):
@@ -220,7 +221,7 @@ def matmul(a, b):
                 gb = unbroadcast(gb, vb.shape)
             return ga, gb
 
-        record(out, (ta, tb), grads)
+        record(out, (ta, tb), grads, "matmul" if native else None)
     return out
 
 

@@ -39,7 +39,7 @@ def relu(x):
             _core.relu_backward(g, out, grad)
             return (grad,)
 
-        record(result, (tx,), backward)
+        record(result, (tx,), backward, "relu")
     return result
 
 
@@ -452,7 +452,7 @@ def dense(x, kernel, bias=None, activation="linear"):
                 dx = dx.reshape(vx.shape)
             return (dx, dw, db)
 
-        record(result, (tx, tw, tb), backward)
+        record(result, (tx, tw, tb), backward, "dense:" + activation if flat else None)
     return result
 
 

@@ -19,6 +19,7 @@ class _ThreadTapes(threading.local):
 
     def __init__(self):
         self.tapes = []  # recording tapes, innermost last
+        self.trace = None  # a list while a training call is traced (models/traced_chain.py)
 
 
 state = _ThreadTapes()
@@ -145,11 +146,15 @@ def needs_gradient(tensor):
     return tensor is not None and any(tape._is_watched(tensor) for tape in state.tapes)
 
 
-def record(output, inputs, backward):
-    """Called by ops: records on every active tape that watches an input."""
+def record(output, inputs, backward, kind=None):
+    """Called by ops: records on every active tape that watches an input. ``kind`` names the few
+    ops a traced training call is recognized from ("matmul", "add", "relu", and "dense:" with the
+    activation); while a trace is on, every op is appended to it, the others as None."""
     for tape in state.tapes:
         if tape._recording:
             tape._record(output, inputs, backward)
+    if state.trace is not None:
+        state.trace.append((kind, output, inputs))
 
 
 class _Paused:
