@@ -882,7 +882,8 @@ def _functional_mlp(dropout=False, outputs_as_list=False):
 
 
 class _GenericFunctional(keras.Model):
-    """Built like a functional model, but through its own call: always the generic path."""
+    """Built like a functional model, but through its own call: the generic path when compiled with
+    run_eagerly=True (else its call is traced, and its chain fused)."""
 
     def __init__(self, layers):
         super().__init__()
@@ -940,7 +941,8 @@ def test_fit_on_a_functional_chain_equals_the_generic_path(monkeypatch):
             model = _GenericFunctional([layer for layer in model.layers[1:]])
             model.build((None, 784))
         model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+                      run_eagerly=not functional)
         history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
         results.append((history.history, model.get_weights()))
     assert len(calls) == 7  # the first of 8 steps builds the compiled loss on the generic path

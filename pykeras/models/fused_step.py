@@ -30,6 +30,9 @@ variance with them, as the layer's own training call does, in the same native ca
 320 us, and about 10 us less with the moving statistics moved natively). So is a LayerNormalization
 over the features in its place, each row normalized with its own statistics.
 
+A subclassed model whose call is such a chain (custom layers' ``matmul(x, w) + b`` and ``relu``, or
+Dense layers) gets the same step once a traced call has shown it (traced_chain.py).
+
 Anything else (another loss or model, other sample weights, activity regularizers, frozen layers,
 Dropout elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes the
 generic path.
@@ -41,7 +44,9 @@ from pykeras.layers import tracking
 from pykeras.losses import (BinaryCrossentropy, CategoricalCrossentropy, MeanAbsoluteError, MeanSquaredError,
                             SparseCategoricalCrossentropy)
 from pykeras.losses.fused import FUSED_REDUCTIONS, fused_row_weights, output_targets
+from pykeras.models import traced_chain
 from pykeras.models.dense_stack import apply_output_activation, flat_rows
+from pykeras.ops.dense_chain import DenseChain
 from pykeras.regularizers import L1L2
 from pykeras.ops.tape import GradientTape
 from pykeras.tensor import FLOAT, Tensor, Variable
@@ -56,16 +61,24 @@ class FusedStep:
     A model that does not qualify gets one without a chain, so the check is not redone every
     step."""
 
-    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_output_activation", "_loss", "_regularized")
+    __slots__ = ("key", "_chain", "_variables", "_dropouts", "_output_activation", "_loss", "_regularized",
+                 "_flatten_rank", "_rows", "traces_call")
 
-    def __init__(self, key, chain, variables, dropouts=None, output_activation=None, loss=None, regularized=False):
+    def __init__(self, key, chain, variables, dropouts=None, output_activation=None, loss=None, regularized=False,
+                 flatten_rank=None, rows=None, traces_call=False):
         self.key = key
         self._chain = chain
         self._variables = variables
+        self._flatten_rank = flatten_rank  # the input's rank when a leading Flatten makes it rows, else None
+        # A chain traced from a call (traced_chain.py) runs batches of the traced size only: as Keras
+        # traces its step again for a new input shape, another size runs the call.
+        self._rows = rows
         self._dropouts = dropouts  # the Dropout after each hidden layer (None where none), or None
         self._output_activation = output_activation  # "softmax" or "sigmoid" applied to the logits, or None
         self._loss = loss  # the compiled loss's type
         self._regularized = regularized  # whether some weight has a regularizer
+        # Without a chain: whether the general step should trace the model's call (traced_chain.py).
+        self.traces_call = traces_call
 
     def run(self, model, x, y, sample_weight=None):
         """Trains on one batch and returns True, or returns False (nothing done) when the batch
@@ -73,11 +86,10 @@ class FusedStep:
         chain = self._chain
         if chain is None:
             return False
-        stack = model._dense_stack
-        if stack.flattens:
-            x = flat_rows(x, stack.input_rank)
+        if self._flatten_rank is not None:
+            x = flat_rows(x, self._flatten_rank)
         if not (type(x) is np.ndarray and x.dtype == FLOAT and x.ndim == 2 and x.flags.c_contiguous
-                and x.shape[1] == chain.input_width):
+                and x.shape[1] == chain.input_width and (self._rows is None or x.shape[0] == self._rows)):
             return False
         if self._loss is SparseCategoricalCrossentropy:
             labels = _labels(y, x.shape[0])
@@ -175,32 +187,82 @@ def fused_step(model, cached):
     key = (tracking.structure_version(), id(model._compiled), id(model.optimizer), id(variables))
     if cached is not None and cached.key == key:
         return cached
+    if not _built_in_steps(model):
+        return FusedStep(key, None, [])
     chain = _eligible_chain(model, variables)
     if chain is None:
-        return FusedStep(key, None, [])
+        return FusedStep(key, None, [], traces_call=_may_trace(model))
     stack = model._dense_stack
     regularized = any(layer._losses for layer in model._flatten_layers())
     return FusedStep(key, chain, list(_chain_variables(chain)), stack.dropouts if stack.has_dropout else None,
-                     stack.output_activation, type(model._compiled._losses[0]), regularized)
+                     stack.output_activation, type(model._compiled._losses[0]), regularized,
+                     stack.input_rank if stack.flattens else None)
+
+
+def traced_step(model, trace, x, output, before):
+    """After the general step traced the model's call on ``x`` (giving ``output``; ``before``, the
+    state snapshot taken before it): its FusedStep, with the chain ``trace`` computes if it is one
+    this step can run (traced_chain.py), else without."""
+    variables = model._trainable_variables_cached()
+    key = (tracking.structure_version(), id(model._compiled), id(model.optimizer), id(variables))
+    layers = traced_chain.dense_chain_layers(trace, x, output)
+    if layers is None or _has_call_losses(model) or not traced_chain.state_unchanged(before):
+        return FusedStep(key, None, [])
+    chain = DenseChain(layers)
+    mine = list(_chain_variables(chain))
+    if (len(set(map(id, mine))) != len(mine) or sorted(map(id, mine)) != sorted(map(id, variables))
+            or not _loss_fits(model._compiled, chain, None)):
+        return FusedStep(key, None, [])
+    return FusedStep(key, chain, mine, loss=type(model._compiled._losses[0]), rows=x.shape[0])
+
+
+def _built_in_steps(model):
+    """Whether the model trains with Trainer's own step (not one its class overrides) and has one
+    compiled loss and no losses added by a call."""
+    from pykeras.models.trainer import Trainer
+
+    kind = type(model)
+    compiled = model._compiled
+    return (kind.train_step is Trainer.train_step and kind.compute_loss is Trainer.compute_loss
+            and kind._fit_batch is Trainer._fit_batch and compiled is not None and compiled._losses is not None
+            and len(compiled._losses) == 1 and not _has_call_losses(model))
+
+
+def _may_trace(model):
+    """Whether a subclassed model's call is worth tracing: compiled to (run_eagerly and jit_compile
+    say so), with a loss the fused step computes and no weight penalties."""
+    from pykeras.models.functional import Functional
+    from pykeras.models.sequential import Sequential
+
+    return (model._traces_call and not isinstance(model, (Sequential, Functional))
+            and type(model._compiled._losses[0]) in _NATIVE_LOSS and not model._has_regularizers())
 
 
 def _eligible_chain(model, variables):
     from pykeras.models.functional import Functional
     from pykeras.models.sequential import Sequential
-    from pykeras.models.trainer import Trainer
 
     kind = type(model)
-    if not (isinstance(model, (Sequential, Functional)) and kind.__call__ in (Sequential.__call__, Functional.__call__)
-            and kind.train_step is Trainer.train_step and kind.compute_loss is Trainer.compute_loss
-            and kind._fit_batch is Trainer._fit_batch):
-        return None
-    compiled = model._compiled
-    if compiled is None or compiled._losses is None or len(compiled._losses) != 1:
+    if not (isinstance(model, (Sequential, Functional)) and kind.__call__ in (Sequential.__call__, Functional.__call__)):
         return None
     stack = model._dense_stack
     chain = stack.get(model, model._chain_layers)
-    if chain is None or (stack.has_dropout and stack.dropouts is None) or _has_call_losses(model):
+    if chain is None or (stack.has_dropout and stack.dropouts is None):
         return None
+    if not _loss_fits(model._compiled, chain, stack.output_activation):
+        return None
+    # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
+    mine = list(_chain_variables(chain))
+    if not all(type(v) is Variable and v.trainable for v in mine):
+        return None
+    if sorted(map(id, mine)) != sorted(map(id, variables)):
+        return None
+    return chain
+
+
+def _loss_fits(compiled, chain, output):
+    """Whether the compiled loss is one the native step computes, on the chain's output as it comes
+    (``output``: the activation the model applies after the chain, "softmax", "sigmoid" or None)."""
     loss = compiled._losses[0]
     kind = type(loss)
     if kind is SparseCategoricalCrossentropy:
@@ -216,17 +278,8 @@ def _eligible_chain(model, variables):
     # From the logits, or from the output of the loss's own activation (whose logits the loss reads);
     # from_logits=True on such an output is a mistake the generic path warns about. A regression
     # loss reads the chain's output itself.
-    output = stack.output_activation
     from_logits = output is None if activation is None or loss.from_logits else output == activation
-    if not (fits and from_logits and loss.reduction in FUSED_REDUCTIONS and compiled._loss_weights == [1.0]):
-        return None
-    # The step updates exactly the chain's variables: all of them, and nothing else, trainable.
-    mine = list(_chain_variables(chain))
-    if not all(type(v) is Variable and v.trainable for v in mine):
-        return None
-    if sorted(map(id, mine)) != sorted(map(id, variables)):
-        return None
-    return chain
+    return fits and from_logits and loss.reduction in FUSED_REDUCTIONS and compiled._loss_weights == [1.0]
 
 
 def _chain_variables(chain):

@@ -1,9 +1,9 @@
 """compile / fit / evaluate / predict: the training loop every Model has."""
 import numpy as np
 
-from pykeras.models import batch_sources
+from pykeras.models import batch_sources, traced_chain
 from pykeras.models import data as data_utils
-from pykeras.models.fused_step import fused_step
+from pykeras.models.fused_step import fused_step, traced_step
 from pykeras.models.compiled import CompiledLossAndMetrics
 from pykeras.models.weights_lock import WeightsLock
 from pykeras.ops.core import convert_to_tensor
@@ -33,6 +33,7 @@ class Trainer:
         self._compiled = None
         self._compile_config = None
         self._train_variables = None
+        self._traces_call = False  # set by compile
         # Training steps write the weights alone; predict calls read them together.
         self._weights_lock = WeightsLock()
 
@@ -61,8 +62,14 @@ class Trainer:
                 callables; a list, or a list/dict per output.
             weighted_metrics: metrics that take ``sample_weight`` into account.
 
+            run_eagerly, jit_compile: a subclassed model's ``call`` is traced early in
+                each ``fit`` and, when it is a chain of dense products (``matmul``,
+                ``+ bias``, ``relu``, or Dense layers), later steps run that chain fused,
+                as Keras runs its compiled step (models/traced_chain.py);
+                ``run_eagerly=True`` or ``jit_compile=False`` runs ``call`` at every step.
+
         The remaining arguments exist for Keras compatibility and change nothing
-        here: pykeras always runs eagerly on its native kernels.
+        here.
         """
         from pykeras import optimizers
 
@@ -77,6 +84,7 @@ class Trainer:
         }
         self.compiled = True
         self._train_variables = None
+        self._traces_call = not run_eagerly and jit_compile is not False
 
     @property
     def metrics(self):
@@ -121,20 +129,30 @@ class Trainer:
 
     def _fit_batch(self, x, y, sample_weight):
         """Forward, loss, backward, update and metric accumulation; no logs."""
+        trace = None
         if self._compiled._losses is not None:
             # A plain dense classifier or regression: the same step as one native call (fused_step.py).
             step = fused_step(self, self.__dict__.get("_fused_step"))
             object.__setattr__(self, "_fused_step", step)
             if step.run(self, x, y, sample_weight):
                 return
+            if step.traces_call:
+                trace, before = [], traced_chain.state_snapshot(self)
         with GradientTape() as tape:
-            y_pred = self(x, training=True)
+            if trace is None:
+                y_pred = self(x, training=True)
+            else:
+                with traced_chain.tracing(trace):
+                    y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         self._check_loss(loss)
         variables = self._trainable_variables_cached()  # after the call, which builds a model built lazily
         grads = tape._backward(loss, variables)
         self.optimizer.apply(grads, variables)
         self._compiled.update_state(y, y_pred, sample_weight, loss)
+        if trace is not None:
+            # Traced once: the next steps run the chain it found, if any, or this path untraced.
+            object.__setattr__(self, "_fused_step", traced_step(self, trace, x, y_pred, before))
 
     def test_step(self, data):
         x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)

@@ -1,0 +1,115 @@
+"""A subclassed model's training call, traced early in each ``fit``, recognized as a dense chain.
+
+The tutorial's way of writing a model, custom layers computing ``ops.matmul(x, w) + b`` and a
+``Model`` whose ``call`` applies them with ``ops.relu`` in between (or ``Dense`` layers), trains on
+the general path: every step runs ``call`` in Python and records one op per product, sum and ReLU.
+Keras compiles that step (``jit_compile``): ``call`` runs when the step is traced, and the traced
+computation runs from then on. pykeras does the same for the one computation it runs faster: a
+step early in each ``fit`` (the first whose compiled loss is built, and again after the model's
+attributes change) runs ``call`` on the general path with a trace on (``tape.state.trace``); if the
+ops it recorded from the input to the output are exactly layers of ``matmul`` by a trainable weight,
+an optional ``add`` of a trainable bias and an optional ``relu`` (or the op of a ``Dense`` layer),
+each feeding the next, the later steps on batches of that size are the fused step of that chain
+(fused_step.py): the same arithmetic, so the same bits. A batch of another size runs ``call``, as
+Keras traces again for a new input shape.
+
+As in Keras, what ``call`` does besides computing (a Python counter, a print) happens when it is
+traced, not at every step; ``compile(run_eagerly=True)`` runs it at every step. A call that assigns
+a variable, adds a loss, draws random numbers or computes anything else is not recognized and keeps
+the general path.
+"""
+import contextlib
+
+import numpy as np
+
+from pykeras.ops.tape import state
+from pykeras.tensor import Variable
+
+
+@contextlib.contextmanager
+def tracing(trace):
+    """Appends every op run inside the block to ``trace`` (tape.record)."""
+    outer, state.trace = state.trace, trace
+    try:
+        yield trace
+    finally:
+        state.trace = outer
+
+
+def dense_chain_layers(trace, x, output):
+    """``[(kernel, bias, activation), ...]`` when ``trace`` (the ``(kind, output, inputs)`` records
+    of one call, in order) computes ``output`` from the input array ``x`` as a dense chain and
+    nothing else; otherwise None."""
+    producer = {id(out): (kind, inputs) for kind, out, inputs in trace}
+    if len(producer) != len(trace):
+        return None
+    layers, used, tensor = [], 0, output
+    while id(tensor) in producer:  # from the output back to the input, one layer at a time
+        layer, tensor, ops = _layer_making(tensor, producer)
+        if layer is None or tensor is None:
+            return None
+        layers.append(layer)
+        used += ops
+    # Every recorded op is one of the layers', and the first layer reads the input as given.
+    if not layers or used != len(trace) or tensor._value is not x:
+        return None
+    layers.reverse()
+    shapes = [kernel.shape for kernel, _, _ in layers]
+    if any(a[1] != b[0] for a, b in zip(shapes, shapes[1:])):
+        return None
+    return layers
+
+
+_NOT_A_LAYER = (None, None, 0)
+
+
+def _layer_making(tensor, producer):
+    """``((kernel, bias, activation), the layer's input, its op count)`` for the layer whose output
+    is ``tensor``: ``dense`` (a Dense layer's op), or ``matmul`` by a weight, optionally ``+`` a
+    bias; either optionally followed by ``relu``. ``_NOT_A_LAYER`` otherwise."""
+    kind, inputs = producer[id(tensor)]
+    ops, activation = 0, "linear"
+    if kind == "relu":
+        (tensor,), ops, activation = inputs, 1, "relu"
+        kind, inputs = producer.get(id(tensor), (None, None))
+    if kind is not None and kind.startswith("dense:"):
+        rows, kernel, bias = inputs
+        own = kind[len("dense:"):]
+        if (own != "linear" and activation != "linear") or not _is_weight(kernel, 2) or not (
+                bias is None or _is_weight(bias, 1)):
+            return _NOT_A_LAYER
+        return (kernel, bias, own if activation == "linear" else activation), rows, ops + 1
+    bias = None
+    if kind == "add":
+        tensor, bias = _product_and_bias(inputs, producer)
+        if bias is None:
+            return _NOT_A_LAYER
+        ops += 1
+        kind, inputs = producer.get(id(tensor), (None, None))
+    if kind != "matmul":
+        return _NOT_A_LAYER
+    rows, kernel = inputs
+    if not _is_weight(kernel, 2) or (bias is not None and bias.shape != (kernel.shape[1],)):
+        return _NOT_A_LAYER
+    return (kernel, bias, activation), rows, ops + 1
+
+
+def _product_and_bias(inputs, producer):
+    """An add's operands as (the product, the bias), in either order; (None, None) if not that."""
+    for product, bias in (inputs, inputs[::-1]):
+        if producer.get(id(product), (None,))[0] == "matmul" and _is_weight(bias, 1):
+            return product, bias
+    return None, None
+
+
+def _is_weight(tensor, ndim):
+    return type(tensor) is Variable and tensor.trainable and tensor._value.ndim == ndim
+
+
+def state_snapshot(model):
+    """Copies of the model's non-trainable variables: a traced call must leave them as they were."""
+    return [(variable, np.array(variable._value)) for variable in model.non_trainable_weights]
+
+
+def state_unchanged(snapshot):
+    return all(np.array_equal(variable._value, value, equal_nan=True) for variable, value in snapshot)

@@ -1,0 +1,237 @@
+"""A subclassed model's call traced once per fit (models/traced_chain.py): a dense chain of
+``matmul``, ``+ bias`` and ``relu`` (or of Dense layers) trains on the fused step with the bits of
+the general path (compile(run_eagerly=True)); anything else keeps the general path, and what its
+call does (a variable it assigns, a loss it adds) still happens at every step."""
+import numpy as np
+import pytest
+
+import pykeras as keras
+from generic_path import count_native_calls
+from pykeras import ops
+
+RNG = np.random.default_rng(12)
+X = RNG.normal(size=(96, 12)).astype(np.float32)
+LABELS = RNG.integers(0, 4, 96)
+STEPS = 2 * 96 // 16  # two epochs of batches of 16
+
+
+class Linear(keras.layers.Layer):
+    """The tutorial's layer: ``matmul(x, w) + b``, the sum written as ``form`` says."""
+
+    def __init__(self, units, form="matmul + b"):
+        super().__init__()
+        self.units, self.form = units, form
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+        if self.form != "no bias":
+            self.b = self.add_weight(shape=(self.units,), initializer="random_normal")
+
+    def call(self, inputs):
+        if self.form == "b + x @ w":
+            return self.b + inputs @ self.w
+        product = ops.matmul(inputs, self.w)
+        return product if self.form == "no bias" else product + self.b
+
+
+class MLP(keras.Model):
+    """Linear layers with ``ops.relu`` between them; ``before`` and ``after`` change the call."""
+
+    def __init__(self, widths=(16, 8, 4), form="matmul + b", before=None, after=None):
+        super().__init__()
+        self.blocks = [Linear(units, form) for units in widths]
+        self.before, self.after = before, after
+
+    def call(self, inputs):
+        if self.before is not None:
+            inputs = self.before(inputs)
+        for block in self.blocks[:-1]:
+            inputs = ops.relu(block(inputs))
+        outputs = self.blocks[-1](inputs)
+        return outputs if self.after is None else self.after(self, outputs)
+
+
+class DenseLayers(keras.Model):
+    """Keras Dense layers in a subclassed model."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(16, activation="relu")
+        self.middle = keras.layers.Dense(8)
+        self.out = keras.layers.Dense(4, activation="tanh")
+
+    def call(self, inputs):
+        return self.out(ops.relu(self.middle(self.hidden(inputs))))
+
+
+def _fit(build, run_eagerly, loss=None, x=X, targets=LABELS, **compile_args):
+    keras.utils.set_random_seed(3)
+    model = build()
+    model.compile(optimizer=keras.optimizers.Adam(0.01), run_eagerly=run_eagerly,
+                  metrics=["mae"] if loss == "mse" else ["accuracy"],
+                  loss=loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True), **compile_args)
+    history = model.fit(x, targets, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    return model, history.history
+
+
+def _traced_and_eager(build, monkeypatch, **fit):
+    """Fits ``build()`` compiled normally and with run_eagerly=True; checks the same history and
+    weights, bitwise. Returns the fused steps of the first and the model."""
+    steps = count_native_calls(monkeypatch, "dense_chain_loss_gradients")
+    model, history = _fit(build, False, **fit)
+    fused = len(steps)
+    eager_model, eager_history = _fit(build, True, **fit)
+    assert len(steps) == fused  # the eager model never takes the fused step
+    assert history == eager_history
+    for got, want in zip(model.get_weights(), eager_model.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    return fused, model
+
+
+@pytest.mark.parametrize("form", ["matmul + b", "b + x @ w", "no bias"])
+def test_tutorial_mlp_trains_on_the_fused_step_with_the_general_paths_bits(form, monkeypatch):
+    fused, _ = _traced_and_eager(lambda: MLP(form=form), monkeypatch)
+    # The first step builds the compiled loss, the second is traced, and each epoch's start (the
+    # model's attributes set anew) is traced again.
+    assert fused == STEPS - 3
+
+
+def test_dense_layers_in_a_subclassed_model_and_a_regression_loss(monkeypatch):
+    targets = RNG.normal(size=(96, 4)).astype(np.float32)
+    fused, _ = _traced_and_eager(DenseLayers, monkeypatch, loss="mse", targets=targets)
+    assert fused == STEPS - 3
+
+
+class Tied(MLP):
+    """One layer's weights applied twice."""
+
+    def call(self, inputs):
+        return self.blocks[1](ops.relu(self.blocks[0](ops.relu(self.blocks[0](inputs)))))
+
+
+KEPT = []
+
+
+@pytest.mark.parametrize("build", [
+    lambda: MLP(before=lambda x: x * 2.0),
+    lambda: MLP(before=lambda x: ops.convert_to_tensor(x.numpy() * 2.0)),  # no op records it
+    lambda: MLP(after=lambda self, y: ops.sigmoid(y)),
+    lambda: MLP(after=lambda self, y: KEPT.append(ops.mean(y)) or y),
+    lambda: Tied(widths=(12, 4)),
+], ids=["input scaled", "input scaled in numpy", "an op the chain does not have", "a value kept aside",
+        "weights applied twice"])
+def test_calls_that_are_not_a_plain_chain_keep_the_general_path(build, monkeypatch):
+    fused, _ = _traced_and_eager(build, monkeypatch)
+    assert fused == 0
+
+
+def test_a_batch_of_another_size_runs_the_call(monkeypatch):
+    # As Keras traces its step again for a new input shape: the last, shorter batch of an epoch runs
+    # the call, which here computes something else for it.
+    class SizeAware(MLP):
+        def call(self, inputs):
+            return super().call(inputs if inputs.shape[0] == 16 else inputs * 0.5)
+
+    # Five batches of 16 and one of 10 in each epoch.
+    fused, _ = _traced_and_eager(SizeAware, monkeypatch, x=X[:90], targets=LABELS[:90])
+    assert fused == 2 * 5 - 3
+
+
+def test_a_residual_connection_keeps_the_general_path(monkeypatch):
+    class Residual(MLP):
+        def call(self, inputs):
+            h = ops.relu(self.blocks[0](inputs))
+            h = h + ops.relu(self.blocks[1](h))
+            return self.blocks[2](h)
+
+    fused, _ = _traced_and_eager(lambda: Residual(widths=(16, 16, 4)), monkeypatch)
+    assert fused == 0
+
+
+def test_an_unused_trainable_weight_keeps_the_general_path(monkeypatch):
+    class Spare(MLP):
+        def build(self, input_shape):
+            self.spare = self.add_weight(shape=(3,), initializer="ones")
+
+    with pytest.warns(UserWarning, match="Gradients do not exist for variables"):
+        fused, model = _traced_and_eager(Spare, monkeypatch)
+    assert fused == 0 and model.spare.numpy().tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_variable_assigned_in_call_is_assigned_at_every_step(monkeypatch):
+    # The tutorial's ComputeSum: a non-trainable weight updated in call. Traced once, the update
+    # would be lost; the call is not a plain chain, so every step runs it.
+    class Counting(MLP):
+        def build(self, input_shape):
+            self.seen = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+        def call(self, inputs):
+            self.seen.assign_add(float(inputs.shape[0]))
+            return super().call(inputs)
+
+    fused, model = _traced_and_eager(Counting, monkeypatch)
+    assert fused == 0 and float(model.seen.numpy()) == 2 * 96
+
+
+def test_a_loss_added_in_call_counts_at_every_step(monkeypatch):
+    class Penalized(MLP):
+        def call(self, inputs):
+            outputs = super().call(inputs)
+            self.add_loss(ops.mean(ops.square(outputs)))
+            return outputs
+
+    fused, _ = _traced_and_eager(Penalized, monkeypatch)
+    assert fused == 0
+
+
+def test_dropout_in_call_keeps_the_general_path(monkeypatch):
+    class Dropping(MLP):
+        def __init__(self):
+            super().__init__()
+            self.dropout = keras.layers.Dropout(0.3, seed=1)
+
+        def call(self, inputs):
+            return self.blocks[2](self.dropout(ops.relu(self.blocks[1](ops.relu(self.blocks[0](inputs)))),
+                                               training=True))
+
+    fused, _ = _traced_and_eager(Dropping, monkeypatch)
+    assert fused == 0
+
+
+@pytest.mark.parametrize("compile_args", [{"jit_compile": False}, {}])
+def test_run_eagerly_or_no_jit_runs_call_at_every_step(compile_args, monkeypatch):
+    calls = []
+
+    class Noting(MLP):
+        def call(self, inputs):
+            calls.append(1)
+            return super().call(inputs)
+
+    steps = count_native_calls(monkeypatch, "dense_chain_loss_gradients")
+    _fit(Noting, run_eagerly=not compile_args, **compile_args)
+    assert len(steps) == 0 and len(calls) == STEPS
+
+
+def test_each_fit_traces_the_call_anew(monkeypatch):
+    # A call whose computation changes between fits (a Python attribute): the second fit trains
+    # what the call computes then, as compile(run_eagerly=True) does.
+    class Switching(MLP):
+        scale = None
+
+        def call(self, inputs):
+            return super().call(inputs if self.scale is None else inputs * self.scale)
+
+    steps = count_native_calls(monkeypatch, "dense_chain_loss_gradients")
+    results = []
+    for run_eagerly in (False, True):
+        keras.utils.set_random_seed(5)
+        model = Switching()
+        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      run_eagerly=run_eagerly)
+        model.fit(X, LABELS, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        model.scale = 3.0
+        model.fit(X, LABELS, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        results.append(model.get_weights())
+    assert len(steps) == 96 // 16 - 2  # the first fit only: the second scales its input
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
