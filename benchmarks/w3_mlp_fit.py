@@ -2,8 +2,9 @@
 
 Sparse softmax cross-entropy from logits, Adam(1e-3), shuffled batches of 32 and 128. pykeras
 ``fit`` (the model as a Sequential of Dense layers, as the tutorial's custom Layer and Model
-subclasses, with Dropout(0.2) after the hidden layers, and with a softmax output and the loss by
-name, as Keras's examples write it) against a PyTorch eager loop, a
+subclasses, traced into the fused step and with ``run_eagerly=True``, with Dropout(0.2) after the
+hidden layers, and with a softmax output and the loss by name, as Keras's examples write it)
+against a PyTorch eager loop, a
 hand-written numpy loop, and Keras 3's ``fit`` on JAX and on TensorFlow ("tf.keras"), each of
 those two in its own subprocess (with pykeras alternating beside it there too). Every trainer
 starts from the same weights, warms up for a few hundred steps, then one full epoch per pass is
@@ -113,10 +114,11 @@ def pykeras_softmax_trainer(x, y, batch):
     return _keras_api_trainer(pykeras, x, y, batch, softmax=True)
 
 
-def pykeras_custom_layers_trainer(x, y, batch):
+def pykeras_custom_layers_trainer(x, y, batch, run_eagerly=False):
     """The MLP as the seed tutorial writes models: a Layer subclass with add_weight and call
-    (``matmul(x, w) + b``), composed in a Model subclass. It trains on the general path: one
-    recorded op per matmul, add and relu, and no fused step."""
+    (``matmul(x, w) + b``), composed in a Model subclass. Its call is traced and trains as a
+    fused dense chain (pykeras/models/traced_chain.py); with ``run_eagerly`` on the general path:
+    one recorded op per matmul, add and relu at every step."""
     import pykeras
     from pykeras import ops
 
@@ -146,10 +148,15 @@ def pykeras_custom_layers_trainer(x, y, batch):
     model(x[:1])
     model.set_weights(init_weights())
     model.compile(optimizer=pykeras.optimizers.Adam(1e-3),
-                  loss=pykeras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                  loss=pykeras.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=run_eagerly)
     w = _warmup_count(len(x), batch)
     return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
             lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))
+
+
+def pykeras_custom_layers_eager_trainer(x, y, batch):
+    """The same custom-layer model compiled with run_eagerly=True: the general path."""
+    return pykeras_custom_layers_trainer(x, y, batch, run_eagerly=True)
 
 
 def keras3_trainer(x, y, batch):
@@ -233,6 +240,7 @@ def numpy_trainer(x, y, batch):
 TRAINERS = {
     "pykeras fit": pykeras_trainer,
     "pykeras fit, custom layers": pykeras_custom_layers_trainer,
+    "pykeras fit, custom layers, run_eagerly": pykeras_custom_layers_eager_trainer,
     "pykeras fit, Dropout(0.2)": pykeras_dropout_trainer,
     "pykeras fit, softmax output": pykeras_softmax_trainer,
     "numpy loop": numpy_trainer,
@@ -240,8 +248,8 @@ TRAINERS = {
     "Keras 3 (JAX) fit": (keras3_trainer, "jax"),
     "tf.keras (Keras 3, TF) fit": (keras3_trainer, "tensorflow"),
 }
-GROUPS = {"main": ["pykeras fit", "pykeras fit, custom layers", "pykeras fit, Dropout(0.2)",
-                   "pykeras fit, softmax output", "numpy loop", "torch eager loop"],
+GROUPS = {"main": ["pykeras fit", "pykeras fit, custom layers", "pykeras fit, custom layers, run_eagerly",
+                   "pykeras fit, Dropout(0.2)", "pykeras fit, softmax output", "numpy loop", "torch eager loop"],
           "jax": ["pykeras fit", "Keras 3 (JAX) fit"],
           "tensorflow": ["pykeras fit", "tf.keras (Keras 3, TF) fit"]}
 
