@@ -8,6 +8,7 @@ import pytest
 import pykeras as keras
 from generic_path import count_native_calls
 from pykeras import ops
+from pykeras.models import traced_chain
 
 RNG = np.random.default_rng(12)
 X = RNG.normal(size=(96, 12)).astype(np.float32)
@@ -235,3 +236,17 @@ def test_each_fit_traces_the_call_anew(monkeypatch):
     assert len(steps) == 96 // 16 - 2  # the first fit only: the second scales its input
     for got, want in zip(*results):
         np.testing.assert_array_equal(got, want)
+
+
+def test_non_trainable_state_too_large_to_check_keeps_the_general_path(monkeypatch):
+    # A frozen table the call does not use: small, it is copied and found unchanged after the
+    # traced call; past the copy limit the call is not traced into a chain.
+    class WithTable(MLP):
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=(64,), initializer="ones", trainable=False)
+
+    fused, _ = _traced_and_eager(WithTable, monkeypatch)
+    assert fused == STEPS - 3
+    monkeypatch.setattr(traced_chain, "_SNAPSHOT_MAX_FLOATS", 63)
+    fused, _ = _traced_and_eager(WithTable, monkeypatch)
+    assert fused == 0

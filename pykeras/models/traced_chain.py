@@ -106,10 +106,20 @@ def _is_weight(tensor, ndim):
     return type(tensor) is Variable and tensor.trainable and tensor._value.ndim == ndim
 
 
+# Past this many floats of non-trainable state (a large frozen table), a copy per traced call costs
+# more than the fused step could save: such a model is not traced into a chain.
+_SNAPSHOT_MAX_FLOATS = 1 << 22
+
+
 def state_snapshot(model):
-    """Copies of the model's non-trainable variables: a traced call must leave them as they were."""
-    return [(variable, np.array(variable._value)) for variable in model.non_trainable_weights]
+    """Copies of the model's non-trainable variables (a traced call must leave them as they were),
+    or None when they are too large to copy."""
+    variables = model.non_trainable_weights
+    if sum(variable._value.size for variable in variables) > _SNAPSHOT_MAX_FLOATS:
+        return None
+    return [(variable, np.array(variable._value)) for variable in variables]
 
 
 def state_unchanged(snapshot):
-    return all(np.array_equal(variable._value, value, equal_nan=True) for variable, value in snapshot)
+    return snapshot is not None and all(np.array_equal(variable._value, value, equal_nan=True)
+                                        for variable, value in snapshot)
