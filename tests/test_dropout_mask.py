@@ -16,14 +16,6 @@ from pykeras import _core, config
 KEY = 0x9E3779B97F4A7C15
 
 
-@pytest.fixture(autouse=True)
-def restore_threads_and_isa():
-    threads, isa = config.get_num_threads(), _core.selected_isa()
-    yield
-    config.set_num_threads(threads)
-    _core.set_isa(isa)
-
-
 def native_mask(shape, key, rate, scale):
     out = np.full(shape, np.nan, np.float32)
     _core.dropout_mask(out, key, rate, scale)
