@@ -200,3 +200,21 @@ def test_calling_build_directly_marks_the_layer_built_and_keeps_set_weights():
     assert custom.built and custom.w.shape == (4,)
     custom.w.assign(np.full(4, 2.0))
     np.testing.assert_array_equal(custom(np.ones((1, 4), np.float32)).numpy(), [[2.0] * 4])
+
+
+def test_assigning_the_same_object_again_changes_no_cached_structure():
+    # The walks over layers and variables are cached under one version number: assigning an
+    # attribute the object it already holds (History sets model.history each epoch) must leave it,
+    # a new object must not, and an attribute first set to None is set.
+    from pykeras.layers import tracking
+
+    outer, inner = keras.layers.Layer(), keras.layers.Dense(2)
+    outer.inner = inner
+    outer.note = None
+    assert outer.note is None
+    version = tracking.structure_version()
+    outer.inner = inner
+    outer.note = None
+    assert tracking.structure_version() == version and outer._layers == [inner]
+    outer.inner = keras.layers.Dense(3)
+    assert tracking.structure_version() > version

@@ -23,6 +23,7 @@ _CACHE_ATTRIBUTES = frozenset({"_flat_layers_cache", "_weights_cache"})
 
 
 _TRAINING_ARGUMENT = {}  # class -> whether its call() takes `training`
+_ABSENT = object()  # an attribute not set yet
 
 
 def _accepts_training(cls):
@@ -128,6 +129,8 @@ class Layer:
     # ----------------------------------------------------------- tracking
 
     def __setattr__(self, name, value):
+        if self.__dict__.get(name, _ABSENT) is value:
+            return  # the same object again (History sets model.history each epoch): nothing changes
         if "_trainable_variables" not in self.__dict__ and isinstance(value, (Layer, Variable)):
             raise RuntimeError(
                 f"{type(self).__name__}: call `super().__init__()` before assigning "
