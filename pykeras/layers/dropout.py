@@ -47,7 +47,8 @@ class Dropout(Layer):
         shape = inputs.shape
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for n, s in zip(self.noise_shape, shape))
-        return core.multiply(inputs, self.draw_keep(shape))
+            return core.multiply(inputs, self.draw_keep(shape))
+        return core.masked(inputs, self.draw_keep(shape), ("dropout", self))
 
     def draw_keep(self, shape):
         """A fresh float32 mask of ``shape``: 0 with probability ``rate``, else ``1 / (1 - rate)``.

@@ -31,7 +31,8 @@ variance with them, as the layer's own training call does, in the same native ca
 over the features in its place, each row normalized with its own statistics.
 
 A subclassed model whose call is such a chain (custom layers' ``matmul(x, w) + b`` and ``relu``, or
-Dense layers) gets the same step once a traced call has shown it (traced_chain.py).
+Dense layers; Dropout between them) gets the same step once a traced call has shown it
+(traced_chain.py).
 
 Anything else (another loss or model, other sample weights, activity regularizers, frozen layers,
 Dropout elsewhere or with a noise_shape, an overridden train_step or compute_loss) takes the
@@ -205,15 +206,17 @@ def traced_step(model, trace, x, output, before):
     this step can run (traced_chain.py), else without."""
     variables = model._trainable_variables_cached()
     key = (tracking.structure_version(), id(model._compiled), id(model.optimizer), id(variables))
-    layers = traced_chain.dense_chain_layers(trace, x, output)
-    if layers is None or _has_call_losses(model) or not traced_chain.state_unchanged(before):
+    found = traced_chain.dense_chain_layers(trace, x, output)
+    if found is None or _has_call_losses(model) or not traced_chain.state_unchanged(before):
         return FusedStep(key, None, [])
+    layers, dropouts = found
     chain = DenseChain(layers)
     mine = list(_chain_variables(chain))
     if (len(set(map(id, mine))) != len(mine) or sorted(map(id, mine)) != sorted(map(id, variables))
             or not _loss_fits(model._compiled, chain, None)):
         return FusedStep(key, None, [])
-    return FusedStep(key, chain, mine, loss=type(model._compiled._losses[0]), rows=x.shape[0])
+    return FusedStep(key, chain, mine, dropouts if any(d is not None for d in dropouts) else None,
+                     loss=type(model._compiled._losses[0]), rows=x.shape[0])
 
 
 def _built_in_steps(model):

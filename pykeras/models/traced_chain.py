@@ -9,14 +9,15 @@ step early in each ``fit`` (the first whose compiled loss is built, and again af
 attributes change) runs ``call`` on the general path with a trace on (``tape.state.trace``); if the
 ops it recorded from the input to the output are exactly layers of ``matmul`` by a trainable weight,
 an optional ``add`` of a trainable bias and an optional ``relu`` (or the op of a ``Dense`` layer),
-each feeding the next, the later steps on batches of that size are the fused step of that chain
-(fused_step.py): the same arithmetic, so the same bits. A batch of another size runs ``call``, as
-Keras traces again for a new input shape.
+each feeding the next, perhaps through a ``Dropout`` layer, the later steps on batches of that size
+are the fused step of that chain (fused_step.py): the same arithmetic, and the same masks drawn in
+the same order, so the same bits. A batch of another size runs ``call``, as Keras traces again for
+a new input shape.
 
 As in Keras, what ``call`` does besides computing (a Python counter, a print) happens when it is
 traced, not at every step; ``compile(run_eagerly=True)`` runs it at every step. A call that assigns
-a variable, adds a loss, draws random numbers or computes anything else is not recognized and keeps
-the general path.
+a variable, adds a loss, draws random numbers other than a Dropout layer's or computes anything else
+is not recognized and keeps the general path.
 """
 import contextlib
 
@@ -37,27 +38,44 @@ def tracing(trace):
 
 
 def dense_chain_layers(trace, x, output):
-    """``[(kernel, bias, activation), ...]`` when ``trace`` (the ``(kind, output, inputs)`` records
-    of one call, in order) computes ``output`` from the input array ``x`` as a dense chain and
-    nothing else; otherwise None."""
+    """``([(kernel, bias, activation), ...], dropouts)`` when ``trace`` (the ``(kind, output,
+    inputs)`` records of one call, in order) computes ``output`` from the input array ``x`` as a
+    dense chain and nothing else, ``dropouts`` holding the Dropout layer applied to each hidden
+    layer's output (None where none); otherwise None."""
     producer = {id(out): (kind, inputs) for kind, out, inputs in trace}
     if len(producer) != len(trace):
         return None
-    layers, used, tensor = [], 0, output
+    layers, dropouts, used, tensor = [], [], 0, output
+    dropout = None  # the Dropout applied to the output of the layer the walk reaches next
     while id(tensor) in producer:  # from the output back to the input, one layer at a time
         layer, tensor, ops = _layer_making(tensor, producer)
         if layer is None or tensor is None:
             return None
         layers.append(layer)
+        dropouts.append(dropout)
         used += ops
+        dropout, tensor = _dropout_making(tensor, producer)
+        used += dropout is not None
     # Every recorded op is one of the layers', and the first layer reads the input as given.
-    if not layers or used != len(trace) or tensor._value is not x:
+    if not layers or used != len(trace) or dropout is not None or tensor._value is not x:
         return None
     layers.reverse()
+    dropouts.reverse()
     shapes = [kernel.shape for kernel, _, _ in layers]
     if any(a[1] != b[0] for a, b in zip(shapes, shapes[1:])):
         return None
-    return layers
+    return layers, dropouts[:-1]  # the last layer's output has none: it would have been the output's op
+
+
+def _dropout_making(tensor, producer):
+    """``(layer, its input)`` when ``tensor`` is a Dropout layer's output (its mask drawn as
+    ``Dropout.draw_keep`` draws it, of the input's shape), else ``(None, tensor)``."""
+    from pykeras.layers.dropout import Dropout
+
+    kind, inputs = producer.get(id(tensor), (None, None))
+    if type(kind) is tuple and kind[0] == "dropout" and type(kind[1]) is Dropout and inputs[0] is not None:
+        return kind[1], inputs[0]
+    return None, tensor
 
 
 _NOT_A_LAYER = (None, None, 0)
@@ -72,7 +90,7 @@ def _layer_making(tensor, producer):
     if kind == "relu":
         (tensor,), ops, activation = inputs, 1, "relu"
         kind, inputs = producer.get(id(tensor), (None, None))
-    if kind is not None and kind.startswith("dense:"):
+    if type(kind) is str and kind.startswith("dense:"):
         rows, kernel, bias = inputs
         own = kind[len("dense:"):]
         if (own != "linear" and activation != "linear") or not _is_weight(kernel, 2) or not (

@@ -64,9 +64,10 @@ class Trainer:
 
             run_eagerly, jit_compile: a subclassed model's ``call`` is traced early in
                 each ``fit`` and, when it is a chain of dense products (``matmul``,
-                ``+ bias``, ``relu``, or Dense layers), later steps run that chain fused,
-                as Keras runs its compiled step (models/traced_chain.py);
-                ``run_eagerly=True`` or ``jit_compile=False`` runs ``call`` at every step.
+                ``+ bias``, ``relu``, or Dense layers; Dropout between them), later
+                steps run that chain fused, as Keras runs its compiled step
+                (models/traced_chain.py); ``run_eagerly=True`` or
+                ``jit_compile=False`` runs ``call`` at every step.
 
         The remaining arguments exist for Keras compatibility and change nothing
         here.

@@ -126,8 +126,18 @@ def subtract(a, b):
     return _binary(a, b, np.subtract, lambda g, a, b, y, i: -g if i else g)
 
 
+def _multiply_backward(g, a, b, y, i):
+    return g * (a if i else b)
+
+
 def multiply(a, b):
-    return _binary(a, b, np.multiply, lambda g, a, b, y, i: g * (a if i else b))
+    return _binary(a, b, np.multiply, _multiply_backward)
+
+
+def masked(x, mask, kind):
+    """``multiply(x, mask)`` recorded as ``kind`` (a Dropout layer's mask: ``("dropout", layer)``),
+    for a trace to recognize."""
+    return _binary(x, mask, np.multiply, _multiply_backward, kind)
 
 
 def divide(a, b):
