@@ -4,6 +4,8 @@ the general path (compile(run_eagerly=True)); anything else keeps the general pa
 call does (a variable it assigns, a loss it adds) still happens at every step."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pykeras as keras
 from generic_path import count_native_calls
@@ -267,3 +269,58 @@ def test_non_trainable_state_too_large_to_check_keeps_the_general_path(monkeypat
     monkeypatch.setattr(traced_chain, "_SNAPSHOT_MAX_FLOATS", 63)
     fused, _ = _traced_and_eager(WithTable, monkeypatch)
     assert fused == 0
+
+
+class Drawn(keras.Model):
+    """A model whose call applies ``blocks`` in order: ("linear", units, form), ("dense", units,
+    activation), ("relu",), ("dropout", rate), ("scale",) (an op no chain has), ("sigmoid",)."""
+
+    def __init__(self, blocks):
+        super().__init__()
+        self.blocks = blocks
+        self.parts = []
+        for block in blocks:
+            if block[0] == "linear":
+                self.parts.append(Linear(block[1], block[2]))
+            elif block[0] == "dense":
+                self.parts.append(keras.layers.Dense(block[1], activation=block[2]))
+            elif block[0] == "dropout":
+                self.parts.append(keras.layers.Dropout(block[1], seed=7))
+            else:
+                self.parts.append(None)
+
+    def call(self, inputs, training=False):
+        for block, part in zip(self.blocks, self.parts):
+            if block[0] == "dropout":
+                inputs = part(inputs, training=training)
+            elif part is not None:
+                inputs = part(inputs)
+            elif block[0] == "relu":
+                inputs = ops.relu(inputs)
+            elif block[0] == "scale":
+                inputs = inputs * 0.5
+            else:
+                inputs = ops.sigmoid(inputs)
+        return inputs
+
+
+_CHAIN_BLOCKS = [
+    st.tuples(st.just("linear"), st.integers(3, 9), st.sampled_from(["matmul + b", "b + x @ w", "no bias"])),
+    st.tuples(st.just("dense"), st.integers(3, 9), st.sampled_from(["linear", "relu", "tanh", "sigmoid"])),
+    st.tuples(st.just("relu")), st.tuples(st.just("dropout"), st.sampled_from([0.2, 0.5]))]
+# Blocks a chain has drawn twice as often as the others, so that many calls are chains.
+_BLOCKS = st.one_of(*_CHAIN_BLOCKS, *_CHAIN_BLOCKS, st.tuples(st.just("scale")), st.tuples(st.just("sigmoid")))
+
+
+@settings(max_examples=40, deadline=None)
+@given(blocks=st.lists(_BLOCKS, min_size=0, max_size=5))
+def test_any_call_trains_as_it_does_eagerly(blocks):
+    # Whatever the call computes, fused or not: the same histories and weights as run_eagerly=True.
+    blocks = blocks + [("linear", 4, "matmul + b")]
+    results = []
+    for run_eagerly in (False, True):
+        model, history = _fit(lambda: Drawn(blocks), run_eagerly)
+        results.append((history, model.get_weights()))
+    assert results[0][0] == results[1][0]
+    for got, want in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(got, want)
