@@ -324,3 +324,20 @@ def test_any_call_trains_as_it_does_eagerly(blocks):
     assert results[0][0] == results[1][0]
     for got, want in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(got, want)
+
+
+def test_python_side_effects_of_a_traced_call_happen_when_it_runs(monkeypatch):
+    # As in Keras's compiled step: a counter kept in Python counts the calls that ran (the step that
+    # built the compiled loss and the traced one), not the steps; eager, every step.
+    class Counting(MLP):
+        calls = 0
+
+        def call(self, inputs):
+            self.calls = self.calls + 1
+            return super().call(inputs)
+
+    counts = []
+    for run_eagerly in (False, True):
+        model, _ = _fit(Counting, run_eagerly)
+        counts.append(model.calls)
+    assert counts == [2, STEPS]
