@@ -212,8 +212,8 @@ def traced_step(model, trace, x, output, before):
     layers, dropouts = found
     chain = DenseChain(layers)
     mine = list(_chain_variables(chain))
-    if (len(set(map(id, mine))) != len(mine) or sorted(map(id, mine)) != sorted(map(id, variables))
-            or not _loss_fits(model._compiled, chain, None)):
+    # Exactly the model's trainable variables, each once (a weight applied twice appears twice).
+    if sorted(map(id, mine)) != sorted(map(id, variables)) or not _loss_fits(model._compiled, chain, None):
         return FusedStep(key, None, [])
     return FusedStep(key, chain, mine, dropouts if any(d is not None for d in dropouts) else None,
                      loss=type(model._compiled._losses[0]), rows=x.shape[0])

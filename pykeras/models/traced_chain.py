@@ -23,6 +23,7 @@ import contextlib
 
 import numpy as np
 
+from pykeras.layers.dropout import Dropout
 from pykeras.ops.tape import state
 from pykeras.tensor import Variable
 
@@ -70,8 +71,6 @@ def dense_chain_layers(trace, x, output):
 def _dropout_making(tensor, producer):
     """``(layer, its input)`` when ``tensor`` is a Dropout layer's output (its mask drawn as
     ``Dropout.draw_keep`` draws it, of the input's shape), else ``(None, tensor)``."""
-    from pykeras.layers.dropout import Dropout
-
     kind, inputs = producer.get(id(tensor), (None, None))
     if type(kind) is tuple and kind[0] == "dropout" and type(kind[1]) is Dropout and inputs[0] is not None:
         return kind[1], inputs[0]
