@@ -21,6 +21,23 @@ def count_native_calls(monkeypatch, name):
     return calls
 
 
+def count_chain_inferences(monkeypatch):
+    """A list that grows by the native layers at each inference through a dense chain: a call of
+    ``_core.dense_chain_forward`` or one of ``DenseLayers.infer`` that computed (not None)."""
+    calls = []
+    forward, infer = _core.dense_chain_forward, _core.DenseLayers.infer
+    monkeypatch.setattr(_core, "dense_chain_forward", lambda *args: calls.append(args[1]) or forward(*args))
+
+    def counted_infer(layers, x):
+        out = infer(layers, x)
+        if out is not None:
+            calls.append(layers)
+        return out
+
+    monkeypatch.setattr(_core.DenseLayers, "infer", counted_infer)
+    return calls
+
+
 def fit_fused_and_generic(build, x, y, monkeypatch, **fit):
     """Fits ``build(keras.Sequential)`` and ``build(GenericSequential)`` on ``x, y`` and checks that
     both give the same history, weights (non-trainable ones included) and inference outputs,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import pykeras as keras
-from generic_path import fit_fused_and_generic
+from generic_path import count_chain_inferences, fit_fused_and_generic
 from kernel_paths import supported_isas
 from pykeras import _core, ops
 
@@ -178,6 +178,40 @@ def test_prepared_layers_give_the_listed_layers_bits_and_see_later_writes():
                                atol=1e-5)
 
 
+@pytest.mark.parametrize("rows", [0, 1, 5, 600])
+def test_prepared_layers_infer_float32_rows_with_the_chains_bits(rows):
+    layers = _layers((6, 5, 3))
+    prepared = _core.DenseLayers(layers)
+    x = RNG.normal(size=(rows, 6)).astype(np.float32)
+    x.flags.writeable = False  # read only
+    out = prepared.infer(x)
+    assert out.shape == (rows, 3) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, _core.dense_chain_forward(x, layers))
+    np.testing.assert_allclose(out, _numpy_forward(x, layers), rtol=1e-5, atol=1e-5)
+
+
+def _unaligned(x):
+    buffer = np.empty(x.nbytes + 1, np.uint8)
+    view = np.frombuffer(buffer.data, np.float32, x.size, offset=1).reshape(x.shape)
+    view[...] = x
+    return view
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x.astype(np.float64), lambda x: x.astype(">f4"), np.asfortranarray,
+    lambda x: np.repeat(x, 2, axis=1)[:, ::2], lambda x: np.ascontiguousarray(x[:, :5]), lambda x: x[0],
+    lambda x: x[None], lambda x: x.tolist(), ops.convert_to_tensor, _unaligned, lambda x: None,
+    lambda x: np.ma.masked_less(x, 0),
+], ids=["float64", "byte-swapped", "fortran", "strided", "narrow", "1-D", "3-D", "list", "Tensor", "unaligned",
+        "None", "masked"])
+def test_prepared_layers_infer_nothing_but_float32_rows_of_their_width(make):
+    # None: the caller takes its general path, which converts or rejects the input.
+    prepared = _core.DenseLayers(_layers((6, 5, 3)))
+    x = RNG.normal(size=(4, 6)).astype(np.float32)
+    assert prepared.infer(x) is not None
+    assert prepared.infer(make(x)) is None
+
+
 # ------------------------------------------------------------------ Sequential
 
 
@@ -203,9 +237,7 @@ def test_sequential_inference_equals_its_layers_called_one_by_one(rows, output_a
     expected = _layer_by_layer(model, x)
     if output_activation == "softmax":
         np.testing.assert_allclose(expected.sum(axis=1), 1, rtol=1e-6)
-    native = _core.dense_chain_forward
-    chained = []
-    monkeypatch.setattr(_core, "dense_chain_forward", lambda *args: chained.append(1) or native(*args))
+    chained = count_chain_inferences(monkeypatch)
     np.testing.assert_array_equal(model(x).numpy(), expected)
     np.testing.assert_array_equal(model(keras.ops.convert_to_tensor(x), training=False).numpy(), expected)
     # One batch, as model(x): a batch of more than 512 rows reads the deep first layer in one pass
@@ -281,9 +313,7 @@ def test_a_leading_flatten_is_part_of_the_chain_in_inference_and_training(kind, 
     y = RNG.integers(0, 10, 40)
     model = _quickstart(kind)
     expected = _layer_by_layer(model, x)
-    native = _core.dense_chain_forward
-    chained = []
-    monkeypatch.setattr(_core, "dense_chain_forward", lambda *args: chained.append(1) or native(*args))
+    chained = count_chain_inferences(monkeypatch)
     np.testing.assert_array_equal(model(x).numpy(), expected)
     assert len(chained) == 1
     # Training: the fused step, with the bits of the generic step.
@@ -896,9 +926,7 @@ class _GenericFunctional(keras.Model):
 
 
 def test_functional_chain_inference_equals_its_layers(monkeypatch):
-    calls = []
-    native = _core.dense_chain_forward
-    monkeypatch.setattr(_core, "dense_chain_forward", lambda *a: calls.append(1) or native(*a))
+    calls = count_chain_inferences(monkeypatch)
     model = _functional_mlp(dropout=True)
     x = RNG.normal(size=(5, 784)).astype(np.float32)
     expected = _layer_by_layer(model, x)  # InputLayer first: the identity
@@ -910,9 +938,7 @@ def test_functional_chain_inference_equals_its_layers(monkeypatch):
 
 
 def test_functional_graphs_that_are_not_one_chain_keep_the_generic_path(monkeypatch):
-    calls = []
-    native = _core.dense_chain_forward
-    monkeypatch.setattr(_core, "dense_chain_forward", lambda *a: calls.append(1) or native(*a))
+    calls = count_chain_inferences(monkeypatch)
     x = RNG.normal(size=(3, 784)).astype(np.float32)
     listed = _functional_mlp(outputs_as_list=True)
     result = listed(x)

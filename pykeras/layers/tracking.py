@@ -7,16 +7,16 @@ and dicts assigned to a layer are wrapped so that mutating them later (an
 number; cached walks compare it before use, so steady-state training pays
 for no walk at all.
 """
-_version = [0]
+version = [0]  # read in place (``version[0]``) where a call costs too much: the model-call fast path
 
 
 def structure_version():
-    return _version[0]
+    return version[0]
 
 
 def bump():
     """Marks every cached walk stale (layers or variables were added or removed)."""
-    _version[0] += 1
+    version[0] += 1
 
 
 def _mutator(name):

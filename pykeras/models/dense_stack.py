@@ -205,7 +205,7 @@ def call_on_chain(model, layers, args, kwargs):
     if len(args) != 1 or kwargs and (len(kwargs) != 1 or "training" not in kwargs):
         return None
     stack = model._dense_stack
-    chain = stack.get(model, layers)
+    chain = stack.chain if stack._version == tracking.version[0] else stack.get(model, layers)
     if chain is None:
         return None
     if stack.has_dropout or chain.normalized:

@@ -150,14 +150,19 @@ class DenseChain:
         layers' ops)."""
         kind = type(x)
         rows = x if kind is _ndarray else x._value if kind is Tensor else None
-        # `is not`: numpy's float32 is one object; any other (byte-swapped) goes the general path.
-        if (rows is None or rows.dtype is not FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
-                or not rows.flags.c_contiguous):
+        if rows is None:
             return None
         if state.tapes:
-            return None if self.normalized else self._recorded(None if rows is x else x, rows)
+            # `is not`: numpy's float32 is one object; any other (byte-swapped) goes the general path.
+            if (self.normalized or rows.dtype is not FLOAT or rows.ndim != 2 or rows.shape[1] != self.input_width
+                    or not rows.flags.c_contiguous):
+                return None
+            return self._recorded(None if rows is x else x, rows)
+        value = self._native.infer(rows)  # the same checks, made natively in a fraction of the time
+        if value is None:
+            return None
         out = _new_tensor(Tensor)
-        out._value = _core.dense_chain_forward(rows, self._native)
+        out._value = value
         return out
 
     def loss_gradients(self, rows, labels, keep=None, loss="softmax", sample_weight=None):
