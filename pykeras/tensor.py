@@ -4,9 +4,28 @@ No autograd logic lives here. Arithmetic operators are installed by
 ``pykeras.ops`` (which sits above this module), so ``a + b`` records on an
 active GradientTape exactly like ``ops.add(a, b)``.
 """
+import threading
+
 import numpy as np
 
 FLOAT = np.dtype(np.float32)
+
+
+class _ValueReads(threading.local):
+    """While a call is traced (models/traced_chain.py), the trace, to which a value read in Python
+    is noted (``float(t)``, ``bool(t)``, ``t.numpy()``, ``numpy.asarray(t)``): the call's Python may
+    depend on it, so the trace does not stand for later calls."""
+
+    trace = None
+
+
+value_reads = _ValueReads()
+
+
+def _note_read(tensor):
+    trace = value_reads.trace
+    if trace is not None:
+        trace.append(("value read", tensor, ()))
 
 
 def _contiguous(array, dtype=None):
@@ -72,9 +91,11 @@ class Tensor:
 
     def numpy(self):
         """Returns a copy, so callers cannot mutate the tensor."""
+        _note_read(self)
         return self._value.copy()
 
     def __array__(self, dtype=None, copy=None):
+        _note_read(self)
         if dtype is not None and np.dtype(dtype) != self._value.dtype:
             return self._value.astype(dtype)
         return self._value.copy() if copy else self._value
@@ -85,12 +106,15 @@ class Tensor:
         return len(self._value)
 
     def __float__(self):
+        _note_read(self)
         return float(self._value)
 
     def __int__(self):
+        _note_read(self)
         return int(self._value)
 
     def __bool__(self):
+        _note_read(self)
         return bool(self._value)
 
     def __iter__(self):

@@ -67,13 +67,13 @@ class DenseLayers(keras.Model):
         return self.out(ops.relu(self.middle(self.hidden(inputs))))
 
 
-def _fit(build, run_eagerly, loss=None, x=X, targets=LABELS, **compile_args):
+def _fit(build, run_eagerly, loss=None, x=X, targets=LABELS, callbacks=None, **compile_args):
     keras.utils.set_random_seed(3)
     model = build()
     model.compile(optimizer=keras.optimizers.Adam(0.01), run_eagerly=run_eagerly,
                   metrics=["mae"] if loss == "mse" else ["accuracy"],
                   loss=loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True), **compile_args)
-    history = model.fit(x, targets, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    history = model.fit(x, targets, batch_size=16, epochs=2, shuffle=False, verbose=0, callbacks=callbacks)
     return model, history.history
 
 
@@ -137,6 +137,35 @@ def test_a_batch_of_another_size_runs_the_call(monkeypatch):
     # Five batches of 16 and one of 10 in each epoch.
     fused, _ = _traced_and_eager(SizeAware, monkeypatch, x=X[:90], targets=LABELS[:90])
     assert fused == 2 * 5 - 2
+
+
+def test_a_branch_on_a_value_read_in_python_keeps_the_general_path(monkeypatch):
+    # Read without an op (Tensor.numpy): no trace records it, so the read itself is noted; traced
+    # once, the branch taken there would be applied to every batch.
+    class Branching(MLP):
+        def call(self, inputs):
+            return super().call(inputs if inputs.numpy().mean() > 0 else inputs * 0.5)
+
+    signs = np.repeat([1, 1, -1, 1, -1, -1], 16)[:, None].astype(np.float32)  # batch by batch
+    fused, _ = _traced_and_eager(Branching, monkeypatch, x=np.abs(X) * signs)
+    assert fused == 0
+
+
+def test_an_attribute_set_during_fit_is_traced_anew(monkeypatch):
+    # A callback sets an attribute the call reads (over a class attribute, the first time): the
+    # steps after it train what the call computes then, here no longer a chain.
+    class Switching(MLP):
+        scale = None
+
+        def call(self, inputs):
+            return super().call(inputs if self.scale is None else inputs * self.scale)
+
+    class SetScale(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.scale = 3.0
+
+    fused, _ = _traced_and_eager(Switching, monkeypatch, callbacks=[SetScale()])
+    assert fused == STEPS // 2 - 2  # the first epoch's, after its first two steps
 
 
 def test_a_residual_connection_keeps_the_general_path(monkeypatch):

@@ -149,8 +149,9 @@ class Layer:
         elif name == "activity_regularizer" and value is not None:
             value = regularizers.get(value)
             call_losses.enable()
-        if isinstance(value, (Layer, Variable, list, tuple, dict)) or name in self.__dict__:
-            tracking.bump()
+        # Any new value: a call traced into a chain (models/traced_chain.py) may read any attribute,
+        # one set for the first time (over a class attribute) included.
+        tracking.bump()
         object.__setattr__(self, name, value)
 
     def _check_unlocked(self, what):

@@ -207,7 +207,7 @@ def traced_step(model, trace, x, output, before):
     variables = model._trainable_variables_cached()
     key = (tracking.structure_version(), id(model._compiled), id(model.optimizer), id(variables))
     found = traced_chain.dense_chain_layers(trace, x, output)
-    if found is None or _has_call_losses(model) or not traced_chain.state_unchanged(before):
+    if found is None or traced_chain.adds_call_losses(model) or not traced_chain.state_unchanged(before):
         return FusedStep(key, None, [])
     layers, dropouts = found
     chain = DenseChain(layers)
@@ -228,7 +228,7 @@ def _built_in_steps(model):
     compiled = model._compiled
     return (kind.train_step is Trainer.train_step and kind.compute_loss is Trainer.compute_loss
             and kind._fit_batch is Trainer._fit_batch and compiled is not None and compiled._losses is not None
-            and len(compiled._losses) == 1 and not _has_call_losses(model))
+            and len(compiled._losses) == 1 and not traced_chain.adds_call_losses(model))
 
 
 def _may_trace(model):
@@ -292,8 +292,3 @@ def _chain_variables(chain):
         norm = entry[3] if len(entry) == 4 else (None, None)
         yield from (v for v in (kernel, bias) + tuple(norm[:2]) if v is not None)
 
-
-def _has_call_losses(model):
-    """Whether a layer adds losses when called (activity regularizers, ``add_loss``): those need
-    the forward pass's Tensors, which the fused step does not make."""
-    return any(layer._call_losses or layer.activity_regularizer is not None for layer in model._flatten_layers())

@@ -16,8 +16,9 @@ a new input shape.
 
 As in Keras, what ``call`` does besides computing (a Python counter, a print) happens when it is
 traced, not at every step; ``compile(run_eagerly=True)`` runs it at every step. A call that assigns
-a variable, adds a loss, draws random numbers other than a Dropout layer's or computes anything else
-is not recognized and keeps the general path.
+a variable, adds a loss, reads a tensor's value in Python (``float(t)``, ``t.numpy()``: its branches
+may depend on it), draws random numbers other than a Dropout layer's or computes anything else is
+not recognized and keeps the general path.
 """
 import contextlib
 
@@ -25,17 +26,19 @@ import numpy as np
 
 from pykeras.layers.dropout import Dropout
 from pykeras.ops.tape import state
-from pykeras.tensor import Variable
+from pykeras.tensor import Variable, value_reads
 
 
 @contextlib.contextmanager
 def tracing(trace):
-    """Appends every op run inside the block to ``trace`` (tape.record)."""
+    """Appends every op run inside the block to ``trace`` (tape.record), and every value read in
+    Python (tensor.value_reads), which no chain has."""
     outer, state.trace = state.trace, trace
+    outer_reads, value_reads.trace = value_reads.trace, trace
     try:
         yield trace
     finally:
-        state.trace = outer
+        state.trace, value_reads.trace = outer, outer_reads
 
 
 def dense_chain_layers(trace, x, output):
@@ -117,6 +120,12 @@ def _product_and_bias(inputs, producer):
         if producer.get(id(product), (None,))[0] == "matmul" and _is_weight(bias, 1):
             return product, bias
     return None, None
+
+
+def adds_call_losses(model):
+    """Whether a layer adds losses when called (activity regularizers, ``add_loss``): those need
+    the forward pass's Tensors, which a chain's native call does not make."""
+    return any(layer._call_losses or layer.activity_regularizer is not None for layer in model._flatten_layers())
 
 
 def _is_weight(tensor, ndim):
