@@ -114,12 +114,12 @@ def pykeras_softmax_trainer(x, y, batch):
     return _keras_api_trainer(pykeras, x, y, batch, softmax=True)
 
 
-def pykeras_custom_layers_trainer(x, y, batch, run_eagerly=False):
+def custom_layers_mlp(pykeras, run_eagerly=False):
     """The MLP as the seed tutorial writes models: a Layer subclass with add_weight and call
-    (``matmul(x, w) + b``), composed in a Model subclass. Its call is traced and trains as a
-    fused dense chain (pykeras/models/traced_chain.py); with ``run_eagerly`` on the general path:
-    one recorded op per matmul, add and relu at every step."""
-    import pykeras
+    (``matmul(x, w) + b``), composed in a Model subclass, with the shared initial weights, compiled
+    for W3's training. Its call is traced: it trains as a fused dense chain
+    (pykeras/models/traced_chain.py) and infers as one (traced_inference.py); with ``run_eagerly``
+    it runs on the general path, one recorded op per matmul, add and relu at every step."""
     from pykeras import ops
 
     class Linear(pykeras.layers.Layer):
@@ -145,10 +145,18 @@ def pykeras_custom_layers_trainer(x, y, batch, run_eagerly=False):
             return self.blocks[-1](inputs)
 
     model = MLP()
-    model(x[:1])
+    model(np.zeros((1, SIZES[0]), np.float32))
     model.set_weights(init_weights())
     model.compile(optimizer=pykeras.optimizers.Adam(1e-3),
                   loss=pykeras.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=run_eagerly)
+    return model
+
+
+def pykeras_custom_layers_trainer(x, y, batch, run_eagerly=False):
+    """The custom-layer MLP (custom_layers_mlp) trained with ``fit``."""
+    import pykeras
+
+    model = custom_layers_mlp(pykeras, run_eagerly)
     w = _warmup_count(len(x), batch)
     return (lambda: model.fit(x[:w], y[:w], batch_size=batch, epochs=1, verbose=0, shuffle=True),
             lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True))

@@ -5,6 +5,9 @@ Latency is the median over 2,000 individually timed calls (``model(x)`` and
 batches of 1,024. Peers: PyTorch (``inference_mode``), a numpy forward, ONNX Runtime on an
 ONNX graph built here (Gemm + Relu nodes, weights as initializers, 2 intra-op threads), and
 Keras 3 on JAX and on TensorFlow in their own subprocesses, alternating with pykeras there.
+pykeras also predicts with the seed tutorial's custom-layer model (Layer and Model subclasses,
+its predict traced into the Sequential's chain, and compiled with ``run_eagerly=True``), and at
+Keras's default batch of 32, where the per-batch work of its call shows most.
 
 Run alone as a worker: ``python -m benchmarks.w4_predict --group jax|tensorflow [--quick]``.
 """
@@ -14,9 +17,10 @@ import os
 import numpy as np
 
 from benchmarks import harness
-from benchmarks.w3_mlp_fit import SIZES, init_weights, keras_mlp, torch_mlp
+from benchmarks.w3_mlp_fit import SIZES, custom_layers_mlp, init_weights, keras_mlp, torch_mlp
 
 THROUGHPUT_SAMPLES, THROUGHPUT_BATCH = 10_000, 1024
+KERAS_DEFAULT_BATCH = 32  # predict's batch_size when none is given
 
 
 def _numpy_forward(weights):
@@ -87,9 +91,16 @@ def candidates(group):
     pk = keras_mlp(pykeras)
     latency = [("pykeras model(x)", lambda: pk(x1)),
                ("pykeras predict", lambda: pk.predict(x1, verbose=0))]
-    throughput = [("pykeras predict", lambda x: pk.predict(x, batch_size=THROUGHPUT_BATCH, verbose=0))]
+    throughput = [("pykeras predict", lambda x, batch=THROUGHPUT_BATCH: pk.predict(x, batch_size=batch, verbose=0))]
     absent = []
     if group == "main":
+        # The seed tutorial's custom-layer model: predict traced (traced_inference.py), and eager.
+        for label, run_eagerly in (("", False), (" (run_eagerly)", True)):
+            custom = custom_layers_mlp(pykeras, run_eagerly)
+            assert np.allclose(custom.predict(x1, verbose=0), expect, atol=1e-4), "W4: custom layers disagree"
+            latency.append((f"pykeras custom layers{label} predict", lambda m=custom: m.predict(x1, verbose=0)))
+            throughput.append((f"pykeras custom layers{label} predict",
+                               lambda x, batch=THROUGHPUT_BATCH, m=custom: m.predict(x, batch_size=batch, verbose=0)))
         numpy_fwd = _numpy_forward(weights)
         latency.append(("numpy forward", lambda: numpy_fwd(x1)))
         throughput.append(("numpy forward", _batched(numpy_fwd)))
@@ -133,10 +144,22 @@ def run_group(group, quick, passes):
     case = f"{THROUGHPUT_SAMPLES:,} in batches of {THROUGHPUT_BATCH}"
     rows += harness.rows_from(samples, "W4 predict", case, "throughput", "samples/s", "higher",
                               lambda s: THROUGHPUT_SAMPLES / s)
+    if group == "main":
+        rows += _default_batch_rows(throughput, x, passes, quick)
     for name in absent:
         rows += [harness.missing("W4 predict", "1 sample latency", name, "latency", "µs", "lower"),
                  harness.missing("W4 predict", case, name, "throughput", "samples/s", "higher")]
     return rows
+
+
+def _default_batch_rows(throughput, x, passes, quick):
+    """pykeras's predict of the Sequential and of the custom-layer models at Keras's default batch
+    size, where the per-batch work of a model's call shows most."""
+    bound = [(name, lambda fn=fn: fn(x, KERAS_DEFAULT_BATCH)) for name, fn in throughput
+             if name.startswith("pykeras")]
+    samples = harness.alternate(bound, passes, 0.1 if quick else 0.3, 0.1)
+    return harness.rows_from(samples, "W4 predict", f"{THROUGHPUT_SAMPLES:,} in batches of {KERAS_DEFAULT_BATCH}",
+                             "throughput", "samples/s", "higher", lambda s: THROUGHPUT_SAMPLES / s)
 
 
 def run(opts, machine):

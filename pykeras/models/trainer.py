@@ -4,6 +4,7 @@ import numpy as np
 from pykeras.models import batch_sources, traced_chain
 from pykeras.models import data as data_utils
 from pykeras.models.fused_step import fused_step, traced_step
+from pykeras.models.traced_inference import inference_traces
 from pykeras.models.compiled import CompiledLossAndMetrics
 from pykeras.models.weights_lock import WeightsLock
 from pykeras.ops.core import convert_to_tensor
@@ -157,14 +158,20 @@ class Trainer:
 
     def test_step(self, data):
         x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)
-        y_pred = self(x, training=False)
+        y_pred = self._infer(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._compiled.update_state(y, y_pred, sample_weight, loss)
         return self._compiled.results()
 
     def predict_step(self, data):
         x, _, _ = data_utils.unpack_x_y_sample_weight(data)
-        return self(x, training=False)
+        return self._infer(x)
+
+    def _infer(self, x):
+        """``self(x, training=False)`` for the built-in steps: traced, as Keras compiles them
+        (traced_inference.py)."""
+        traces = inference_traces(self)
+        return self(x, training=False) if traces is None else traces.call(self, x)
 
     def _trainable_variables_cached(self):
         # Fixed for the length of a fit, as Keras fixes it when it compiles the
