@@ -168,13 +168,14 @@ def test_an_attribute_set_during_fit_is_traced_anew(monkeypatch):
     assert fused == STEPS // 2 - 2  # the first epoch's, after its first two steps
 
 
-def test_a_residual_connection_keeps_the_general_path(monkeypatch):
-    class Residual(MLP):
-        def call(self, inputs):
-            h = ops.relu(self.blocks[0](inputs))
-            h = h + ops.relu(self.blocks[1](h))
-            return self.blocks[2](h)
+class Residual(MLP):
+    def call(self, inputs):
+        h = ops.relu(self.blocks[0](inputs))
+        h = h + ops.relu(self.blocks[1](h))
+        return self.blocks[2](h)
 
+
+def test_a_residual_connection_keeps_the_general_path(monkeypatch):
     fused, _ = _traced_and_eager(lambda: Residual(widths=(16, 16, 4)), monkeypatch)
     assert fused == 0
 
@@ -189,29 +190,41 @@ def test_an_unused_trainable_weight_keeps_the_general_path(monkeypatch):
     assert fused == 0 and model.spare.numpy().tolist() == [1.0, 1.0, 1.0]
 
 
+class Summing(MLP):
+    """The tutorial's ComputeSum: a non-trainable weight updated in call."""
+
+    def build(self, input_shape):
+        self.seen = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+    def call(self, inputs):
+        self.seen.assign_add(float(inputs.shape[0]))
+        return super().call(inputs)
+
+
 def test_a_variable_assigned_in_call_is_assigned_at_every_step(monkeypatch):
-    # The tutorial's ComputeSum: a non-trainable weight updated in call. Traced once, the update
-    # would be lost; the call is not a plain chain, so every step runs it.
-    class Counting(MLP):
-        def build(self, input_shape):
-            self.seen = self.add_weight(shape=(), initializer="zeros", trainable=False)
-
-        def call(self, inputs):
-            self.seen.assign_add(float(inputs.shape[0]))
-            return super().call(inputs)
-
-    fused, model = _traced_and_eager(Counting, monkeypatch)
+    # Traced once, the update would be lost; the call is not a plain chain, so every step runs it.
+    fused, model = _traced_and_eager(Summing, monkeypatch)
     assert fused == 0 and float(model.seen.numpy()) == 2 * 96
 
 
-def test_a_loss_added_in_call_counts_at_every_step(monkeypatch):
-    class Penalized(MLP):
-        def call(self, inputs):
-            outputs = super().call(inputs)
-            self.add_loss(ops.mean(ops.square(outputs)))
-            return outputs
+class Penalized(MLP):
+    """A loss added in call, computed by ops or (``constant``) by none."""
 
-    fused, _ = _traced_and_eager(Penalized, monkeypatch)
+    constant = False
+
+    def call(self, inputs):
+        outputs = super().call(inputs)
+        self.add_loss(ops.convert_to_tensor(0.5) if self.constant else ops.mean(ops.square(outputs)))
+        return outputs
+
+
+class ConstantPenalty(Penalized):
+    constant = True
+
+
+@pytest.mark.parametrize("build", [Penalized, ConstantPenalty], ids=["by ops", "a constant"])
+def test_a_loss_added_in_call_counts_at_every_step(build, monkeypatch):
+    fused, _ = _traced_and_eager(build, monkeypatch)
     assert fused == 0
 
 

@@ -9,7 +9,8 @@ import pytest
 import pykeras as keras
 from generic_path import count_chain_inferences
 from pykeras import ops
-from test_traced_chain import MLP, DenseLayers, KerasExample, Linear, Tied
+from test_traced_chain import (MLP, ConstantPenalty, DenseLayers, KerasExample, Linear, Penalized, Residual,
+                               Summing, Tied)
 
 RNG = np.random.default_rng(21)
 X = RNG.normal(size=(90, 12)).astype(np.float32)  # five batches of 16 and one of 10
@@ -85,38 +86,6 @@ class Normalized(MLP):
         return super().call(self.norm(inputs, training=training))
 
 
-class Penalized(MLP):
-    """A loss added in call, computed by ops or (``constant``) by none."""
-
-    constant = False
-
-    def call(self, inputs):
-        outputs = super().call(inputs)
-        self.add_loss(ops.convert_to_tensor(0.5) if self.constant else ops.mean(ops.square(outputs)))
-        return outputs
-
-
-class ConstantPenalty(Penalized):
-    constant = True
-
-
-class Counting(MLP):
-    """A non-trainable weight updated in call (the tutorial's ComputeSum)."""
-
-    def build(self, input_shape):
-        self.seen = self.add_weight(shape=(), initializer="zeros", trainable=False)
-
-    def call(self, inputs):
-        self.seen.assign_add(float(inputs.shape[0]))
-        return super().call(inputs)
-
-
-class Residual(MLP):
-    def call(self, inputs):
-        h = ops.relu(self.blocks[0](inputs))
-        return self.blocks[2](h + ops.relu(self.blocks[1](h)))
-
-
 class AlwaysDropping(KerasExample):
     def call(self, inputs, training=False):
         return self.dense2(self.dropout(self.dense1(inputs), training=True))
@@ -124,7 +93,7 @@ class AlwaysDropping(KerasExample):
 
 @pytest.mark.parametrize("build", [
     lambda: MLP(before=lambda x: x * 2.0), lambda: MLP(after=lambda self, y: ops.sigmoid(y)), Branching,
-    Normalized, Penalized, ConstantPenalty, Counting, lambda: Residual(widths=(16, 16, 4)), AlwaysDropping,
+    Normalized, Penalized, ConstantPenalty, Summing, lambda: Residual(widths=(16, 16, 4)), AlwaysDropping,
 ], ids=["input scaled", "an op the chain does not have", "a branch on a value", "batch normalization",
         "a loss added", "a constant loss added", "a variable assigned", "a residual connection",
         "dropout in inference"])
@@ -141,7 +110,7 @@ def test_a_branch_on_a_value_is_taken_as_each_batch_says(monkeypatch):
 
 
 def test_a_variable_assigned_in_call_is_assigned_at_every_batch():
-    model = _model(Counting)
+    model = _model(Summing)
     model.predict(X, batch_size=16, verbose=0)
     assert float(model.seen.numpy()) == 2 + 90  # the build call's two rows, then every batch
 
