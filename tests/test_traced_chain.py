@@ -104,6 +104,30 @@ def test_dense_layers_in_a_subclassed_model_and_a_regression_loss(monkeypatch):
     assert fused == STEPS - 2
 
 
+class NestedSequential(keras.Model):
+    """Layers grouped as Keras groups them: a Sequential of Dense layers (which runs as one op)
+    inside the model, then a ``relu`` (``relu_after``) and a Dense head."""
+
+    def __init__(self, relu_after=False, last="linear", dropout=False):
+        super().__init__()
+        hidden = [keras.layers.Dense(16, activation="relu")] + ([keras.layers.Dropout(0.3, seed=2)] if dropout else [])
+        self.body = keras.Sequential(hidden + [keras.layers.Dense(8, activation=last)])
+        self.head = keras.layers.Dense(4)
+        self.relu_after = relu_after
+
+    def call(self, inputs):
+        h = self.body(inputs)
+        return self.head(ops.relu(h) if self.relu_after else h)
+
+
+@pytest.mark.parametrize("build", [NestedSequential, lambda: NestedSequential(relu_after=True),
+                                   lambda: NestedSequential(last="tanh"), lambda: NestedSequential(dropout=True)],
+                         ids=["as it is", "a relu after it", "a tanh in it", "a Dropout in it"])
+def test_a_sequential_inside_the_model_trains_on_the_fused_step(build, monkeypatch):
+    fused, _ = _traced_and_eager(build, monkeypatch)
+    assert fused == STEPS - 2
+
+
 class Tied(MLP):
     """One layer's weights applied twice."""
 
@@ -119,9 +143,9 @@ KEPT = []
     lambda: MLP(before=lambda x: ops.convert_to_tensor(x.numpy() * 2.0)),  # no op records it
     lambda: MLP(after=lambda self, y: ops.sigmoid(y)),
     lambda: MLP(after=lambda self, y: KEPT.append(ops.mean(y)) or y),
-    lambda: Tied(widths=(12, 4)),
+    lambda: Tied(widths=(12, 4)), lambda: NestedSequential(relu_after=True, last="relu"),
 ], ids=["input scaled", "input scaled in numpy", "an op the chain does not have", "a value kept aside",
-        "weights applied twice"])
+        "weights applied twice", "a relu after a Sequential's relu"])
 def test_calls_that_are_not_a_plain_chain_keep_the_general_path(build, monkeypatch):
     fused, _ = _traced_and_eager(build, monkeypatch)
     assert fused == 0

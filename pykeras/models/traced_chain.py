@@ -8,8 +8,8 @@ computation runs from then on. pykeras does the same for the one computation it 
 step early in each ``fit`` (the first whose compiled loss is built, and again after the model's
 attributes change) runs ``call`` on the general path with a trace on (``tape.state.trace``); if the
 ops it recorded from the input to the output are exactly layers of ``matmul`` by a trainable weight,
-an optional ``add`` of a trainable bias and an optional ``relu`` (or the op of a ``Dense`` layer),
-each feeding the next, perhaps through a ``Dropout`` layer, the later steps on batches of that size
+an optional ``add`` of a trainable bias and an optional ``relu`` (or the op of a ``Dense`` layer,
+or that of a ``Sequential`` of them, which runs as one op), each feeding the next, perhaps through a ``Dropout`` layer, the later steps on batches of that size
 are the fused step of that chain (fused_step.py): the same arithmetic, and the same masks drawn in
 the same order, so the same bits. A batch of another size runs ``call``, as Keras traces again for
 a new input shape.
@@ -51,12 +51,14 @@ def dense_chain_layers(trace, x, output):
         return None
     layers, dropouts, used, tensor = [], [], 0, output
     dropout = None  # the Dropout applied to the output of the layer the walk reaches next
-    while id(tensor) in producer:  # from the output back to the input, one layer at a time
-        layer, tensor, ops = _layer_making(tensor, producer)
-        if layer is None or tensor is None:
+    while id(tensor) in producer:  # from the output back to the input, one op's layers at a time
+        made, tensor, ops = _layers_making(tensor, producer)
+        if not made or tensor is None:
             return None
-        layers.append(layer)
-        dropouts.append(dropout)
+        for layer in reversed(made):
+            layers.append(layer)
+            dropouts.append(dropout)
+            dropout = None  # within an op's layers there is none
         used += ops
         dropout, tensor = _dropout_making(tensor, producer)
         used += dropout is not None
@@ -83,22 +85,31 @@ def _dropout_making(tensor, producer):
 _NOT_A_LAYER = (None, None, 0)
 
 
-def _layer_making(tensor, producer):
-    """``((kernel, bias, activation), the layer's input, its op count)`` for the layer whose output
-    is ``tensor``: ``dense`` (a Dense layer's op), or ``matmul`` by a weight, optionally ``+`` a
-    bias; either optionally followed by ``relu``. ``_NOT_A_LAYER`` otherwise."""
+def _layers_making(tensor, producer):
+    """``([(kernel, bias, activation), ...], their input, the op count)`` for the layers whose
+    output is ``tensor``: ``dense`` (a Dense layer's op), ``matmul`` by a weight, optionally ``+`` a
+    bias, or ``chain`` (a Sequential of Dense layers inferring as one op, dense_stack.py); each
+    optionally followed by ``relu``. ``_NOT_A_LAYER`` otherwise."""
     kind, inputs = producer[id(tensor)]
     ops, activation = 0, "linear"
     if kind == "relu":
         (tensor,), ops, activation = inputs, 1, "relu"
         kind, inputs = producer.get(id(tensor), (None, None))
+    if type(kind) is tuple and kind[0] == "chain":
+        layers = list(kind[1].layers)
+        if not all(len(entry) == 3 and _is_weight(entry[0], 2) and (entry[1] is None or _is_weight(entry[1], 1))
+                   for entry in layers) or (activation != "linear" and layers[-1][2] != "linear"):
+            return _NOT_A_LAYER
+        if activation != "linear":
+            layers[-1] = layers[-1][:2] + (activation,)
+        return layers, inputs[0], ops + 1
     if type(kind) is str and kind.startswith("dense:"):
         rows, kernel, bias = inputs
         own = kind[len("dense:"):]
         if (own != "linear" and activation != "linear") or not _is_weight(kernel, 2) or not (
                 bias is None or _is_weight(bias, 1)):
             return _NOT_A_LAYER
-        return (kernel, bias, own if activation == "linear" else activation), rows, ops + 1
+        return [(kernel, bias, own if activation == "linear" else activation)], rows, ops + 1
     bias = None
     if kind == "add":
         tensor, bias = _product_and_bias(inputs, producer)
@@ -111,7 +122,7 @@ def _layer_making(tensor, producer):
     rows, kernel = inputs
     if not _is_weight(kernel, 2) or (bias is not None and bias.shape != (kernel.shape[1],)):
         return _NOT_A_LAYER
-    return (kernel, bias, activation), rows, ops + 1
+    return [(kernel, bias, activation)], rows, ops + 1
 
 
 def _product_and_bias(inputs, producer):

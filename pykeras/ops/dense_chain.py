@@ -136,7 +136,7 @@ class DenseChain:
             _core.dense_chain_backward(rows, self._native, hidden + [out], g, dx, grads, pre)
             return (dx,) + tuple(grad for pair in grads for grad in pair)
 
-        record(result, inputs, backward)
+        record(result, inputs, backward, ("chain", self))
         return result
 
     def forward_or_none(self, x):

@@ -148,8 +148,9 @@ def needs_gradient(tensor):
 
 def record(output, inputs, backward, kind=None):
     """Called by ops: records on every active tape that watches an input. ``kind`` names the few
-    ops a traced training call is recognized from ("matmul", "add", "relu", and "dense:" with the
-    activation); while a trace is on, every op is appended to it, the others as None."""
+    ops a traced call is recognized from ("matmul", "add", "relu", "dense:" with the activation,
+    ("dropout", layer) and ("chain", DenseChain)); while a trace is on, every op is appended to it,
+    the others as None."""
     for tape in state.tapes:
         if tape._recording:
             tape._record(output, inputs, backward)
