@@ -4,15 +4,15 @@ The tutorial's way of writing a model, custom layers computing ``ops.matmul(x, w
 ``Model`` whose ``call`` applies them with ``ops.relu`` in between (or ``Dense`` layers), trains on
 the general path: every step runs ``call`` in Python and records one op per product, sum and ReLU.
 Keras compiles that step (``jit_compile``): ``call`` runs when the step is traced, and the traced
-computation runs from then on. pykeras does the same for the one computation it runs faster: a
-step early in each ``fit`` (the first whose compiled loss is built, and again after the model's
+computation runs from then on. pykeras does the same for the one computation it runs faster: a step
+early in each ``fit`` (the first whose compiled loss is built, and again after the model's
 attributes change) runs ``call`` on the general path with a trace on (``tape.state.trace``); if the
 ops it recorded from the input to the output are exactly layers of ``matmul`` by a trainable weight,
-an optional ``add`` of a trainable bias and an optional ``relu`` (or the op of a ``Dense`` layer,
-or that of a ``Sequential`` of them, which runs as one op), each feeding the next, perhaps through a ``Dropout`` layer, the later steps on batches of that size
-are the fused step of that chain (fused_step.py): the same arithmetic, and the same masks drawn in
-the same order, so the same bits. A batch of another size runs ``call``, as Keras traces again for
-a new input shape.
+an optional ``add`` of a trainable bias and an optional ``relu`` (or the op of a ``Dense`` layer, or
+that of a ``Sequential`` of them, which runs as one op), each feeding the next, perhaps through a
+``Dropout`` layer, the later steps on batches of that size are the fused step of that chain
+(fused_step.py): the same arithmetic, and the same masks drawn in the same order, so the same bits.
+A batch of another size runs ``call``, as Keras traces again for a new input shape.
 
 As in Keras, what ``call`` does besides computing (a Python counter, a print) happens when it is
 traced, not at every step; ``compile(run_eagerly=True)`` runs it at every step. A call that assigns

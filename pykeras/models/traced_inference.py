@@ -2,12 +2,12 @@
 
 Keras compiles ``predict_step`` and ``test_step`` as it compiles the training step: ``call`` runs
 when a batch shape is first seen, the traced computation after that. For the call ``fit`` traces
-(traced_chain.py: products by weights, biases, ReLUs or ``Dense`` layers, each feeding the next;
-a ``Dropout`` is the identity here) pykeras does the same: the first batch of each size runs
-``call`` with a trace on, and the later ones are one native call of that dense chain, as a
-``Sequential`` of the same layers infers, with the bits of the call. What ``call`` does besides its
-ops (a print, a Python counter) happens when it runs, as in Keras; ``model(x)`` itself always runs
-``call`` (Keras runs it eagerly too), and so does every batch of a model compiled with
+(traced_chain.py: products by weights, biases, ReLUs, ``Dense`` layers or a ``Sequential`` of them,
+each feeding the next; a ``Dropout`` is the identity here) pykeras does the same: the first batch of
+each size runs ``call`` with a trace on, and the later ones are one native call of that dense chain,
+as a ``Sequential`` of the same layers infers, with the bits of the call. What ``call`` does besides
+its ops (a print, a Python counter) happens when it runs, as in Keras; ``model(x)`` itself always
+runs ``call`` (Keras runs it eagerly too), and so does every batch of a model compiled with
 ``run_eagerly=True`` or ``jit_compile=False``. The traces are dropped when the model's layers or
 attributes change.
 """
