@@ -9,6 +9,7 @@ import pytest
 import pykeras as keras
 from generic_path import count_chain_inferences
 from pykeras import ops
+from pykeras.models import traced_inference
 from test_traced_chain import (MLP, ConstantPenalty, DenseLayers, KerasExample, Linear, NestedSequential, Penalized,
                                Residual, Summing, Tied)
 
@@ -214,3 +215,11 @@ def test_custom_layers_called_directly_still_run_call():
     for _ in range(3):
         model(X[:4])
     assert len(calls) == 3
+
+
+def test_batch_sizes_past_the_traced_ones_run_the_call(monkeypatch):
+    monkeypatch.setattr(traced_inference, "_MAX_SIZES", 3)
+    model, eager = _model(MLP), _model(MLP, run_eagerly=True)
+    for rows in range(1, 7):
+        np.testing.assert_array_equal(model.predict(X[:rows], verbose=0), eager.predict(X[:rows], verbose=0))
+    assert sorted(model._inference_traces._chains) == [1, 2, 3]

@@ -19,6 +19,9 @@ from pykeras.ops import DenseChain
 from pykeras.ops.tape import GradientTape
 
 _UNTRACED = object()
+# Batch sizes traced per model until it changes; past them a new size runs ``call`` untraced (a
+# stream of batches of every size must not grow the table without end).
+_MAX_SIZES = 64
 
 
 class InferenceTraces:
@@ -37,6 +40,8 @@ class InferenceTraces:
         rows = x.shape[0] if type(x) is np.ndarray and x.ndim == 2 else None
         chain = self._chains.get(rows, _UNTRACED) if rows is not None else None
         if chain is _UNTRACED:
+            if len(self._chains) >= _MAX_SIZES:
+                return model(x, training=False)
             return self._trace(model, x, rows)
         if chain is not None:
             output = chain.forward_or_none(x)
