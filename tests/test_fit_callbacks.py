@@ -124,3 +124,59 @@ def test_a_custom_train_step_drives_the_logs():
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
     history = model.fit(X, Y, batch_size=8, epochs=2, verbose=0)
     np.testing.assert_allclose(history.history["twice_loss"], 2 * np.array(history.history["loss"]), rtol=1e-6)
+
+
+def _running_means(model, batch_size):
+    """The loss an evaluation reports after each batch: the batch-size-weighted mean so far, from
+    numpy (the model's predictions, the squared error by batch)."""
+    errors = ((model.predict(X, verbose=0) - Y) ** 2).mean(axis=1)
+    sums = np.cumsum([errors[s:s + batch_size].sum() for s in range(0, len(X), batch_size)])
+    counts = np.cumsum([len(errors[s:s + batch_size]) for s in range(0, len(X), batch_size)])
+    return sums / counts
+
+
+def test_evaluation_batch_logs_reach_the_callbacks_that_read_them():
+    model = _model()
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_test_batch_begin=lambda batch, logs: seen.append(("begin", batch)),
+        on_test_batch_end=lambda batch, logs: seen.append((batch, logs["loss"])))
+    result = model.evaluate(X, Y, batch_size=16, callbacks=[record], verbose=0, return_dict=True)
+    assert [item for item in seen if item[0] == "begin"] == [("begin", 0), ("begin", 1), ("begin", 2)]
+    losses = [loss for batch, loss in seen if batch != "begin"]
+    np.testing.assert_allclose(losses, _running_means(model, 16), rtol=1e-5)
+    assert losses[-1] == result["loss"]
+    # In fit, the validation batches' logs too.
+    seen.clear()
+    model.fit(X, Y, batch_size=40, epochs=1, validation_data=(X, Y), validation_batch_size=16, callbacks=[record],
+              verbose=0)
+    assert [batch for batch, _ in seen if batch != "begin"] == [0, 1, 2]
+
+
+def test_evaluation_reads_the_metrics_once_when_no_callback_reads_batch_logs(monkeypatch):
+    # As fit: the built-in step leaves the logs of batches nobody looks at unread.
+    from pykeras.models.compiled import CompiledLossAndMetrics
+
+    reads = []
+    results = CompiledLossAndMetrics.results
+    monkeypatch.setattr(CompiledLossAndMetrics, "results", lambda self: reads.append(1) or results(self))
+    model = _model()
+    quiet = model.evaluate(X, Y, batch_size=16, verbose=0)
+    assert len(reads) == 1
+    np.testing.assert_allclose(quiet, _running_means(model, 16)[-1], rtol=1e-5)
+    reads.clear()
+    model.fit(X, Y, batch_size=40, epochs=1, validation_data=(X, Y), validation_batch_size=16, verbose=1)
+    assert len(reads) == 2  # the epoch's and the validation's; the progress bar draws no validation batch
+
+
+def test_a_custom_test_step_drives_the_evaluation_logs():
+    class Constant(keras.Sequential):
+        def test_step(self, data):
+            return {"loss": 7.0}
+
+    model = Constant([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_test_batch_end=lambda batch, logs: seen.append(logs["loss"]))
+    assert model.evaluate(X, Y, batch_size=16, callbacks=[record], verbose=0) == 7.0
+    assert seen == [7.0, 7.0, 7.0]

@@ -105,12 +105,20 @@ class CallbackList(Callback):
         # second, or never off a terminal); any other listener reads every batch's.
         ends = self._train_batch_end
         self._only_the_bar = len(ends) == 1 and type(ends[0]) is ProgbarLogger
+        self._test_batch_begin = [c for c in self.callbacks
+                                  if _listens(c, "on_test_batch_begin", "on_test_batch_begin")]
+        self._test_batch_end = [c for c in self.callbacks if _listens(c, "on_test_batch_end", "on_test_batch_end")]
 
     def wants_train_batch_logs(self):
         """True when some callback will read the logs of the training batch now ending."""
         if self._only_the_bar:
             return self._train_batch_end[0].draws_next_batch()
         return bool(self._train_batch_end)
+
+    def wants_test_batch_logs(self):
+        """True when some callback will read the logs of the evaluation batch now ending (a fit's
+        progress bar draws none of its validation batches)."""
+        return any(type(c) is not ProgbarLogger or c.draws_test_batches() for c in self._test_batch_end)
 
     @property
     def history(self):
@@ -190,10 +198,14 @@ class CallbackList(Callback):
                 callback.on_train_batch_end(batch, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        self._call("on_test_batch_begin", batch, logs=logs)
+        for callback in self._test_batch_begin:
+            callback.on_test_batch_begin(batch, logs or {})
 
     def on_test_batch_end(self, batch, logs=None):
-        self._call("on_test_batch_end", batch, logs=_pythonify_logs(logs or {}))
+        if self._test_batch_end:
+            logs = _pythonify_logs(logs or {})
+            for callback in self._test_batch_end:
+                callback.on_test_batch_end(batch, logs)
 
     def on_predict_batch_begin(self, batch, logs=None):
         self._call("on_predict_batch_begin", batch, logs=logs)

@@ -65,6 +65,10 @@ class ProgbarLogger(Callback):
         if not self._called_in_fit:
             self._update_progbar(batch, logs)
 
+    def draws_test_batches(self):
+        """Whether evaluation batches redraw the bar: not those of a fit's validation."""
+        return not self._called_in_fit
+
     def on_predict_batch_end(self, batch, logs=None):
         self._update_progbar(batch, None)  # never show the predicted outputs
 

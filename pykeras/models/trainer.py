@@ -157,11 +157,14 @@ class Trainer:
             object.__setattr__(self, "_fused_step", traced_step(self, trace, x, y_pred, before))
 
     def test_step(self, data):
-        x, y, sample_weight = data_utils.unpack_x_y_sample_weight(data)
+        self._test_batch(*data_utils.unpack_x_y_sample_weight(data))
+        return self._compiled.results()
+
+    def _test_batch(self, x, y, sample_weight):
+        """Forward, loss and metric accumulation of one evaluation batch; no logs."""
         y_pred = self._infer(x)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._compiled.update_state(y, y_pred, sample_weight, loss)
-        return self._compiled.results()
 
     def predict_step(self, data):
         x, _, _ = data_utils.unpack_x_y_sample_weight(data)
@@ -323,10 +326,18 @@ class Trainer:
         callback_list.on_test_begin()
         logs = {}
         step = -1
+        # As in fit: the built-in step reads the metrics only after a batch someone looks at.
+        builtin_step = type(self).test_step is Trainer.test_step
         for step, batch in enumerate(source.epoch()):
             callback_list.on_test_batch_begin(step)
-            logs = _to_floats(self.test_step(data_utils.pack_x_y_sample_weight(*batch)))
+            if builtin_step:
+                self._test_batch(*batch)
+                logs = _to_floats(self._compiled.results()) if callback_list.wants_test_batch_logs() else None
+            else:
+                logs = _to_floats(self.test_step(data_utils.pack_x_y_sample_weight(*batch)))
             callback_list.on_test_batch_end(step, logs)
+        if builtin_step and step >= 0:
+            logs = _to_floats(self._compiled.results())
         if step < 0:
             if what != "validation":
                 raise ValueError(f"{what}: the dataset gave no batches.")
