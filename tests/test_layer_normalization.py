@@ -109,6 +109,32 @@ def test_rows_of_features_take_the_native_kernels_with_their_gradients(monkeypat
     assert "layer_norm_forward" in calls and "layer_norm_backward" in calls
 
 
+@pytest.mark.parametrize("scaled", [True, False])
+@pytest.mark.parametrize("features", [5003, 8, 3])
+def test_native_layer_normalization_sums_rows_in_double(features, scaled):
+    # Rows far from zero (mean 1e4, spread 1): summed in float32, the variance and the gradient's
+    # means would lose most of their digits; in double (eight lanes and a tail) they keep float32's.
+    from pykeras import _core
+
+    x = (1e4 + rng.normal(size=(3, features))).astype(np.float32)
+    dy = (50.0 + rng.normal(size=(3, features))).astype(np.float32)
+    gamma = rng.uniform(0.5, 2.0, size=features).astype(np.float32) if scaled else None
+    out, xhat = np.empty_like(x), np.empty_like(x)
+    mean, var, inv_std = (np.empty(3, np.float32) for _ in range(3))
+    _core.layer_norm_forward(x, gamma, None, 1e-3, out, xhat, mean, var, inv_std)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(mean, x64.mean(axis=1), rtol=1e-7)
+    mu = mean.astype(np.float64)[:, None]  # the variance is taken about the rounded mean
+    np.testing.assert_allclose(var, ((x64 - mu) ** 2).mean(axis=1), rtol=1e-6)
+    dx = np.empty_like(x)
+    _core.layer_norm_backward(dy, xhat, gamma, inv_std, dx, None, None)
+    d = dy.astype(np.float64) * (1.0 if gamma is None else gamma.astype(np.float64))
+    h = xhat.astype(np.float64)
+    expected = inv_std[:, None].astype(np.float64) * (d - d.mean(axis=1, keepdims=True)
+                                                      - h * (d * h).mean(axis=1, keepdims=True))
+    np.testing.assert_allclose(dx, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
 @pytest.mark.parametrize("kind, statistics", [("batch_norm", 257), ("layer_norm", 400)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_native_normalizations_have_the_same_bits_on_any_thread_count(kind, statistics, threads):

