@@ -57,13 +57,18 @@ double gradient_sum(const float* g, const float* gamma, const float* h, int64_t 
   return combine(lane);
 }
 
+// Each way makes about this many passes over a row (two sums, then the result and its stores): the
+// work a thread is given counts them, as the activations count their cost. Two threads from 16,384
+// elements: 128 x 128 forward 12.4 -> 7.7 us, backward 19.8 -> 13.3-14.0 (Zen 4).
+constexpr int64_t kPassesPerElement = 4;
+
 }  // namespace
 
 void layer_norm_forward(int64_t m, int64_t n, const float* x, const float* gamma, const float* beta, float eps,
                         float* out, float* xhat, float* mean, float* var, float* inv_std) {
   check_nonnegative("layer_norm_forward", "m", m);
   check_nonnegative("layer_norm_forward", "n", n);
-  const int nt = threads_for_elements(m * n);
+  const int nt = threads_for_elements(m * n * kPassesPerElement);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
   for (int64_t i = 0; i < m; ++i) {
     const float* row = x + i * n;
@@ -87,7 +92,7 @@ void layer_norm_backward(int64_t m, int64_t n, const float* dy, const float* xha
                          const float* inv_std, float* dx, float* dgamma, float* dbeta) {
   check_nonnegative("layer_norm_backward", "m", m);
   check_nonnegative("layer_norm_backward", "n", n);
-  const int nt = threads_for_elements(m * n);
+  const int nt = threads_for_elements(m * n * kPassesPerElement);
   if (dgamma != nullptr || dbeta != nullptr) {
     over_feature_chunks("layer_norm_backward", m, n, [&](int64_t j0, int64_t w) {
       double sum_dy[kFeatureChunk], sum_dy_xhat[kFeatureChunk];
