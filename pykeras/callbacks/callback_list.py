@@ -15,9 +15,9 @@ def _flatten(callbacks):
     return flat
 
 
-def _listens(callback, hook, alias):
-    """Whether ``callback`` does anything on ``hook`` (itself or via its old alias)."""
-    for name in (hook, alias):
+def _listens(callback, hook, alias=None):
+    """Whether ``callback`` does anything on ``hook`` (itself or via its old alias, if it has one)."""
+    for name in (hook,) if alias is None else (hook, alias):
         method = getattr(callback, name)
         if getattr(method, "__func__", None) is not getattr(Callback, name):
             return True
@@ -105,9 +105,8 @@ class CallbackList(Callback):
         # second, or never off a terminal); any other listener reads every batch's.
         ends = self._train_batch_end
         self._only_the_bar = len(ends) == 1 and type(ends[0]) is ProgbarLogger
-        self._test_batch_begin = [c for c in self.callbacks
-                                  if _listens(c, "on_test_batch_begin", "on_test_batch_begin")]
-        self._test_batch_end = [c for c in self.callbacks if _listens(c, "on_test_batch_end", "on_test_batch_end")]
+        self._test_batch_begin = [c for c in self.callbacks if _listens(c, "on_test_batch_begin")]
+        self._test_batch_end = [c for c in self.callbacks if _listens(c, "on_test_batch_end")]
 
     def wants_train_batch_logs(self):
         """True when some callback will read the logs of the training batch now ending."""

@@ -206,8 +206,8 @@ def traced_step(model, trace, x, output, before):
     this step can run (traced_chain.py), else without."""
     variables = model._trainable_variables_cached()
     key = (tracking.structure_version(), id(model._compiled), id(model.optimizer), id(variables))
-    found = traced_chain.dense_chain_layers(trace, x, output)
-    if found is None or traced_chain.adds_call_losses(model) or not traced_chain.state_unchanged(before):
+    found = traced_chain.chain_of_call(model, trace, x, output, before)
+    if found is None:
         return FusedStep(key, None, [])
     layers, dropouts = found
     chain = DenseChain(layers)

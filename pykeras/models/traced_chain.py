@@ -133,6 +133,16 @@ def _product_and_bias(inputs, producer):
     return None, None
 
 
+def chain_of_call(model, trace, x, output, before):
+    """``dense_chain_layers(trace, x, output)`` when the traced call added no loss and left the
+    model's non-trainable state (``before``, its snapshot) as it was, else None: what a native
+    chain call cannot reproduce."""
+    found = dense_chain_layers(trace, x, output)
+    if found is None or adds_call_losses(model) or not state_unchanged(before):
+        return None
+    return found
+
+
 def adds_call_losses(model):
     """Whether a layer adds losses when called (activity regularizers, ``add_loss``): those need
     the forward pass's Tensors, which a chain's native call does not make."""

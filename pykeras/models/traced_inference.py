@@ -35,12 +35,11 @@ class InferenceTraces:
 
     def call(self, model, x):
         """``model(x, training=False)``; on the traced chain when ``x``'s batch size has one."""
-        if self._version != tracking.version[0]:
-            self._version, self._chains = tracking.version[0], {}
+        chains = self._current()
         rows = x.shape[0] if type(x) is np.ndarray and x.ndim == 2 else None
-        chain = self._chains.get(rows, _UNTRACED) if rows is not None else None
+        chain = chains.get(rows, _UNTRACED) if rows is not None else None
         if chain is _UNTRACED:
-            if len(self._chains) >= _MAX_SIZES:
+            if len(chains) >= _MAX_SIZES:
                 return model(x, training=False)
             return self._trace(model, x, rows)
         if chain is not None:
@@ -54,14 +53,17 @@ class InferenceTraces:
         # Under a tape, as in fit: ops record only then, and the trace only what they record.
         with GradientTape(), traced_chain.tracing(trace):
             output = model(x, training=False)
-        found = traced_chain.dense_chain_layers(trace, x, output)
-        plain = (found is not None and not any(found[1]) and traced_chain.state_unchanged(before)
-                 and not traced_chain.adds_call_losses(model))
+        found = traced_chain.chain_of_call(model, trace, x, output, before)
+        plain = found is not None and not any(found[1])  # a Dropout applied in inference: not a chain
         # Keyed by the version after the call, which may have set attributes of its own.
+        self._current()[rows] = DenseChain(found[0]) if plain else None
+        return output
+
+    def _current(self):
+        """The chains traced since the model's layers and attributes last changed."""
         if self._version != tracking.version[0]:
             self._version, self._chains = tracking.version[0], {}
-        self._chains[rows] = DenseChain(found[0]) if plain else None
-        return output
+        return self._chains
 
 
 def inference_traces(model):
