@@ -5,9 +5,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <iterator>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -15,6 +18,7 @@
 #include "bindings/targets.hpp"
 #include "common/check.hpp"
 #include "dense/dense.hpp"
+#include "gemm/held_packs.hpp"
 
 namespace pykeras::bind {
 namespace {
@@ -553,6 +557,47 @@ void dense_backward(py::object x_obj, py::object w_obj, py::object y_obj, py::ob
   pykeras::dense_backward(m, k, n, xp, wp, yp, dyp, act, dxp, dwp, dbp);
 }
 
+// HeldPacks, a context: while it is entered on a thread, the weights that DenseLayers.infer would pack
+// at every call on that thread are packed once and kept in it (freed with it). The packs are found by
+// the weights' addresses, so the layers they came from are kept alive with them: no other array can
+// take those addresses meanwhile (a model building new layers at every call).
+struct HeldPacksScope {
+  gemm::HeldPacks packs;
+  std::vector<std::pair<const DenseLayers*, py::object>> layers;
+  HeldPacksScope* outer = nullptr;
+  std::thread::id thread;
+  bool entered = false;
+};
+
+// The HeldPacks DenseLayers.infer lends its products on this thread: the one entered here last.
+thread_local HeldPacksScope* infer_scope = nullptr;
+
+HeldPacksScope& enter_packs(HeldPacksScope& scope) {
+  if (scope.entered) throw std::runtime_error("HeldPacks: already entered; enter a new one");
+  scope.outer = infer_scope;
+  scope.thread = std::this_thread::get_id();
+  scope.entered = true;
+  infer_scope = &scope;
+  return scope;
+}
+
+void exit_packs(HeldPacksScope& scope, const py::args&) {
+  if (!scope.entered) throw std::runtime_error("HeldPacks: exited without being entered");
+  if (scope.thread != std::this_thread::get_id() || infer_scope != &scope)
+    throw std::runtime_error("HeldPacks: must be exited on the thread that entered it, innermost first");
+  infer_scope = scope.outer;
+  scope.entered = false;
+}
+
+// The packs for `layers`' weights, the layers kept alive with them.
+gemm::HeldPacks* packs_for(HeldPacksScope& scope, const DenseLayers& layers) {
+  const auto kept = std::find_if(scope.layers.begin(), scope.layers.end(),
+                                 [&](const auto& entry) { return entry.first == &layers; });
+  if (kept == scope.layers.end())
+    scope.layers.emplace_back(&layers, py::cast(&layers, py::return_value_policy::reference));
+  return &scope.packs;
+}
+
 // DenseLayers.infer: the model-call fast path (one-sample inference), its checks made with numpy's C
 // API, a fraction of what the same checks cost in Python. Anything else returns None and the caller
 // takes its general path, which converts or rejects it; so does a subclass of ndarray (a masked array
@@ -572,10 +617,11 @@ py::object infer(const DenseLayers& layers, const py::handle& x_obj) {
   py::array_t<float> out({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(chain.width)});
   float* op = out.mutable_data();
   const float* xp = static_cast<const float*>(static_cast<const void*>(proxy->data));
+  gemm::HeldPacks* const packs = infer_scope != nullptr ? packs_for(*infer_scope, layers) : nullptr;
   {
     py::gil_scoped_release release;
     pykeras::dense_chain_forward(m, chain.in_width, xp, chain.steps.data(), static_cast<int64_t>(chain.steps.size()),
-                                 nullptr, op, nullptr);
+                                 nullptr, op, nullptr, packs);
   }
   return std::move(out);
 }
@@ -596,7 +642,17 @@ void bind_dense(py::module_& mod) {
       .def("__len__", [](const DenseLayers& d) { return d.chain.steps.size(); })
       .def("infer", &infer, py::arg("x"),
            "The layers applied to x in a new array when x is a numpy.ndarray (not a subclass) of aligned, "
-           "C-contiguous float32 (batch, input_width) rows, else None: nothing is converted or reported.");
+           "C-contiguous float32 (batch, input_width) rows, else None: nothing is converted or reported. "
+           "Inside a HeldPacks entered on this thread, the weights it packs are packed once and kept there.");
+  py::class_<HeldPacksScope>(mod, "HeldPacks",
+                             "A context for inference over many batches: while it is entered on a thread, "
+                             "DenseLayers.infer on that thread packs the weights it would pack at every call "
+                             "(batches of more than 512 rows) once, and keeps them until the HeldPacks is "
+                             "freed. The weights' values must not change meanwhile. len(): weights held.")
+      .def(py::init<>())
+      .def("__enter__", &enter_packs, py::return_value_policy::reference)
+      .def("__exit__", &exit_packs)
+      .def("__len__", [](const HeldPacksScope& s) { return s.packs.size(); });
   mod.def("dense_chain_forward", &dense_chain_forward, py::arg("x"), py::arg("layers"),
           py::arg("hidden") = py::none(), py::arg("pre") = py::none(),
           "Dense layers [(w, b, activation), ...] applied in order; returns a new array. Layer i's output "

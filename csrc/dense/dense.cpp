@@ -36,14 +36,14 @@ bool split_k_pays(int64_t m, int64_t k, int64_t n) {
 }  // namespace
 
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
-                   Activation act, float* out) {
+                   Activation act, float* out, gemm::HeldPacks* held) {
   gemm::Epilogue ep;
   ep.bias = b;
   ep.relu = act == Activation::relu;
   if (split_k_pays(m, k, n))
     gemm::sgemm_split_k(m, n, k, x, ld(k), w, ld(n), out, ld(n), ep);
   else
-    gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep);
+    gemm::sgemm(false, false, m, n, k, 1.0f, x, ld(k), w, ld(n), 0.0f, out, ld(n), ep, held);
   if (act == Activation::tanh) tanh_values(m * n, out, out);  // a pass over the output, still in cache
   if (applied_after_gemm(act)) activation_forward(act, m * n, out, out);
 }
@@ -110,7 +110,8 @@ bool keeps_pre_activation(const DenseStep& s) {
 // A batch-normalized layer in inference: the product (with the activation before the normalization),
 // its columns scaled and shifted by the moving statistics folded with gamma and beta, then the
 // activation, in dst.
-void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, float* dst) {
+void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, int64_t i, float* dst,
+                  gemm::HeldPacks* held) {
   const BatchNormParams& p = s.norm;
   check(p.moving_mean != nullptr && p.moving_variance != nullptr, "dense_chain_forward: layer ", i,
         " is batch-normalized: inference needs its moving statistics (moving_mean, moving_variance in its norm "
@@ -118,7 +119,7 @@ void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, 
   float* const scale = thread_workspace().norm_factors.get(static_cast<size_t>(2 * s.n));
   float* const shift = scale + s.n;
   fold_batch_norm(s.n, p.moving_mean, p.moving_variance, p.gamma, p.beta, p.eps, scale, shift);
-  dense_forward(m, width, s.n, h, s.w, s.b, p.before, dst);
+  dense_forward(m, width, s.n, h, s.w, s.b, p.before, dst, held);
   scale_shift_columns(m, s.n, dst, scale, shift, dst);
   if (s.act != Activation::linear) activation_after_norm(s.act, m * s.n, dst, dst);
 }
@@ -129,7 +130,7 @@ void folded_layer(int64_t m, int64_t width, const float* h, const DenseStep& s, 
 // else infers with its moving statistics.
 void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
                    float* const* hidden, float* out, const ChainDropout* dropout, float* const* pre,
-                   const ChainNorm* norm) {
+                   const ChainNorm* norm, gemm::HeldPacks* held = nullptr) {
   check_nonnegative("dense_chain_forward", "m", m);
   check(count >= 1, "dense_chain_forward: at least one layer is needed. Received: count=", count);
   Workspace& ws = thread_workspace();
@@ -146,7 +147,7 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
       float* stats = ws.norm_factors.get(static_cast<size_t>(3 * m));
       normalized_layer(m, width, h, s, i, stats, nullptr, dst);
     } else if (s.batch_norm && norm == nullptr) {
-      folded_layer(m, width, h, s, i, dst);
+      folded_layer(m, width, h, s, i, dst, held);
     } else if (s.batch_norm) {
       check(norm->stats[i] != nullptr, "dense_chain_loss_gradients: layer ", i, " is normalized: its training "
             "needs a buffer for its statistics");
@@ -155,7 +156,7 @@ void chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps,
       dense_forward(m, width, s.n, h, s.w, s.b, Activation::linear, pre[i]);
       activation_forward(s.act, m * s.n, pre[i], dst);
     } else {
-      dense_forward(m, width, s.n, h, s.w, s.b, s.act, dst);
+      dense_forward(m, width, s.n, h, s.w, s.b, s.act, dst, held);
     }
     h = dst;
     if (i + 1 < count && dropout != nullptr && dropout->keep[i] != nullptr) {
@@ -222,8 +223,8 @@ void chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps
 }  // namespace
 
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out, float* const* pre) {
-  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre, nullptr);
+                         float* const* hidden, float* out, float* const* pre, gemm::HeldPacks* held) {
+  chain_forward(m, k, x, steps, count, hidden, out, nullptr, pre, nullptr, held);
 }
 
 void dense_chain_backward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,

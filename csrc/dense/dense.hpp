@@ -7,12 +7,16 @@
 #include "dense/activation.hpp"
 
 namespace pykeras {
+namespace gemm {
+class HeldPacks;
+}
 
 // out (m x n) = act(x (m x k) @ w (k x n) + b (n)); b may be null. An activation applied after the
 // GEMM (activation.hpp) is applied in place. For a batch (m <= 512) and a deep w (k >= 512, n >= 32),
 // w is read in two halves of k, one per core, and the two products added (gemm::sgemm_split_k).
+// `held` as gemm::sgemm's: w packed once for the calls lending it, where it is packed at all.
 void dense_forward(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* b,
-                   Activation act, float* out);
+                   Activation act, float* out, gemm::HeldPacks* held = nullptr);
 
 // Batch normalization (norm/batch_norm.hpp) between a chain layer's product and its activation, as a
 // BatchNormalization after a Dense computes it, followed by an activation layer or not: in training
@@ -66,9 +70,10 @@ struct ChainNorm {
 // results equal calling the layers one by one. A batch-normalized layer infers with its moving
 // statistics, folded with gamma and beta as BatchNormalization folds them (fold_batch_norm); its batch
 // statistics belong to a training pass (dense_chain_loss_gradients). A per-row one normalizes each
-// row as in training.
+// row as in training. `held`, as dense_forward's, serves the plain and the folded layers.
 void dense_chain_forward(int64_t m, int64_t k, const float* x, const DenseStep* steps, int64_t count,
-                         float* const* hidden, float* out, float* const* pre = nullptr);
+                         float* const* hidden, float* out, float* const* pre = nullptr,
+                         gemm::HeldPacks* held = nullptr);
 
 // The backward pass of dense_chain_forward: outputs[i] is layer i's output (hidden..., out), dy the
 // gradient of out, pre the forward's pre-activations (needed, and checked, for every layer whose

@@ -18,6 +18,7 @@
 #include "common/threads.hpp"
 #include "common/workspace.hpp"
 #include "gemm/dispatch.hpp"
+#include "gemm/held_packs.hpp"
 #include "gemm/pack.hpp"
 #include "gemm/tile.hpp"
 
@@ -141,6 +142,7 @@ struct Problem {
   float* c;
   int64_t ldc;
   Epilogue ep;
+  HeldPacks* held = nullptr;  // packed copies of B to find or keep, or null
 };
 
 // One register tile of C at (i0, j0) for the current (pc, kc) block, rows below row_end only: the
@@ -203,6 +205,29 @@ void pack_b_block(const KernelSpec& ks, const Problem& pb, bool direct_b, int64_
   }
 }
 
+// Where block (jc, pc) of a held B starts: the column blocks in turn, each all k rows deep (every one
+// but the last NC = a whole number of NR panels wide), its KC blocks in turn within it.
+int64_t held_block_offset(const KernelSpec& ks, int64_t jc, int64_t n_panels, int64_t pc, int64_t k) {
+  return jc * k + n_panels * ks.blocking.nr * pc;
+}
+
+// B held packed for pb.held: found, or packed now (every block, the panels shared by the team) and kept.
+const float* held_b_for(const KernelSpec& ks, const Problem& pb, int nthreads) {
+  const float* found = pb.held->find(ks, pb.b, pb.ldb, pb.k, pb.n);
+  if (found != nullptr) return found;
+  const int NR = ks.blocking.nr;
+  const int64_t KC = ks.blocking.kc, NC = ks.blocking.nc;
+  float* const packed = pb.held->add(ks, pb.b, pb.ldb, pb.k, pb.n, ceil_div(pb.n, NR) * NR * pb.k);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+  for (int64_t jc = 0; jc < pb.n; jc += NC) {
+    const int64_t n_panels = ceil_div(std::min(NC, pb.n - jc), NR);
+    for (int64_t pc = 0; pc < pb.k; pc += KC)
+      pack_b_block(ks, pb, false, jc, n_panels, pc, std::min(KC, pb.k - pc),
+                   packed + held_block_offset(ks, jc, n_panels, pc, pb.k), true);
+  }
+  return packed;
+}
+
 // The loop nest, run by every thread of the team over rows [r0, r1) of C. The `omp for` loops split
 // work between the threads of the enclosing parallel region; called outside one (a single thread),
 // they run serially and no team is started at all.
@@ -212,9 +237,11 @@ void pack_b_block(const KernelSpec& ks, const Problem& pb, bool direct_b, int64_
 //   in its own buffer and computes its tiles alone. With `own_b` it packs every B block for itself
 //   too and never meets the team; otherwise the team packs each B block together and meets around it
 //   (once packed, once before it is repacked).
+// - held_b: B's blocks packed beforehand (held_b_for); nothing of B is packed and the team never meets
+//   around it.
 // Every tile is the same micro-kernel call either way, so the results are the same bits.
 void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool direct_b, float* apack, float* bpack,
-               int64_t r0, int64_t r1, bool own_rows, bool own_b) {
+               int64_t r0, int64_t r1, bool own_rows, bool own_b, const float* held_b) {
   const int MR = ks.blocking.mr, NR = ks.blocking.nr;
   const int64_t MC = ks.blocking.mc, KC = ks.blocking.kc, NC = ks.blocking.nc;
   const int64_t n = pb.n, k = pb.k;
@@ -223,7 +250,10 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
     const int64_t n_panels = ceil_div(std::min(NC, n - jc), NR);
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = std::min(KC, k - pc);
-      pack_b_block(ks, pb, direct_b, jc, n_panels, pc, kc, bpack, !own_b);
+      if (held_b != nullptr)
+        bpack = const_cast<float*>(held_b + held_block_offset(ks, jc, n_panels, pc, k));
+      else
+        pack_b_block(ks, pb, direct_b, jc, n_panels, pc, kc, bpack, !own_b);
       for (int64_t ic = r0; ic < r1; ic += MC) {
         const int64_t m_panels = ceil_div(std::min(MC, r1 - ic), MR);
         const auto pack_a = [&](int64_t ip) {
@@ -253,7 +283,7 @@ void loop_nest(const KernelSpec& ks, const Problem& pb, bool direct_a, bool dire
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < n_panels * m_panels; ++t) tile_at(t);
       }
-      if (own_rows && !own_b && (pc + KC < k || jc + NC < n)) {
+      if (own_rows && !own_b && held_b == nullptr && (pc + KC < k || jc + NC < n)) {
 #pragma omp barrier
       }
     }
@@ -282,6 +312,9 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   const bool direct_b = !pb.trans_b && pb.m <= kDirectBMaxRows && pb.mask_b == nullptr;
   // A read in place (see kDirectAMaxCols): nothing of A is packed.
   const bool direct_a = ks.direct_a != nullptr && pb.mask_a == nullptr && pb.n <= kDirectAMaxCols;
+  // A B that would be packed at every call is packed once for all the calls lending the same HeldPacks.
+  const float* const held_b =
+      pb.held != nullptr && !direct_b && !pb.trans_b && pb.mask_b == nullptr ? held_b_for(ks, pb, nthreads) : nullptr;
   Workspace& ws = thread_workspace();
   const int64_t bpack_each = ceil_div(std::min(NC, pb.n), NR) * NR * kc_max;
   const int64_t panels = ceil_div(pb.m, MR);
@@ -290,27 +323,28 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
         direct_a ? 0 : ceil_div(std::min(MC, ceil_div(pb.m, nthreads)), MR) * MR * kc_max;
     const bool own_b = static_cast<double>(bpack_each) * nthreads * sizeof(float) <= kOwnBMaxBytes;
     float* const apack = ws.pack_a.get(static_cast<size_t>(apack_each * nthreads));
-    float* const bpack = ws.pack_b.get(static_cast<size_t>(bpack_each * (own_b ? nthreads : 1)));
+    float* const bpack =
+        held_b != nullptr ? nullptr : ws.pack_b.get(static_cast<size_t>(bpack_each * (own_b ? nthreads : 1)));
 #pragma omp parallel num_threads(nthreads)
     {
       // Equal bands of rows, not of MR panels: a panel's cost grows with its rows, so 128 rows split
       // 64 + 64 (five panels and four rows each) rather than 60 + 68 (five panels, and six).
       const int t = omp_get_thread_num(), team = omp_get_num_threads();
       const int64_t r0 = pb.m * t / team, r1 = pb.m * (t + 1) / team;
-      loop_nest(ks, pb, direct_a, direct_b, apack + apack_each * t, bpack + (own_b ? bpack_each * t : 0), r0, r1,
-                true, own_b);
+      loop_nest(ks, pb, direct_a, direct_b, apack + apack_each * t,
+                held_b != nullptr ? nullptr : bpack + (own_b ? bpack_each * t : 0), r0, r1, true, own_b, held_b);
     }
     return;
   }
-  float* const bpack = ws.pack_b.get(static_cast<size_t>(bpack_each));
+  float* const bpack = held_b != nullptr ? nullptr : ws.pack_b.get(static_cast<size_t>(bpack_each));
   float* const apack =
       ws.pack_a.get(direct_a ? 0 : static_cast<size_t>(ceil_div(std::min(MC, pb.m), MR) * MR * kc_max));
   if (nthreads <= 1) {
-    loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false, false);
+    loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false, false, held_b);
     return;
   }
 #pragma omp parallel num_threads(nthreads)
-  loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false, false);
+  loop_nest(ks, pb, direct_a, direct_b, apack, bpack, 0, pb.m, false, false, held_b);
 }
 
 // Rows [r0, r1), columns [c0, c1) of c = act((c + partial) + bias): sgemm_split_k's sum.
@@ -429,13 +463,13 @@ void sgemm_split_k(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
-           const Epilogue& ep) {
-  sgemm_masked(trans_a, trans_b, m, n, k, alpha, a, lda, nullptr, b, ldb, nullptr, beta, c, ldc, ep);
+           const Epilogue& ep, HeldPacks* held) {
+  sgemm_masked(trans_a, trans_b, m, n, k, alpha, a, lda, nullptr, b, ldb, nullptr, beta, c, ldc, ep, held);
 }
 
 void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                   int64_t lda, const float* mask_a, const float* b, int64_t ldb, const float* mask_b, float beta,
-                  float* c, int64_t ldc, const Epilogue& ep) {
+                  float* c, int64_t ldc, const Epilogue& ep, HeldPacks* held) {
   const char* op = "sgemm";
   check_nonnegative(op, "m", m);
   check_nonnegative(op, "n", n);
@@ -458,7 +492,7 @@ void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
     small_split(ks, m, n, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, ldb, beta, c, ldc, ep);
     return;
   }
-  const Problem pb{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, mask_a, mask_b, c, ldc, ep};
+  const Problem pb{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, mask_a, mask_b, c, ldc, ep, held};
   const int nthreads = threads_for_flops(flops);
   const auto start = std::chrono::steady_clock::now();
   blocked(ks, pb, nthreads);

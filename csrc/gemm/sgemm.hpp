@@ -14,18 +14,21 @@
 
 namespace pykeras::gemm {
 
+class HeldPacks;
+
 // Preconditions (checked, std::invalid_argument): m, n, k >= 0; leading dimensions as above;
-// non-null pointers for the operands that are read or written.
+// non-null pointers for the operands that are read or written. With `held` (see held_packs.hpp), a B
+// that would be packed is packed once and kept there for the later calls lending it: the same bits.
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
-           const Epilogue& ep = Epilogue{});
+           const Epilogue& ep = Epilogue{}, HeldPacks* held = nullptr);
 
 // sgemm with ReLU-masked operands (see pack.hpp): where mask_a (laid out like a, leading dimension
 // lda) is not > 0 the element of a counts as 0; likewise mask_b for b. Either mask may be null.
 // The masks are applied while packing, so a masked operand is always packed.
 void sgemm_masked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                   int64_t lda, const float* mask_a, const float* b, int64_t ldb, const float* mask_b, float beta,
-                  float* c, int64_t ldc, const Epilogue& ep = Epilogue{});
+                  float* c, int64_t ldc, const Epilogue& ep = Epilogue{}, HeldPacks* held = nullptr);
 
 // C (m x n) = act((A0 B0 + A1 B1) + bias), A (m x k) and B (k x n) not transposed, split at
 // h = k / 2 into A0 = A[:, :h], B0 = B[:h, :] and A1, B1 the rest. With two threads each product is

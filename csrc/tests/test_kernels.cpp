@@ -1,6 +1,6 @@
 // C++ kernel test: every compiled ISA the CPU supports against a naive triple loop in double, over
 // shapes around the blocking boundaries, all transposes, alpha/beta, padded leading dimensions and the
-// bias/relu epilogue, the split-k product of a deep dense forward, and the thread policy's contention
+// bias/relu epilogue, B packed once and held for later products (bit for bit as packed per call), the split-k product of a deep dense forward, and the thread policy's contention
 // guard; the activation kernels (tanh, sigmoid, ELU, GELU) against double-precision references; and
 // the Philox generator behind the Dropout masks against the published known answers. Exit status 0 when
 // all pass.
@@ -20,6 +20,7 @@
 #include "data/philox.hpp"
 #include "elementwise/activations.hpp"
 #include "gemm/dispatch.hpp"
+#include "gemm/held_packs.hpp"
 #include "gemm/sgemm.hpp"
 
 namespace {
@@ -536,6 +537,46 @@ void check_philox() {
   pykeras::gemm::set_isa(best);
 }
 
+// Products lending one HeldPacks, bit for bit as without it: B is packed by the first product and read
+// from the pack by the second (a new A each time). With `variants`, a second B is held beside the
+// first, the same B pointer with one column fewer is a pack of its own, and the first B, met again,
+// is found.
+void run_held_case(std::mt19937& rng, int64_t m, int64_t n, int64_t k, bool epilogue, bool variants) {
+  std::uniform_real_distribution<float> u(-1, 1);
+  const int64_t ldb = n + 3;
+  std::vector<float> b1(k * ldb), b2(k * ldb), bias(n), a(m * k), c(m * n), want(m * n);
+  for (auto* v : {&b1, &b2, &bias}) for (float& x : *v) x = u(rng);
+  Epilogue ep;
+  if (epilogue) {
+    ep.bias = bias.data();
+    ep.relu = true;
+  }
+  struct Operand { const float* b; int64_t cols; size_t held_after; };
+  std::vector<Operand> order{{b1.data(), n, 1}};
+  if (variants) order.insert(order.end(), {{b1.data(), n - 1, 2}, {b2.data(), n, 3}, {b1.data(), n, 3}});
+  pykeras::gemm::HeldPacks held;
+  for (const Operand& op : order) {
+    for (int call = 0; call < 2; ++call) {
+      for (float& x : a) x = u(rng);
+      pykeras::gemm::sgemm(false, false, m, op.cols, k, 1.0f, a.data(), k, op.b, ldb, 0.0f, want.data(), op.cols, ep);
+      pykeras::gemm::sgemm(false, false, m, op.cols, k, 1.0f, a.data(), k, op.b, ldb, 0.0f, c.data(), op.cols, ep,
+                           &held);
+      if (std::memcmp(c.data(), want.data(), sizeof(float) * m * op.cols) != 0) {
+        std::printf("FAIL %s held B m=%ld n=%ld k=%ld call %d: not the bits of the product without it\n",
+                    pykeras::gemm::active_isa().c_str(), long(m), long(op.cols), long(k), call);
+        ++failures;
+        return;
+      }
+    }
+    if (held.size() != op.held_after) {
+      std::printf("FAIL %s held B m=%ld n=%ld k=%ld: %zu packs held, expected %zu\n",
+                  pykeras::gemm::active_isa().c_str(), long(m), long(op.cols), long(k), held.size(), op.held_after);
+      ++failures;
+      return;
+    }
+  }
+}
+
 int main() {
   check_philox();
   check_tanh();
@@ -576,6 +617,14 @@ int main() {
           for (int64_t k : {2, 3, 512, 785, 2048}) run_split_case(rng, m, n, k, cases++ % 2 == 0);
       // Several blocks of rows, the last one ragged.
       for (int64_t m : {256, 257, 600}) run_split_case(rng, m, 33, 785, cases++ % 2 == 0);
+    }
+    // Held packs: two column blocks and two depth blocks (n > NC, k > KC), then a small ragged case on
+    // one and on three threads.
+    pykeras::set_num_threads(2);
+    run_held_case(rng, 513, 2080, 1030, cases++ % 2 == 0, false);
+    for (int threads : {1, 3}) {
+      pykeras::set_num_threads(threads);
+      run_held_case(rng, 600, 70, 37, cases++ % 2 == 0, true);
     }
     // A few rows on four threads: each half in two column parts, the last one ragged.
     pykeras::set_num_threads(4);

@@ -1,6 +1,9 @@
 """compile / fit / evaluate / predict: the training loop every Model has."""
+import contextlib
+
 import numpy as np
 
+from pykeras import _core
 from pykeras.models import batch_sources, traced_chain
 from pykeras.models import data as data_utils
 from pykeras.models.fused_step import fused_step, traced_step
@@ -378,13 +381,18 @@ class Trainer:
             )
             callback_list.on_predict_begin()
         outputs = []
-        for step, (batch_x, _, _) in enumerate(source.epoch()):
-            if callback_list:
-                callback_list.on_predict_batch_begin(step)
-            batch_outputs = _to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(batch_x)))
-            outputs.append(batch_outputs)
-            if callback_list:
-                callback_list.on_predict_batch_end(step, {"outputs": batch_outputs})
+        # Nothing of the caller's runs between the built-in step's batches (a fit in another thread
+        # waits for the read lock): the weights stay put, and a dense chain packs them once for all
+        # the batches (HeldPacks), not at every batch of more than 512 rows.
+        held = not callbacks and type(self).predict_step is Trainer.predict_step
+        with _core.HeldPacks() if held else contextlib.nullcontext():
+            for step, (batch_x, _, _) in enumerate(source.epoch()):
+                if callback_list:
+                    callback_list.on_predict_batch_begin(step)
+                batch_outputs = _to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(batch_x)))
+                outputs.append(batch_outputs)
+                if callback_list:
+                    callback_list.on_predict_batch_end(step, {"outputs": batch_outputs})
         if callback_list:
             callback_list.on_predict_end()
         return _concatenate(outputs)
