@@ -232,3 +232,49 @@ def test_a_traced_subclassed_model_holds_its_weights_with_the_calls_bits(recorde
     assert [len(held) >= 2 for held in recorded_packs] == [not run_eagerly]
     for start in range(0, len(x), 600):
         np.testing.assert_array_equal(predicted[start:start + 600], model(x[start:start + 600]).numpy())
+
+
+class _Passive(keras.callbacks.Callback):
+    """A callback of the caller's that changes nothing."""
+
+
+def test_evaluate_holds_the_weights_of_its_batches(recorded_packs):
+    model = _model()
+    x, y = _rows(2600, 784), _rows(2600, 10)
+    held = model.evaluate(x, y, batch_size=1024, verbose=0)
+    assert [len(packs) for packs in recorded_packs] == [2]
+    assert model.evaluate(x, y, batch_size=1024, verbose=0, callbacks=[_Passive()]) == held
+    assert len(recorded_packs) == 1  # a callback of the caller's: nothing held
+    squared = [((model(x[s:s + 1024]).numpy().astype(np.float64) - y[s:s + 1024]) ** 2).mean(axis=1)
+               for s in range(0, len(x), 1024)]
+    np.testing.assert_allclose(held, np.concatenate(squared).mean(), rtol=1e-5)
+
+
+class _DoublingAfterTestBatches(keras.callbacks.Callback):
+    def on_test_batch_end(self, batch, logs=None):
+        kernel = self.model.layers[0].kernel
+        kernel.assign(kernel.numpy() * 2)
+
+
+def test_evaluate_with_callbacks_of_the_caller_reads_the_weights_at_every_batch(recorded_packs):
+    model = _model()
+    x, y = _rows(2600, 784), _rows(2600, 10)
+    first = model.layers[0].kernel.numpy()
+    result = model.evaluate(x, y, batch_size=1024, verbose=0, callbacks=[_DoublingAfterTestBatches()])
+    assert recorded_packs == []
+    squared = []
+    for index, start in enumerate(range(0, len(x), 1024)):
+        model.layers[0].kernel.assign(first * 2 ** index)
+        outputs = model(x[start:start + 1024]).numpy().astype(np.float64)
+        squared.append(((outputs - y[start:start + 1024]) ** 2).mean(axis=1))
+    np.testing.assert_allclose(result, np.concatenate(squared).mean(), rtol=1e-5)
+
+
+def test_fit_validates_with_held_weights_without_callbacks_of_the_callers(recorded_packs):
+    model = _model()
+    x, y = _rows(700, 784), _rows(700, 10)
+    history = model.fit(x[:64], y[:64], validation_data=(x, y), validation_batch_size=600, epochs=2, verbose=0)
+    assert [len(packs) for packs in recorded_packs] == [2, 2]
+    assert history.history["val_loss"][-1] == model.evaluate(x, y, batch_size=600, verbose=0)
+    model.fit(x[:64], y[:64], validation_data=(x, y), validation_batch_size=600, verbose=0, callbacks=[_Passive()])
+    assert len(recorded_packs) == 3  # the evaluate's, none for the last fit's validation

@@ -280,7 +280,7 @@ class Trainer:
                 logs = _to_floats(self._compiled.results())
             epoch_logs = dict(logs)
             if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_source(validation, callback_list, "validation")
+                val_logs = self._evaluate_source(validation, callback_list, "validation", not callbacks)
                 epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
@@ -320,9 +320,9 @@ class Trainer:
         callback_list = _callback_list(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=source.steps,
         )
-        return _format_logs(self._evaluate_source(source, callback_list, "evaluate"), return_dict)
+        return _format_logs(self._evaluate_source(source, callback_list, "evaluate", not callbacks), return_dict)
 
-    def _evaluate_source(self, source, callback_list, what):
+    def _evaluate_source(self, source, callback_list, what, no_callers_callbacks):
         if isinstance(source, batch_sources.ArrayBatches):
             _require_samples(source.total, what)
         self.reset_metrics()
@@ -331,14 +331,15 @@ class Trainer:
         step = -1
         # As in fit: the built-in step reads the metrics only after a batch someone looks at.
         builtin_step = type(self).test_step is Trainer.test_step
-        for step, batch in enumerate(source.epoch()):
-            callback_list.on_test_batch_begin(step)
-            if builtin_step:
-                self._test_batch(*batch)
-                logs = _to_floats(self._compiled.results()) if callback_list.wants_test_batch_logs() else None
-            else:
-                logs = _to_floats(self.test_step(data_utils.pack_x_y_sample_weight(*batch)))
-            callback_list.on_test_batch_end(step, logs)
+        with _held_weights(builtin_step and no_callers_callbacks):
+            for step, batch in enumerate(source.epoch()):
+                callback_list.on_test_batch_begin(step)
+                if builtin_step:
+                    self._test_batch(*batch)
+                    logs = _to_floats(self._compiled.results()) if callback_list.wants_test_batch_logs() else None
+                else:
+                    logs = _to_floats(self.test_step(data_utils.pack_x_y_sample_weight(*batch)))
+                callback_list.on_test_batch_end(step, logs)
         if builtin_step and step >= 0:
             logs = _to_floats(self._compiled.results())
         if step < 0:
@@ -381,11 +382,8 @@ class Trainer:
             )
             callback_list.on_predict_begin()
         outputs = []
-        # Nothing of the caller's runs between the built-in step's batches (a fit in another thread
-        # waits for the read lock): the weights stay put, and a dense chain packs them once for all
-        # the batches (HeldPacks), not at every batch of more than 512 rows.
-        held = not callbacks and type(self).predict_step is Trainer.predict_step
-        with _core.HeldPacks() if held else contextlib.nullcontext():
+        # (A fit in another thread waits for the read lock: it cannot change the weights meanwhile.)
+        with _held_weights(not callbacks and type(self).predict_step is Trainer.predict_step):
             for step, (batch_x, _, _) in enumerate(source.epoch()):
                 if callback_list:
                     callback_list.on_predict_batch_begin(step)
@@ -425,6 +423,14 @@ class Trainer:
     def predict_on_batch(self, x):
         with self._weights_lock.read():
             return _to_numpy(self.predict_step(data_utils.pack_x_y_sample_weight(data_utils.to_arrays(x, "x"))))
+
+
+def _held_weights(steady):
+    """The context of a loop over batches: where ``steady`` (the built-in step, no callbacks of the
+    caller's: nothing of the caller's runs between batches, so the weights stay put), a dense chain
+    packs its weights once for all the batches (HeldPacks), not at every batch of more than 512
+    rows."""
+    return _core.HeldPacks() if steady else contextlib.nullcontext()
 
 
 def _require_samples(total, what):
