@@ -185,11 +185,13 @@ def test_predict_holds_the_weights_of_its_batches(recorded_packs):
 
 
 class _Doubling(keras.callbacks.Callback):
-    """Doubles the first kernel after each batch, as a caller's callback may."""
+    """Doubles the first kernel after each batch of predict or evaluate, as a caller's callback may."""
 
-    def on_predict_batch_end(self, batch, logs=None):
+    def _double(self, batch, logs=None):
         kernel = self.model.layers[0].kernel
         kernel.assign(kernel.numpy() * 2)
+
+    on_predict_batch_end = on_test_batch_end = _double
 
 
 def test_predict_with_callbacks_of_the_caller_reads_the_weights_at_every_batch(recorded_packs):
@@ -250,17 +252,11 @@ def test_evaluate_holds_the_weights_of_its_batches(recorded_packs):
     np.testing.assert_allclose(held, np.concatenate(squared).mean(), rtol=1e-5)
 
 
-class _DoublingAfterTestBatches(keras.callbacks.Callback):
-    def on_test_batch_end(self, batch, logs=None):
-        kernel = self.model.layers[0].kernel
-        kernel.assign(kernel.numpy() * 2)
-
-
 def test_evaluate_with_callbacks_of_the_caller_reads_the_weights_at_every_batch(recorded_packs):
     model = _model()
     x, y = _rows(2600, 784), _rows(2600, 10)
     first = model.layers[0].kernel.numpy()
-    result = model.evaluate(x, y, batch_size=1024, verbose=0, callbacks=[_DoublingAfterTestBatches()])
+    result = model.evaluate(x, y, batch_size=1024, verbose=0, callbacks=[_Doubling()])
     assert recorded_packs == []
     squared = []
     for index, start in enumerate(range(0, len(x), 1024)):
