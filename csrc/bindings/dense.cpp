@@ -648,7 +648,8 @@ void bind_dense(py::module_& mod) {
                              "A context for inference over many batches: while it is entered on a thread, "
                              "DenseLayers.infer on that thread packs the weights it would pack at every call "
                              "(batches of more than 512 rows) once, and keeps them until the HeldPacks is "
-                             "freed. The weights' values must not change meanwhile. len(): weights held.")
+                             "freed (up to 64 MiB of packs; past that they are packed at every call). The "
+                             "weights' values must not change meanwhile. len(): weights held.")
       .def(py::init<>())
       .def("__enter__", &enter_packs, py::return_value_policy::reference)
       .def("__exit__", &exit_packs)

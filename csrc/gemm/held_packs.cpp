@@ -9,6 +9,8 @@ const float* HeldPacks::find(const KernelSpec& ks, const float* b, int64_t ldb, 
 }
 
 float* HeldPacks::add(const KernelSpec& ks, const float* b, int64_t ldb, int64_t k, int64_t n, int64_t floats) {
+  if (floats > max_floats_ - held_floats_) return nullptr;
+  held_floats_ += floats;
   auto buffer = std::make_unique<AlignedBuffer>();
   float* const packed = buffer->get(static_cast<size_t>(floats));
   entries_.push_back(Entry{&ks, b, ldb, k, n, std::move(buffer), packed});

@@ -211,13 +211,15 @@ int64_t held_block_offset(const KernelSpec& ks, int64_t jc, int64_t n_panels, in
   return jc * k + n_panels * ks.blocking.nr * pc;
 }
 
-// B held packed for pb.held: found, or packed now (every block, the panels shared by the team) and kept.
+// B held packed for pb.held: found, or packed now (every block, the panels shared by the team) and kept;
+// null past the HeldPacks' budget.
 const float* held_b_for(const KernelSpec& ks, const Problem& pb, int nthreads) {
   const float* found = pb.held->find(ks, pb.b, pb.ldb, pb.k, pb.n);
   if (found != nullptr) return found;
   const int NR = ks.blocking.nr;
   const int64_t KC = ks.blocking.kc, NC = ks.blocking.nc;
   float* const packed = pb.held->add(ks, pb.b, pb.ldb, pb.k, pb.n, ceil_div(pb.n, NR) * NR * pb.k);
+  if (packed == nullptr) return nullptr;
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
   for (int64_t jc = 0; jc < pb.n; jc += NC) {
     const int64_t n_panels = ceil_div(std::min(NC, pb.n - jc), NR);
@@ -312,7 +314,8 @@ void blocked(const KernelSpec& ks, const Problem& pb, int nthreads) {
   const bool direct_b = !pb.trans_b && pb.m <= kDirectBMaxRows && pb.mask_b == nullptr;
   // A read in place (see kDirectAMaxCols): nothing of A is packed.
   const bool direct_a = ks.direct_a != nullptr && pb.mask_a == nullptr && pb.n <= kDirectAMaxCols;
-  // A B that would be packed at every call is packed once for all the calls lending the same HeldPacks.
+  // A B that would be packed at every call is packed once for all the calls lending the same HeldPacks
+  // (within its budget).
   const float* const held_b =
       pb.held != nullptr && !direct_b && !pb.trans_b && pb.mask_b == nullptr ? held_b_for(ks, pb, nthreads) : nullptr;
   Workspace& ws = thread_workspace();

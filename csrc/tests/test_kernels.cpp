@@ -541,7 +541,8 @@ void check_philox() {
 // from the pack by the second (a new A each time). With `variants`, a second B is held beside the
 // first, the same B pointer with one column fewer is a pack of its own, and the first B, met again,
 // is found.
-void run_held_case(std::mt19937& rng, int64_t m, int64_t n, int64_t k, bool epilogue, bool variants) {
+void run_held_case(std::mt19937& rng, int64_t m, int64_t n, int64_t k, bool epilogue, bool variants,
+                   int64_t budget = int64_t{16} << 20) {
   std::uniform_real_distribution<float> u(-1, 1);
   const int64_t ldb = n + 3;
   std::vector<float> b1(k * ldb), b2(k * ldb), bias(n), a(m * k), c(m * n), want(m * n);
@@ -551,10 +552,13 @@ void run_held_case(std::mt19937& rng, int64_t m, int64_t n, int64_t k, bool epil
     ep.bias = bias.data();
     ep.relu = true;
   }
+  // Past the budget nothing is held and the products pack B themselves (a pack is at most n rounded up
+  // to 32 columns, the widest tile, by k).
+  const bool held_at_all = budget >= (n + 31) / 32 * 32 * k;
   struct Operand { const float* b; int64_t cols; size_t held_after; };
-  std::vector<Operand> order{{b1.data(), n, 1}};
+  std::vector<Operand> order{{b1.data(), n, held_at_all ? 1u : 0u}};
   if (variants) order.insert(order.end(), {{b1.data(), n - 1, 2}, {b2.data(), n, 3}, {b1.data(), n, 3}});
-  pykeras::gemm::HeldPacks held;
+  pykeras::gemm::HeldPacks held(budget);
   for (const Operand& op : order) {
     for (int call = 0; call < 2; ++call) {
       for (float& x : a) x = u(rng);
@@ -626,6 +630,7 @@ int main() {
       pykeras::set_num_threads(threads);
       run_held_case(rng, 600, 70, 37, cases++ % 2 == 0, true);
     }
+    run_held_case(rng, 600, 70, 37, cases++ % 2 == 0, false, 64);  // a budget too small for any pack
     // A few rows on four threads: each half in two column parts, the last one ragged.
     pykeras::set_num_threads(4);
     for (int64_t m : {1, 4})
