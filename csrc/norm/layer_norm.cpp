@@ -1,7 +1,6 @@
 #include "norm/layer_norm.hpp"
 
 #include <cmath>
-#include <vector>
 
 #include "common/check.hpp"
 #include "common/threads.hpp"
@@ -39,21 +38,20 @@ double row_sum(const float* row, int64_t n, float shift) {
   return combine(lane);
 }
 
-// Sum over a row of d = g * gamma (exact in double) or, `with_h`, of d * h. Two passes, one sum each:
-// GCC vectorizes a loop of one lane array, not of two.
-template <bool with_h>
+// Sum over a row of d = g * gamma (exact in double; g itself without gamma) or, `with_h`, of d * h.
+// Two passes, one sum each: GCC vectorizes a loop of one lane array, not of two.
+// `scaled` says whether gamma is given, at compile time: a test in the loop would keep it scalar.
+template <bool with_h, bool scaled>
 double gradient_sum(const float* g, const float* gamma, const float* h, int64_t n) {
+  const auto term = [&](int64_t j) {
+    const double d = scaled ? static_cast<double>(g[j]) * static_cast<double>(gamma[j]) : static_cast<double>(g[j]);
+    return with_h ? d * static_cast<double>(h[j]) : d;
+  };
   double lane[kLanes] = {};
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) {
-      const double d = static_cast<double>(g[j + l]) * static_cast<double>(gamma[j + l]);
-      lane[l] += with_h ? d * static_cast<double>(h[j + l]) : d;
-    }
-  for (int l = 0; j < n; ++j, ++l) {
-    const double d = static_cast<double>(g[j]) * static_cast<double>(gamma[j]);
-    lane[l] += with_h ? d * static_cast<double>(h[j]) : d;
-  }
+    for (int l = 0; l < kLanes; ++l) lane[l] += term(j + l);
+  for (int l = 0; j < n; ++j, ++l) lane[l] += term(j);
   return combine(lane);
 }
 
@@ -100,15 +98,14 @@ void layer_norm_backward(int64_t m, int64_t n, const float* dy, const float* xha
     });
   }
   if (dx == nullptr || n == 0) return;
-  std::vector<float> unit;  // gamma's stand-in without scale: products by 1 are exact
-  if (gamma == nullptr) unit.assign(static_cast<size_t>(n), 1.0f);
-  const float* const ones = unit.data();
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
   for (int64_t i = 0; i < m; ++i) {
     const float* g = dy + i * n;
     const float* h = xhat + i * n;
-    const float* scale = gamma != nullptr ? gamma : ones;
-    const double sum_d = gradient_sum<false>(g, scale, h, n), sum_d_xhat = gradient_sum<true>(g, scale, h, n);
+    const bool scaled = gamma != nullptr;
+    const double sum_d = scaled ? gradient_sum<false, true>(g, gamma, h, n) : gradient_sum<false, false>(g, gamma, h, n);
+    const double sum_d_xhat =
+        scaled ? gradient_sum<true, true>(g, gamma, h, n) : gradient_sum<true, false>(g, gamma, h, n);
     const float mean_d = static_cast<float>(sum_d / static_cast<double>(n));
     const float mean_d_xhat = static_cast<float>(sum_d_xhat / static_cast<double>(n));
     const float s = inv_std[i];  // read once: dx may alias it for all the compiler knows
